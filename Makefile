@@ -1,0 +1,34 @@
+# readiness: two commands on a fresh machine.
+#   make demo   the main job end to end (no server, no network)
+#   make test   ruff + the whole test suite
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-test
+PYTEST_WORKERS ?= 2
+
+.PHONY: test demo lint bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstalls only when pyproject.toml changes: a no-op when already installed.
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks scripts
+
+test: lint
+	DVC_NO_ANALYTICS=1 $(PY) -m pytest -n $(PYTEST_WORKERS) --durations=15
+
+demo: $(STAMP)
+	DVC_NO_ANALYTICS=1 $(PY) scripts/demo.py
+
+bench: $(STAMP)
+	$(PY) benchmarks/import_time.py
+
+clean:
+	rm -rf .demo .pytest_cache build dist

@@ -1,0 +1,90 @@
+"""readiness: take a model from a notebook PoC to production, gated by declared criteria.
+
+``import readiness`` stays light: the public functions import their heavy libraries
+(scikit-learn, pandas, evidently, DVC) only when called.
+
+Public API
+----------
+record(name, value, split="holdout", **tags)
+    Record one piece of evidence for the current run.
+evaluate(model, X, y, split="holdout")
+    Compute and record standard metrics, the confusion matrix and latency.
+check(project=None)
+    Judge the success criteria against the latest evidence.
+declare_criteria(yaml_text, amend=None)
+    Declare (and lock) success criteria.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from readiness.errors import ReadinessError
+
+__version__ = "0.1.0"
+__all__ = [
+    "ReadinessError",
+    "__version__",
+    "check",
+    "declare_criteria",
+    "evaluate",
+    "load_ipython_extension",
+    "new_run",
+    "read_notebook_evidence",
+    "record",
+]
+
+if TYPE_CHECKING:
+    from readiness.check import CheckResult
+    from readiness.criteria import Declaration
+
+
+def record(name: str, value: Any, /, split: str = "holdout", **tags: Any):
+    """Record one piece of evidence; see :func:`readiness.evidence.record`."""
+    from readiness.evidence import record as _record
+
+    return _record(name, value, split, **tags)
+
+
+def evaluate(model: Any, X: Any, y: Any, /, split: str = "holdout", **kwargs: Any):
+    """Compute and record standard metrics; see :func:`readiness.evaluate.evaluate`."""
+    from readiness.evaluate import evaluate as _evaluate
+
+    return _evaluate(model, X, y, split=split, **kwargs)
+
+
+def check(project: str | None = None, run_id: str | None = None) -> CheckResult:
+    """Judge the success criteria of the project at ``project`` (default: here)."""
+    from readiness.check import check as _check
+    from readiness.project import current_project
+
+    return _check(current_project(project), run_id=run_id)
+
+
+def declare_criteria(yaml_text: str, amend: str | None = None, project: str | None = None) -> Declaration:
+    """Declare success criteria from YAML text, as ``%%readiness criteria`` does."""
+    from readiness.criteria import declare
+    from readiness.project import current_project
+
+    return declare(current_project(project), yaml_text, amend=amend)
+
+
+def new_run() -> str:
+    """Start a new run: later evidence in this process goes to a fresh run record."""
+    from readiness.evidence import start_run
+
+    return start_run()
+
+
+def read_notebook_evidence(path: str):
+    """The evidence displayed in an executed notebook."""
+    from readiness.evidence import read_notebook_evidence as _read
+
+    return _read(path)
+
+
+def load_ipython_extension(shell: Any) -> None:
+    """``%load_ext readiness``: register the ``%readiness`` magics."""
+    from readiness.magics import load_ipython_extension as _load
+
+    _load(shell)

@@ -1,0 +1,36 @@
+"""An append-only audit log of decisions (criteria declared, amended, forced overrides)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from readiness.project import Project
+
+
+def now() -> str:
+    """The current UTC time as ISO 8601 with seconds, the format of every timestamp we write."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def append(project: Project, event: str, **fields: Any) -> dict[str, Any]:
+    """Append one event as a JSON line to ``.readiness/audit.jsonl`` and return it."""
+    entry = {"at": now(), "event": event, **fields}
+    project.state_dir.mkdir(parents=True, exist_ok=True)
+    with open(project.audit_path, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(entry, default=str) + "\n")
+    return entry
+
+
+def read(project: Project) -> list[dict[str, Any]]:
+    """Every audit event, oldest first (unreadable lines are skipped, not fatal)."""
+    if not project.audit_path.is_file():
+        return []
+    events = []
+    for line in project.audit_path.read_text(encoding="utf-8").splitlines():
+        try:
+            events.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return events

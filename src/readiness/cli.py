@@ -1,0 +1,44 @@
+"""The ``readiness`` command: parse, call the core, print, exit with the result's code."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from readiness.commands import Context, HelpShown, build_parser
+from readiness.errors import ReadinessError
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one subcommand; return 0 success, 1 criteria not met, 2 bad input."""
+    os.environ.setdefault("DVC_NO_ANALYTICS", "1")
+    parser = build_parser("readiness")
+    try:
+        args = parser.parse_args(argv)
+        if getattr(args, "_command", None) is None:
+            parser.print_help()
+            return 2
+        cwd = Path(args.project).resolve() if args.project else Path.cwd()
+        if args.project and not cwd.is_dir():
+            raise ReadinessError(f"project folder {args.project} does not exist")
+        result = args._command.execute(args, Context(cwd=cwd, front_end="cli"))
+    except HelpShown as shown:
+        return shown.status
+    except ReadinessError as exc:
+        print(f"readiness: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("readiness: interrupted", file=sys.stderr)
+        return 130
+    if result is not None:
+        print(result.to_json() if getattr(args, "json", False) else str(result))
+    return getattr(result, "exit_code", 0)
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

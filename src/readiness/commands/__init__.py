@@ -1,0 +1,99 @@
+"""Subcommands shared by the ``readiness`` CLI and the ``%readiness`` magic.
+
+Each subcommand module defines one :class:`Command`: how to parse its arguments and
+which core function to call. Front ends only parse, call and render, so the CLI
+and the magic can never disagree.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from readiness.errors import UsageError
+
+
+@dataclass
+class Context:
+    """What a front end hands a command besides its arguments."""
+
+    cwd: Path
+    body: str | None = None  # the cell of %%readiness, or the CLI's --file/stdin text
+    front_end: str = "cli"  # "cli" or "magic"
+
+    def project(self) -> Any:
+        from readiness.project import current_project
+
+        return current_project(self.cwd)
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    summary: str
+    configure: Callable[[argparse.ArgumentParser], None]
+    execute: Callable[[argparse.Namespace, Context], Any]
+    usage_example: str = ""
+
+
+class HelpShown(Exception):  # noqa: N818 - control flow, not an error
+    """argparse printed help (or a version) and asked to exit with ``status``."""
+
+    def __init__(self, status: int = 0) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser that raises instead of exiting, so a magic never kills a kernel."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+    def exit(self, status: int = 0, message: str | None = None) -> None:  # type: ignore[override]
+        if message:
+            print(message)
+        raise HelpShown(status)
+
+
+def all_commands() -> list[Command]:
+    """Every subcommand, in the order help lists them."""
+    from readiness.commands import check, criteria, init, log
+
+    return [init.COMMAND, criteria.COMMAND, log.COMMAND, check.COMMAND]
+
+
+def build_parser(prog: str = "readiness") -> Parser:
+    """The argument parser of every subcommand."""
+    parser = Parser(
+        prog=prog,
+        description="readiness: from notebook PoC to production model, gated by success "
+        "criteria declared before the PoC.",
+        epilog="Exit codes: 0 success/READY, 1 criteria not met, 2 bad input.",
+    )
+    parser.add_argument("-C", "--project", metavar="DIR", help="project folder (default: found from the working directory)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    for command in all_commands():
+        child = sub.add_parser(
+            command.name, help=command.summary, description=command.summary,
+            epilog=command.usage_example or None,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        command.configure(child)
+        child.set_defaults(_command=command)
+    return parser
+
+
+def add_json_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+def usage_text(prog: str = "%readiness") -> str:
+    """One line per subcommand, for ``%readiness?`` and the README."""
+    lines = [f"{prog} COMMAND [options]   ({prog} COMMAND --help for each)", ""]
+    for command in all_commands():
+        lines.append(f"  {command.name:<10} {command.summary}")
+    return "\n".join(lines)

@@ -1,0 +1,79 @@
+"""``readiness criteria``: show, validate, declare or amend the success criteria."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from readiness.commands import Command, Context, add_json_flag
+from readiness.errors import ProjectError, UsageError
+
+ACTIONS = ("show", "validate", "declare", "amend")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "action", nargs="?", choices=ACTIONS, default=None,
+        help="show (default), validate readiness.yaml, declare from --file/stdin/cell, "
+        "amend: record a hand edit with --reason",
+    )
+    parser.add_argument("--file", metavar="YAML", help="declare or validate this file ('-': stdin)")
+    parser.add_argument(
+        "--amend", "--reason", dest="reason", metavar="REASON",
+        help="why criteria change after evidence exists (required then; written to the audit log)",
+    )
+    add_json_flag(parser)
+
+
+def _read_file(name: str) -> str:
+    if name == "-":
+        return sys.stdin.read()
+    path = Path(name)
+    if not path.is_file():
+        raise ProjectError(f"criteria file {name} does not exist")
+    return path.read_text(encoding="utf-8")
+
+
+def execute(args: argparse.Namespace, ctx: Context) -> Any:
+    from readiness import criteria
+    from readiness.config import parse_config
+
+    project = ctx.project()
+    body = ctx.body if ctx.body and ctx.body.strip() else None
+    action = args.action or ("declare" if body or args.file else "show")
+    if action == "declare":
+        if args.file:
+            body = _read_file(args.file)
+        if body is None:
+            raise UsageError(
+                "declare needs YAML: a %%readiness criteria cell body, --file FILE, or --file - (stdin)"
+            )
+        return criteria.declare(project, body, amend=args.reason)
+    if action == "amend":
+        return criteria.amend(project, args.reason or "")
+    if action == "validate" and args.file:
+        text = _read_file(args.file)
+        return criteria.Declaration(config=parse_config(text, source=args.file), event="valid")
+    declaration = criteria.show(project)
+    if action == "validate":
+        declaration.event = f"valid ({declaration.event})"
+    return declaration
+
+
+COMMAND = Command(
+    name="criteria",
+    summary="show, validate, declare or amend the success criteria (locked before evidence)",
+    configure=configure,
+    execute=execute,
+    usage_example=(
+        "examples:\n"
+        "  readiness criteria                       # show, with lock state\n"
+        "  readiness criteria validate\n"
+        "  readiness criteria declare --file criteria.yaml\n"
+        '  readiness criteria amend --reason "holdout grew; recalibrated the bound"\n'
+        "in a notebook:\n"
+        "  %%readiness criteria [--amend REASON]    # the cell body is YAML"
+    ),
+)

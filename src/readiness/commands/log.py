@@ -1,0 +1,48 @@
+"""``readiness log name=value``: record evidence by hand (a magic or a shell step)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from readiness.commands import Command, Context, add_json_flag
+from readiness.errors import UsageError
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("values", nargs="+", metavar="NAME=VALUE", help="metric values (JSON or numbers)")
+    parser.add_argument("--split", default="holdout", help="the split they were measured on (default holdout)")
+    parser.add_argument("--tag", action="append", default=[], metavar="KEY=VALUE", help="a tag for every value")
+    add_json_flag(parser)
+
+
+def parse_pairs(pairs: list[str], what: str) -> dict[str, Any]:
+    """``name=value`` strings into a dict; values are JSON when they parse, else text."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, raw = pair.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"{what} {pair!r} is not NAME=VALUE")
+        try:
+            out[name.strip()] = json.loads(raw)
+        except json.JSONDecodeError:
+            out[name.strip()] = raw
+    return out
+
+
+def execute(args: argparse.Namespace, ctx: Context) -> Any:
+    from readiness.evidence import Recorded, make_evidence, record_many
+
+    values = parse_pairs(args.values, "value")
+    tags = parse_pairs(args.tag, "tag")
+    items = [make_evidence(name, value, args.split, **tags) for name, value in values.items()]
+    return Recorded(record_many(items, ctx.project(), display=False))
+
+
+COMMAND = Command(
+    name="log",
+    summary="record evidence: log roc_auc=0.91 latency_p95_ms=12 --split holdout",
+    configure=configure,
+    execute=execute,
+)

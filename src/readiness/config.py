@@ -1,0 +1,36 @@
+"""Reading and writing ``readiness.yaml``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from readiness import yamlio
+from readiness.errors import ProjectError
+from readiness.project import Project
+from readiness.schema import Config, validate
+
+
+def parse_config(text: str, source: str = "readiness.yaml") -> Config:
+    """Parse and validate YAML text; errors carry line:column."""
+    doc = yamlio.parse(text, source)
+    return validate(doc.data, positions=doc, source=source)
+
+
+def read_text(project: Project) -> str:
+    if not project.config_path.is_file():
+        raise ProjectError(
+            f"no readiness.yaml in {project.root}: run `readiness init` there, or declare "
+            "criteria with %%readiness criteria"
+        )
+    return project.config_path.read_text(encoding="utf-8")
+
+
+def load_config(project: Project) -> Config:
+    """The validated configuration of ``project``."""
+    return parse_config(read_text(project), source=str(project.config_path.name))
+
+
+def merged_text(project: Project, sections: dict[str, Any]) -> str:
+    """``readiness.yaml`` with ``sections`` replaced and every other section (and comment) kept."""
+    existing = project.config_path.read_text(encoding="utf-8") if project.config_path.is_file() else None
+    return yamlio.merge_sections(existing, sections)

@@ -1,0 +1,220 @@
+"""Declaring success criteria, locking them, and amending them with a reason.
+
+The first declaration is locked in ``.readiness/criteria.lock`` (content hash, time,
+git commit). Before any evidence exists, criteria may still be revised freely (each
+revision is logged). Once evidence exists, a change needs an amendment reason; the
+check shows every amendment and which criteria changed after results were seen.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from readiness import audit, yamlio
+from readiness.config import load_config, merged_text, read_text
+from readiness.errors import ConfigError, CriteriaLockedError, UsageError
+from readiness.fsutil import atomic_write_json, atomic_write_text, file_lock
+from readiness.gitinfo import head_commit
+from readiness.project import Project
+from readiness.results import Renderable
+from readiness.schema import SECTIONS, Config, Criteria, validate
+
+
+def criteria_hash(criteria: Criteria) -> str:
+    """A stable content hash of the criteria (key order and YAML layout do not matter)."""
+    canonical = json.dumps(criteria.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def read_lock(project: Project) -> dict[str, Any] | None:
+    """The criteria lock, or None when criteria were never declared."""
+    path = project.criteria_lock_path
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path} is corrupt ({exc}); restore it from git") from None
+
+
+def amendments(lock: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """History entries that changed criteria after evidence existed."""
+    return [h for h in (lock or {}).get("history", []) if h.get("event") == "amended"]
+
+
+def _entry(event: str, criteria: Criteria, project: Project, **extra: Any) -> dict[str, Any]:
+    return {
+        "event": event,
+        "at": audit.now(),
+        "hash": criteria_hash(criteria),
+        "git_commit": head_commit(project.root),
+        "criteria": criteria.model_dump(mode="json"),
+        **extra,
+    }
+
+
+def _apply(
+    project: Project, config: Config, reason: str | None, lock: dict[str, Any] | None
+) -> tuple[dict[str, Any] | None, str]:
+    """Decide what declaring ``config`` does to ``lock``: (new lock or None, what happened)."""
+    new_hash = criteria_hash(config.criteria)
+    evidence_exists = bool(lock and lock.get("first_evidence_at"))
+    if lock is None or lock.get("hash") is None:
+        # First declaration; evidence may already exist (then the lock says so).
+        entry = _entry(
+            "declared", config.criteria, project, reason=reason, after_evidence=evidence_exists
+        )
+        fresh = {
+            "version": 1,
+            "hash": new_hash,
+            "locked_at": entry["at"],
+            "git_commit": entry["git_commit"],
+            "first_evidence_at": (lock or {}).get("first_evidence_at"),
+            "history": [*(lock or {}).get("history", []), entry],
+        }
+        return fresh, "declared"
+    if lock.get("hash") == new_hash:
+        return None, "unchanged"
+    if evidence_exists and not (reason and reason.strip()):
+        raise CriteriaLockedError(
+            f"criteria changed after evidence was recorded (first evidence "
+            f"{lock['first_evidence_at']}). Say why: %%readiness criteria --amend \"reason\", "
+            "or readiness criteria amend --reason \"reason\""
+        )
+    event = "amended" if evidence_exists else "revised"
+    entry = _entry(event, config.criteria, project, reason=reason, previous_hash=lock.get("hash"))
+    updated = {**lock, "hash": new_hash, "history": [*lock.get("history", []), entry]}
+    return updated, event
+
+
+@dataclass
+class Declaration(Renderable):
+    """What declaring criteria did: the criteria, the lock state and the event."""
+
+    config: Config
+    event: str
+    lock: dict[str, Any] | None = None
+    path: str = ""
+    amendments: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "event": self.event,
+            "path": self.path,
+            "hash": (self.lock or {}).get("hash"),
+            "locked_at": (self.lock or {}).get("locked_at"),
+            "first_evidence_at": (self.lock or {}).get("first_evidence_at"),
+            "use_case": self.config.use_case.model_dump(mode="json"),
+            "criteria": self.config.criteria.model_dump(mode="json", exclude_none=True),
+            "amendments": [{k: a.get(k) for k in ("at", "reason", "hash")} for a in self.amendments],
+        }
+
+
+def _commit(project: Project, config: Config, reason: str | None, text: str | None) -> Declaration:
+    """Lock (or amend) ``config`` and, when ``text`` is given, write it as readiness.yaml."""
+    with file_lock(project.write_lock_path):
+        lock = read_lock(project)
+        new_lock, event = _apply(project, config, reason, lock)
+        if text is not None:
+            atomic_write_text(project.config_path, text)
+        if new_lock is not None:
+            atomic_write_json(project.criteria_lock_path, new_lock)
+            audit.append(
+                project, f"criteria.{event}", hash=new_lock["hash"], reason=reason,
+            )
+        final = new_lock or lock
+    return Declaration(
+        config=config, event=event, lock=final, path=str(project.config_path),
+        amendments=amendments(final),
+    )
+
+
+def declare(project: Project, body: str, amend: str | None = None) -> Declaration:
+    """Declare criteria from YAML ``body`` (a cell or file in the readiness.yaml format).
+
+    Sections present in ``body`` replace those in ``readiness.yaml``; the others are
+    kept. The result is validated as a whole before anything is written.
+    """
+    doc = yamlio.parse(body, source="criteria")
+    if not isinstance(doc.data, dict) or not doc.data:
+        raise ConfigError(
+            "criteria: expected YAML with a criteria: section (and use_case: the first time)"
+        )
+    unknown = sorted(str(k) for k in doc.data if k not in SECTIONS)
+    if unknown:
+        raise ConfigError(
+            f"criteria: unknown section(s) {', '.join(unknown)}; allowed: {', '.join(SECTIONS)}"
+        )
+    # Validate the body on its own first, so errors point at the lines the user typed.
+    sections = {key: doc.tree[key] for key in doc.data}
+    text = merged_text(project, sections)
+    merged = yamlio.parse(text, source="readiness.yaml")
+    try:
+        config = validate(merged.data, positions=merged, source="readiness.yaml")
+    except ConfigError:
+        validate({**_current_sections(project), **doc.data}, positions=doc, source="criteria")
+        raise
+    return _commit(project, config, amend, text)
+
+
+def _current_sections(project: Project) -> dict[str, Any]:
+    if not project.config_path.is_file():
+        return {}
+    data = yamlio.parse(read_text(project), "readiness.yaml").data
+    return data if isinstance(data, dict) else {}
+
+
+def amend(project: Project, reason: str) -> Declaration:
+    """Record the criteria now in ``readiness.yaml`` (edited by hand) with ``reason``."""
+    if not reason or not reason.strip():
+        raise UsageError("an amendment needs a reason: --reason \"why the criteria change\"")
+    config = load_config(project)
+    declaration = _commit(project, config, reason, None)
+    if declaration.event == "unchanged":
+        raise UsageError("the criteria in readiness.yaml equal the locked ones: nothing to amend")
+    return declaration
+
+
+def show(project: Project) -> Declaration:
+    """The criteria as declared, with their lock state."""
+    config = load_config(project)
+    lock = read_lock(project)
+    if lock is None:
+        event = "not locked"
+    elif lock.get("hash") == criteria_hash(config.criteria):
+        event = "locked"
+    else:
+        event = "changed since lock"
+    return Declaration(
+        config=config, event=event, lock=lock, path=str(project.config_path),
+        amendments=amendments(lock),
+    )
+
+
+def lock_before_evidence(project: Project) -> None:
+    """Called (under the write lock) before evidence is first written.
+
+    Locks the criteria as they stand, so evidence can never precede its criteria
+    without the lock saying so, and stamps the time of the first evidence.
+    """
+    lock = read_lock(project)
+    if lock is not None and lock.get("first_evidence_at"):
+        return
+    config = None
+    if project.config_path.is_file():
+        try:
+            config = load_config(project)
+        except ConfigError:
+            config = None  # evidence is still recorded; `check` reports the invalid file
+    if config is not None:
+        new_lock, event = _apply(project, config, None, lock)
+        if new_lock is not None:
+            audit.append(project, f"criteria.{event}", hash=new_lock["hash"], reason=None)
+            lock = new_lock
+    if lock is None:
+        lock = {"version": 1, "hash": None, "locked_at": None, "git_commit": None, "history": []}
+    lock["first_evidence_at"] = audit.now()
+    atomic_write_json(project.criteria_lock_path, lock)

@@ -1,0 +1,294 @@
+"""Recording evidence (metrics measured on a split) from notebooks, scripts and jobs.
+
+Each process records into one run: ``.readiness/runs/<run-id>.json`` holds its
+parameters, git commit, data versions and every piece of evidence; ``metrics.json``
+holds the latest numeric value per split and metric in DVC's metrics format. Inside
+a Jupyter kernel, every record is also displayed under our own MIME type, so an
+executed notebook carries its evidence and can be read back with nbformat.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import secrets
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from readiness import audit
+from readiness.errors import EvidenceError
+from readiness.fsutil import atomic_write_json, file_lock
+from readiness.gitinfo import head_commit, is_dirty
+from readiness.project import Project, current_project
+from readiness.results import EVIDENCE_MIME, Renderable
+
+RUN_ID_ENV = "READINESS_RUN_ID"
+_current: dict[Path, str] = {}
+
+
+def new_run_id() -> str:
+    """A sortable, unique run id: UTC time plus random hex."""
+    stamp = audit.now().replace("-", "").replace(":", "").split("+")[0]
+    return f"{stamp}-{secrets.token_hex(3)}"
+
+
+def current_run_id(project: Project) -> str:
+    """The run this process records into (``READINESS_RUN_ID`` wins, for jobs)."""
+    env = os.environ.get(RUN_ID_ENV)
+    if env:
+        return env
+    if project.root not in _current:
+        _current[project.root] = new_run_id()
+    return _current[project.root]
+
+
+def start_run(project: Project | None = None) -> str:
+    """Start a new run in this process: later evidence goes to a fresh run record."""
+    project = project or current_project()
+    _current[project.root] = new_run_id()
+    return _current[project.root]
+
+
+def _check_value(name: str, value: Any) -> Any:
+    """Accept numbers, booleans and JSON lists/dicts of them; refuse NaN and infinity."""
+    if isinstance(value, bool):
+        return value
+    if hasattr(value, "tolist"):  # numpy scalars and arrays
+        value = value.tolist()
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise EvidenceError(f"evidence {name!r} is {value}: record a finite number")
+        return value
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError):
+        raise EvidenceError(
+            f"evidence {name!r} must be a number, a boolean, or JSON data (lists, dicts); "
+            f"got {type(value).__name__}"
+        ) from None
+    return value
+
+
+@dataclass
+class Evidence(Renderable):
+    """One measured value: metric name, value, split, tags and where it came from."""
+
+    name: str
+    value: Any
+    split: str
+    tags: dict[str, Any] = field(default_factory=dict)
+    recorded_at: str = ""
+    run_id: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "value": self.value,
+            "split": self.split,
+            "tags": self.tags,
+            "recorded_at": self.recorded_at,
+            "run_id": self.run_id,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Evidence:
+        return cls(
+            name=str(data["name"]),
+            value=data["value"],
+            split=str(data.get("split", "holdout")),
+            tags=dict(data.get("tags") or {}),
+            recorded_at=str(data.get("recorded_at", "")),
+            run_id=str(data.get("run_id", "")),
+        )
+
+
+def make_evidence(name: str, value: Any, /, split: str = "holdout", **tags: Any) -> Evidence:
+    """Validate one piece of evidence without recording it."""
+    if not isinstance(name, str) or not name.strip():
+        raise EvidenceError("evidence needs a non-empty metric name")
+    if not isinstance(split, str) or not split.strip():
+        raise EvidenceError(f"evidence {name!r} needs a split name, e.g. split='holdout'")
+    clean_tags = {str(k): _check_value(f"{name}.{k}", v) for k, v in tags.items()}
+    return Evidence(name=name.strip(), value=_check_value(name, value), split=split.strip(),
+                    tags=clean_tags)
+
+
+def run_path(project: Project, run_id: str) -> Path:
+    return project.runs_dir / f"{run_id}.json"
+
+
+def read_run(project: Project, run_id: str) -> dict[str, Any]:
+    """One run record; a missing or corrupt file is a clear error."""
+    path = run_path(project, run_id)
+    if not path.is_file():
+        raise EvidenceError(f"no run {run_id!r} in {project.runs_dir}")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise EvidenceError(f"run record {path} is corrupt: {exc}") from None
+
+
+def _new_record(project: Project, run_id: str) -> dict[str, Any]:
+    return {
+        "id": run_id,
+        "started_at": audit.now(),
+        "updated_at": audit.now(),
+        "source": os.environ.get("READINESS_SOURCE") or os.environ.get("JPY_SESSION_NAME")
+        or (sys.argv[0] if sys.argv and sys.argv[0] else None),
+        "git_commit": head_commit(project.root),
+        "git_dirty": is_dirty(project.root),
+        "params": {},
+        "data_versions": {},
+        "evidence": [],
+    }
+
+
+def _update_metrics(project: Project, items: Iterable[Evidence]) -> None:
+    """Merge numeric evidence into ``metrics.json`` as ``{split: {metric: value}}``."""
+    path = project.metrics_path
+    try:
+        metrics = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except json.JSONDecodeError:
+        metrics = {}
+    if not isinstance(metrics, dict):
+        metrics = {}
+    for item in items:
+        if isinstance(item.value, (int, float)) and not isinstance(item.value, bool):
+            split = metrics.setdefault(item.split, {})
+            if isinstance(split, dict):
+                split[item.name] = item.value
+    atomic_write_json(path, metrics)
+
+
+def record_many(
+    items: list[Evidence], project: Project | None = None, display: bool = True
+) -> list[Evidence]:
+    """Record several pieces of evidence in one write (and one display output)."""
+    project = project or current_project()
+    from readiness.criteria import lock_before_evidence
+
+    run_id = current_run_id(project)
+    stamp = audit.now()
+    for item in items:
+        item.recorded_at, item.run_id = stamp, run_id
+    with file_lock(project.write_lock_path):
+        lock_before_evidence(project)
+        path = run_path(project, run_id)
+        record = read_run(project, run_id) if path.is_file() else _new_record(project, run_id)
+        record["evidence"].extend(item.to_dict() for item in items)
+        record["updated_at"] = stamp
+        atomic_write_json(path, record)
+        _update_metrics(project, items)
+    if display:
+        _display(items)
+    return items
+
+
+def record(name: str, value: Any, /, split: str = "holdout", **tags: Any) -> Evidence:
+    """Record one piece of evidence for the current run.
+
+    Parameters
+    ----------
+    name:
+        The metric name, as the success criteria refer to it (``roc_auc``).
+    value:
+        A finite number, a boolean, or JSON data (a confusion matrix as a list).
+    split:
+        The data split it was measured on (default ``holdout``).
+    **tags:
+        Free-form context (model name, threshold, sample size).
+
+    Returns
+    -------
+    Evidence
+        The stored evidence, with its run id and time.
+    """
+    return record_many([make_evidence(name, value, split, **tags)])[0]
+
+
+def _in_kernel() -> bool:
+    # Only a kernel has a front end that keeps display outputs; avoid importing IPython.
+    if "ipykernel" not in sys.modules or "IPython" not in sys.modules:
+        return False
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def _display(items: list[Evidence]) -> None:
+    if not items or not _in_kernel():
+        return
+    from IPython.display import display
+
+    shown = ", ".join(
+        f"{i.name}={i.value:.4g}" if isinstance(i.value, float) else f"{i.name}={i.value}"
+        for i in items
+        if not isinstance(i.value, (list, dict))
+    )
+    payload = {"run_id": items[0].run_id, "evidence": [i.to_dict() for i in items]}
+    text = f"readiness evidence [{items[0].split}] {shown or ', '.join(i.name for i in items)}"
+    display({EVIDENCE_MIME: payload, "text/plain": text}, raw=True)
+
+
+def read_notebook_evidence(path: str | Path) -> list[Evidence]:
+    """The evidence an executed notebook displayed, in order (read with nbformat)."""
+    import nbformat
+
+    try:
+        notebook = nbformat.read(str(path), as_version=4)
+    except FileNotFoundError:
+        raise EvidenceError(f"notebook {path} does not exist") from None
+    except Exception as exc:  # nbformat raises several unrelated types for bad files
+        raise EvidenceError(f"cannot read notebook {path}: {exc}") from None
+    found: list[Evidence] = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            payload = output.get("data", {}).get(EVIDENCE_MIME)
+            if isinstance(payload, str):
+                payload = json.loads(payload)
+            if isinstance(payload, dict):
+                found.extend(Evidence.from_dict(item) for item in payload.get("evidence", []))
+    return found
+
+
+def list_runs(project: Project) -> list[dict[str, Any]]:
+    """Every readable run record, oldest first (by last update)."""
+    if not project.runs_dir.is_dir():
+        return []
+    runs = []
+    for path in project.runs_dir.glob("*.json"):
+        try:
+            runs.append(json.loads(path.read_text(encoding="utf-8")))
+        except (json.JSONDecodeError, OSError):
+            continue
+    return sorted(runs, key=lambda r: (r.get("updated_at", ""), r.get("id", "")))
+
+
+def latest_run_with_evidence(project: Project) -> dict[str, Any] | None:
+    """The most recently updated run that holds any evidence."""
+    runs = [r for r in list_runs(project) if r.get("evidence")]
+    return runs[-1] if runs else None
+
+
+def latest_values(run: dict[str, Any]) -> dict[tuple[str, str], Evidence]:
+    """The last value per (metric, split) within one run."""
+    values: dict[tuple[str, str], Evidence] = {}
+    for item in run.get("evidence", []):
+        evidence = Evidence.from_dict(item)
+        values[(evidence.name, evidence.split)] = evidence
+    return values
+
+
+@dataclass
+class Recorded(Renderable):
+    """Evidence just recorded by hand (``%readiness log``)."""
+
+    items: list[Evidence]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"recorded": [item.to_dict() for item in self.items]}

@@ -1,0 +1,266 @@
+"""The schema of ``readiness.yaml``: use case, success criteria, drift policy, attestations.
+
+The rules that make a criterion a real target (an absolute bound, a held-out split,
+a positive margin over a baseline) live here, with messages that say how to fix them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from readiness.errors import ConfigError
+
+TRAINING_SPLITS = {"train", "training", "trainset", "train_set", "in_sample", "in-sample", "fit"}
+OUTCOMES = ("tp", "fp", "fn", "tn")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _reject_unknown(values: Any, allowed: set[str], what: str) -> None:
+    if isinstance(values, dict):
+        unknown = sorted(str(k) for k in values if k not in allowed)
+        if unknown:
+            raise ValueError(
+                f"unknown key{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} "
+                f"in {what}; allowed: {', '.join(sorted(allowed))}"
+            )
+
+
+class UseCase(_Strict):
+    """Who the model is for and how the business measures it."""
+
+    name: str = Field(min_length=1, description="Short name of the use case.")
+    owner: str = Field(min_length=1, description="The business owner who evaluates the PoC.")
+    business_metric: str = Field(min_length=1, description="The business KPI the model moves.")
+    description: str | None = None
+
+
+class TechnicalCriterion(_Strict):
+    """An absolute bound on a recorded metric, measured on a held-out split."""
+
+    metric: str = Field(min_length=1)
+    split: str = Field(min_length=1)
+    min: float | None = None
+    max: float | None = None
+    baseline: float | None = None
+    min_margin: float | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, values: Any) -> Any:
+        _reject_unknown(
+            values,
+            set(cls.model_fields),
+            f"criterion {values.get('metric', '?')!r}" if isinstance(values, dict) else "criterion",
+        )
+        return values
+
+    @field_validator("split")
+    @classmethod
+    def _held_out(cls, split: str) -> str:
+        if split.strip().lower() in TRAINING_SPLITS or split.strip().lower().startswith("train"):
+            raise ValueError(
+                f"split {split!r} is training data: success criteria are measured on held-out "
+                "data. Use a split the model never saw, e.g. split: holdout"
+            )
+        return split
+
+    @model_validator(mode="after")
+    def _absolute_target(self) -> TechnicalCriterion:
+        name = f"criterion {self.metric!r} on {self.split!r}"
+        if self.min is None and self.max is None:
+            hint = ""
+            if self.baseline is not None and self.min_margin is not None:
+                hint = (
+                    f" For example min: {self.baseline + self.min_margin:g} "
+                    f"(baseline {self.baseline:g} + margin {self.min_margin:g})."
+                )
+            raise ValueError(
+                f"{name} has no absolute bound: 'better than today' is not a target. "
+                f"Add min: <value> (higher is better) or max: <value> (lower is better).{hint}"
+            )
+        if self.min is not None and self.max is not None:
+            raise ValueError(f"{name} gives both min and max: give one absolute bound")
+        if self.baseline is not None and self.min_margin is None:
+            raise ValueError(
+                f"{name} gives a baseline without min_margin: say how much better than the "
+                "current practice the model must be, e.g. min_margin: 0.02"
+            )
+        if self.min_margin is not None and self.baseline is None:
+            raise ValueError(f"{name} gives min_margin without a baseline to measure it from")
+        if self.min_margin is not None and self.min_margin <= 0:
+            raise ValueError(
+                f"{name} has min_margin {self.min_margin:g}: a margin of zero or less accepts a "
+                "model no better than today. Give a positive margin, e.g. min_margin: 0.02"
+            )
+        return self
+
+    @property
+    def direction(self) -> Literal["min", "max"]:
+        return "min" if self.min is not None else "max"
+
+    @property
+    def bound(self) -> float:
+        return self.min if self.min is not None else self.max  # type: ignore[return-value]
+
+    @property
+    def required(self) -> float:
+        """The value the metric must reach: the bound, tightened by baseline + margin."""
+        if self.baseline is None or self.min_margin is None:
+            return self.bound
+        if self.direction == "min":
+            return max(self.bound, self.baseline + self.min_margin)
+        return min(self.bound, self.baseline - self.min_margin)
+
+
+class BusinessCriteria(_Strict):
+    """The ROI, latency and decision rule that the business owner judges by."""
+
+    value_per_outcome: dict[str, float] | None = Field(
+        default=None, description="Value of each outcome: tp, fp, fn, tn (missing ones count 0)."
+    )
+    min_net_value_per_1000: float | None = Field(
+        default=None, description="Minimum net value per 1,000 predictions (default 0: break even)."
+    )
+    max_latency_ms: float | None = Field(default=None, gt=0)
+    split: str = "holdout"
+    decision_rule: str | None = None
+    reviews: list[dt.date] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, values: Any) -> Any:
+        _reject_unknown(values, set(cls.model_fields), "criteria.business")
+        return values
+
+    @field_validator("value_per_outcome")
+    @classmethod
+    def _outcomes(cls, values: dict[str, float] | None) -> dict[str, float] | None:
+        if values is None:
+            return None
+        _reject_unknown(values, set(OUTCOMES), "value_per_outcome")
+        return {k: float(values.get(k, 0.0)) for k in OUTCOMES}
+
+    @model_validator(mode="after")
+    def _roi_needs_values(self) -> BusinessCriteria:
+        if self.min_net_value_per_1000 is not None and self.value_per_outcome is None:
+            raise ValueError(
+                "min_net_value_per_1000 needs value_per_outcome (the value of tp, fp, fn, tn)"
+            )
+        return self
+
+
+class Criteria(_Strict):
+    """The success criteria: technical thresholds and business criteria."""
+
+    technical: list[TechnicalCriterion] = Field(default_factory=list)
+    business: BusinessCriteria | None = None
+
+    @model_validator(mode="after")
+    def _not_empty_and_unique(self) -> Criteria:
+        if not self.technical and self.business is None:
+            raise ValueError("declare at least one technical criterion or the business criteria")
+        seen: set[tuple[str, str]] = set()
+        for item in self.technical:
+            key = (item.metric, item.split)
+            if key in seen:
+                raise ValueError(
+                    f"metric {item.metric!r} on split {item.split!r} is declared twice: "
+                    "keep one criterion per metric and split"
+                )
+            seen.add(key)
+        return self
+
+
+class ColumnDrift(_Strict):
+    method: str | None = None
+    threshold: float | None = None
+
+
+class DriftPolicy(_Strict):
+    """How drift is judged (the drift capability reads it)."""
+
+    max_drift_share: float | None = Field(default=None, gt=0, le=1)
+    ignore: list[str] = Field(default_factory=list)
+    columns: dict[str, ColumnDrift] = Field(default_factory=dict)
+    target: str | None = None
+    prediction: str | None = None
+    method: str | None = None
+    threshold: float | None = None
+
+
+class Attestation(_Strict):
+    """A dated, named manual check with an evidence link (the checklist reads it)."""
+
+    by: str = Field(min_length=1)
+    date: dt.date
+    evidence: str = Field(min_length=1)
+    expires: dt.date | None = None
+    note: str | None = None
+
+
+class Config(_Strict):
+    """All of ``readiness.yaml``."""
+
+    use_case: UseCase
+    criteria: Criteria
+    drift: DriftPolicy | None = None
+    datasets: dict[str, Any] = Field(default_factory=dict)
+    attestations: dict[str, Attestation] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_sections(cls, values: Any) -> Any:
+        if not isinstance(values, dict):
+            raise ValueError("readiness.yaml must be a mapping with use_case and criteria")
+        _reject_unknown(values, set(cls.model_fields), "readiness.yaml")
+        return values
+
+
+SECTIONS = tuple(Config.model_fields)
+
+
+def _describe(error: dict[str, Any]) -> str:
+    message = str(error.get("msg", "invalid"))
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    if error.get("type") == "missing":
+        message = "required but missing"
+    elif error.get("type") == "extra_forbidden":
+        message = "unknown key"
+    return message
+
+
+def _loc_text(loc: tuple[Any, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def validate(data: Any, positions: Any = None, source: str = "readiness.yaml") -> Config:
+    """Validate parsed YAML into a :class:`Config` or raise a :class:`ConfigError`.
+
+    ``positions`` (a :class:`readiness.yamlio.Document`) adds line:column to messages.
+    """
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors(include_url=False):
+            loc = tuple(p for p in error.get("loc", ()) if isinstance(p, (str, int)))
+            where = source
+            if positions is not None:
+                pos = positions.position(loc)
+                if pos:
+                    where = f"{source}:{pos[0]}:{pos[1]}"
+            field = _loc_text(loc)
+            lines.append(f"{where}: {field + ': ' if field else ''}{_describe(error)}")
+        raise ConfigError("\n".join(lines)) from None
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise ConfigError(f"{source}: {exc}") from None
