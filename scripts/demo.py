@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import subprocess
 import sys
@@ -15,7 +16,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-DEMO = REPO / ".demo" / "project"
+DEMO = REPO / ".demo" / "project"  # replaced by --dir
 NOTEBOOK = REPO / "notebooks" / "01-criteria-first-poc.ipynb"
 
 
@@ -30,7 +31,13 @@ def readiness(*args: str) -> int:
     return subprocess.run(command, cwd=DEMO).returncode
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    global DEMO
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--dir", type=Path, default=DEMO, help="scratch project folder (default .demo/project)"
+    )
+    DEMO = parser.parse_args(argv).dir.resolve()
     import papermill
 
     started = time.perf_counter()
@@ -45,14 +52,18 @@ def main() -> int:
     step("2. the PoC notebook, executed in a real kernel")
     executed = DEMO / "runs" / NOTEBOOK.name
     papermill.execute_notebook(
-        str(NOTEBOOK), str(executed), cwd=str(DEMO), kernel_name="python3", progress_bar=False,
+        str(NOTEBOOK),
+        str(executed),
+        cwd=str(DEMO),
+        kernel_name="python3",
+        progress_bar=False,
     )
-    print(f"executed: {executed.relative_to(REPO)}")
+    print(f"executed: {executed}")
 
     step("3. the gate")
     code = readiness("check")
 
-    step("where everything lies")
+    step(f"where everything lies (in {DEMO})")
     for relative, what in [
         ("readiness.yaml", "success criteria (declared in the notebook)"),
         (".readiness/criteria.lock", "criteria lock: hash, time, amendments"),
@@ -60,7 +71,7 @@ def main() -> int:
         ("metrics.json", "latest metrics in DVC's format"),
         (f"runs/{NOTEBOOK.name}", "the executed notebook (carries its evidence)"),
     ]:
-        print(f"  {(DEMO / relative).relative_to(REPO)!s:<48} {what}")
+        print(f"  {relative:<36} {what}")
     print(f"\ndemo finished in {time.perf_counter() - started:.1f}s; verdict exit code {code}")
     return code
 

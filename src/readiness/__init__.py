@@ -35,8 +35,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from readiness.check import CheckResult
     from readiness.criteria import Declaration
+    from readiness.verdict import CheckResult
 
 
 def record(name: str, value: Any, /, split: str = "holdout", **tags: Any):
@@ -47,21 +47,23 @@ def record(name: str, value: Any, /, split: str = "holdout", **tags: Any):
 
 
 def evaluate(model: Any, X: Any, y: Any, /, split: str = "holdout", **kwargs: Any):
-    """Compute and record standard metrics; see :func:`readiness.evaluate.evaluate`."""
-    from readiness.evaluate import evaluate as _evaluate
+    """Compute and record standard metrics; see :func:`readiness.metrics.evaluate`."""
+    from readiness.metrics import evaluate as _evaluate
 
     return _evaluate(model, X, y, split=split, **kwargs)
 
 
 def check(project: str | None = None, run_id: str | None = None) -> CheckResult:
     """Judge the success criteria of the project at ``project`` (default: here)."""
-    from readiness.check import check as _check
     from readiness.project import current_project
+    from readiness.verdict import check as _check
 
     return _check(current_project(project), run_id=run_id)
 
 
-def declare_criteria(yaml_text: str, amend: str | None = None, project: str | None = None) -> Declaration:
+def declare_criteria(
+    yaml_text: str, amend: str | None = None, project: str | None = None
+) -> Declaration:
     """Declare success criteria from YAML text, as ``%%readiness criteria`` does."""
     from readiness.criteria import declare
     from readiness.project import current_project

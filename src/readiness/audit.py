@@ -10,8 +10,11 @@ from readiness.project import Project
 
 
 def now() -> str:
-    """The current UTC time as ISO 8601 with seconds, the format of every timestamp we write."""
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    """The current UTC time as ISO 8601 in milliseconds, the format of every timestamp we write.
+
+    Milliseconds keep records written within one second in order.
+    """
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
 
 def append(project: Project, event: str, **fields: Any) -> dict[str, Any]:

@@ -32,5 +32,7 @@ def load_config(project: Project) -> Config:
 
 def merged_text(project: Project, sections: dict[str, Any]) -> str:
     """``readiness.yaml`` with ``sections`` replaced and every other section (and comment) kept."""
-    existing = project.config_path.read_text(encoding="utf-8") if project.config_path.is_file() else None
+    existing = (
+        project.config_path.read_text(encoding="utf-8") if project.config_path.is_file() else None
+    )
     return yamlio.merge_sections(existing, sections)

@@ -81,8 +81,8 @@ def _apply(
     if evidence_exists and not (reason and reason.strip()):
         raise CriteriaLockedError(
             f"criteria changed after evidence was recorded (first evidence "
-            f"{lock['first_evidence_at']}). Say why: %%readiness criteria --amend \"reason\", "
-            "or readiness criteria amend --reason \"reason\""
+            f'{lock["first_evidence_at"]}). Say why: %%readiness criteria --amend "reason", '
+            'or readiness criteria amend --reason "reason"'
         )
     event = "amended" if evidence_exists else "revised"
     entry = _entry(event, config.criteria, project, reason=reason, previous_hash=lock.get("hash"))
@@ -109,7 +109,9 @@ class Declaration(Renderable):
             "first_evidence_at": (self.lock or {}).get("first_evidence_at"),
             "use_case": self.config.use_case.model_dump(mode="json"),
             "criteria": self.config.criteria.model_dump(mode="json", exclude_none=True),
-            "amendments": [{k: a.get(k) for k in ("at", "reason", "hash")} for a in self.amendments],
+            "amendments": [
+                {k: a.get(k) for k in ("at", "reason", "hash")} for a in self.amendments
+            ],
         }
 
 
@@ -123,11 +125,17 @@ def _commit(project: Project, config: Config, reason: str | None, text: str | No
         if new_lock is not None:
             atomic_write_json(project.criteria_lock_path, new_lock)
             audit.append(
-                project, f"criteria.{event}", hash=new_lock["hash"], reason=reason,
+                project,
+                f"criteria.{event}",
+                hash=new_lock["hash"],
+                reason=reason,
             )
         final = new_lock or lock
     return Declaration(
-        config=config, event=event, lock=final, path=str(project.config_path),
+        config=config,
+        event=event,
+        lock=final,
+        path=str(project.config_path),
         amendments=amendments(final),
     )
 
@@ -170,7 +178,7 @@ def _current_sections(project: Project) -> dict[str, Any]:
 def amend(project: Project, reason: str) -> Declaration:
     """Record the criteria now in ``readiness.yaml`` (edited by hand) with ``reason``."""
     if not reason or not reason.strip():
-        raise UsageError("an amendment needs a reason: --reason \"why the criteria change\"")
+        raise UsageError('an amendment needs a reason: --reason "why the criteria change"')
     config = load_config(project)
     declaration = _commit(project, config, reason, None)
     if declaration.event == "unchanged":
@@ -189,7 +197,10 @@ def show(project: Project) -> Declaration:
     else:
         event = "changed since lock"
     return Declaration(
-        config=config, event=event, lock=lock, path=str(project.config_path),
+        config=config,
+        event=event,
+        lock=lock,
+        path=str(project.config_path),
         amendments=amendments(lock),
     )
 
@@ -217,4 +228,6 @@ def lock_before_evidence(project: Project) -> None:
     if lock is None:
         lock = {"version": 1, "hash": None, "locked_at": None, "git_commit": None, "history": []}
     lock["first_evidence_at"] = audit.now()
+    # What results were first judged against: later amendments are compared with it.
+    lock["criteria_at_first_evidence"] = config.criteria.model_dump(mode="json") if config else None
     atomic_write_json(project.criteria_lock_path, lock)

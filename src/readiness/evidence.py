@@ -32,7 +32,7 @@ _current: dict[Path, str] = {}
 
 def new_run_id() -> str:
     """A sortable, unique run id: UTC time plus random hex."""
-    stamp = audit.now().replace("-", "").replace(":", "").split("+")[0]
+    stamp = audit.now().replace("-", "").replace(":", "").replace(".", "").split("+")[0]
     return f"{stamp}-{secrets.token_hex(3)}"
 
 
@@ -113,8 +113,9 @@ def make_evidence(name: str, value: Any, /, split: str = "holdout", **tags: Any)
     if not isinstance(split, str) or not split.strip():
         raise EvidenceError(f"evidence {name!r} needs a split name, e.g. split='holdout'")
     clean_tags = {str(k): _check_value(f"{name}.{k}", v) for k, v in tags.items()}
-    return Evidence(name=name.strip(), value=_check_value(name, value), split=split.strip(),
-                    tags=clean_tags)
+    return Evidence(
+        name=name.strip(), value=_check_value(name, value), split=split.strip(), tags=clean_tags
+    )
 
 
 def run_path(project: Project, run_id: str) -> Path:
@@ -137,7 +138,8 @@ def _new_record(project: Project, run_id: str) -> dict[str, Any]:
         "id": run_id,
         "started_at": audit.now(),
         "updated_at": audit.now(),
-        "source": os.environ.get("READINESS_SOURCE") or os.environ.get("JPY_SESSION_NAME")
+        "source": os.environ.get("READINESS_SOURCE")
+        or os.environ.get("JPY_SESSION_NAME")
         or (sys.argv[0] if sys.argv and sys.argv[0] else None),
         "git_commit": head_commit(project.root),
         "git_dirty": is_dirty(project.root),

@@ -15,9 +15,7 @@ from readiness.results import Renderable
 _TEXT: dict[str, Callable[[Any], str]] = {}
 _HTML: dict[str, Callable[[Any], str]] = {}
 
-STYLE = (
-    "font-family:system-ui,sans-serif;font-size:13px;border-collapse:collapse;"
-)
+STYLE = "font-family:system-ui,sans-serif;font-size:13px;border-collapse:collapse;"
 CELL = "padding:2px 8px;border-bottom:1px solid #ddd;text-align:left"
 PASS, FAIL = "#1a7f37", "#cf222e"
 
@@ -63,7 +61,9 @@ def fmt(value: Any, digits: int = 4) -> str:
 def table_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     """A left-aligned plain-text table."""
     body = [[fmt(c) for c in row] for row in rows]
-    widths = [max(len(h), *(len(r[i]) for r in body)) if body else len(h) for i, h in enumerate(header)]
+    widths = [
+        max(len(h), *(len(r[i]) for r in body)) if body else len(h) for i, h in enumerate(header)
+    ]
     line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=False)).rstrip()  # noqa: E731
     return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in body)])
 
@@ -134,7 +134,9 @@ def _business_lines(config: Any) -> list[str]:
     if b.value_per_outcome:
         values = ", ".join(f"{k} {v:g}" for k, v in b.value_per_outcome.items())
         lines.append(f"value per outcome: {values}")
-        lines.append(f"minimum net value per 1,000 predictions: {_money(b.min_net_value_per_1000 or 0.0)}")
+        lines.append(
+            f"minimum net value per 1,000 predictions: {_money(b.min_net_value_per_1000 or 0.0)}"
+        )
     if b.max_latency_ms is not None:
         lines.append(f"max latency (p95): {b.max_latency_ms:g} ms")
     if b.decision_rule:
@@ -150,7 +152,8 @@ def _declaration_text(obj: Any) -> str:
     lock = obj.lock or {}
     out = [
         f"Use case: {u.name} (owner {u.owner}; business metric: {u.business_metric})",
-        f"Criteria: {obj.event}" + (f", locked {lock['locked_at']}" if lock.get("locked_at") else ""),
+        f"Criteria: {obj.event}"
+        + (f", locked {lock['locked_at']}" if lock.get("locked_at") else ""),
         "",
         table_text(CRITERIA_HEADER, _criteria_rows(obj)) if obj.config.criteria.technical else "",
         *_business_lines(obj.config),
@@ -175,7 +178,11 @@ def _declaration_html(obj: Any) -> str:
         parts.append(table_html(CRITERIA_HEADER, _criteria_rows(obj)))
     lines = _business_lines(obj.config)
     if lines:
-        parts.append("<ul style='margin:4px 0'>" + "".join(f"<li>{html.escape(x)}</li>" for x in lines) + "</ul>")
+        parts.append(
+            "<ul style='margin:4px 0'>"
+            + "".join(f"<li>{html.escape(x)}</li>" for x in lines)
+            + "</ul>"
+        )
     parts.extend(_amendments_html(obj.amendments))
     return "".join(parts)
 
@@ -184,7 +191,8 @@ def _amendments_html(amendments: list[dict[str, Any]]) -> list[str]:
     if not amendments:
         return []
     items = "".join(
-        f"<li>{html.escape(str(a.get('at')))}: {html.escape(str(a.get('reason')))}</li>" for a in amendments
+        f"<li>{html.escape(str(a.get('at')))}: {html.escape(str(a.get('reason')))}</li>"
+        for a in amendments
     )
     return [f"<div style='{STYLE}'>Amendments after evidence:<ul>{items}</ul></div>"]
 
@@ -198,11 +206,20 @@ def _check_rows(obj: Any, html_cells: bool) -> list[list[Any]]:
     rows = []
     for c in obj.criteria:
         word = ">=" if c.direction == "min" else "<="
-        note = "changed after results" if c.changed_after_results else ("" if c.passed else c.reason)
-        rows.append([
-            c.metric, c.split, f"{word} {c.required:g}", c.observed, c.margin,
-            c.passed if html_cells else _mark(c.passed), note,
-        ])
+        note = (
+            "changed after results" if c.changed_after_results else ("" if c.passed else c.reason)
+        )
+        rows.append(
+            [
+                c.metric,
+                c.split,
+                f"{word} {c.required:g}",
+                c.observed,
+                c.margin,
+                c.passed if html_cells else _mark(c.passed),
+                note,
+            ]
+        )
     return rows
 
 
@@ -297,7 +314,9 @@ def _evaluation_text(obj: Any) -> str:
 @renders("html", "Evaluation")
 def _evaluation_html(obj: Any) -> str:
     head = html.escape(f"{obj.task} on {obj.split} ({obj.n_rows} rows), run {obj.run_id}")
-    return f"<div style='{STYLE}'><b>{head}</b></div>" + table_html(("metric", "value"), _metric_rows(obj.metrics))
+    return f"<div style='{STYLE}'><b>{head}</b></div>" + table_html(
+        ("metric", "value"), _metric_rows(obj.metrics)
+    )
 
 
 @renders("text", "Evidence")
@@ -315,5 +334,8 @@ def _init_text(obj: Any) -> str:
     out = [f"readiness project in {obj.root}"]
     out += [f"  created {p}" for p in obj.created]
     out += [f"  kept    {p} (exists; --force overwrites)" for p in obj.kept]
-    out.append("next: edit readiness.yaml (or declare with %%readiness criteria), then open notebooks/poc.ipynb")
+    out.append(
+        "next: edit readiness.yaml (or declare with %%readiness criteria), "
+        "then open notebooks/poc.ipynb"
+    )
     return "\n".join(out)

@@ -15,7 +15,9 @@ def templates_dir() -> Path:
     checkout = Path(__file__).resolve().parents[2] / "templates"  # editable install
     if checkout.is_dir():
         return checkout
-    raise ProjectError("the readiness templates are missing from this installation; reinstall readiness")
+    raise ProjectError(
+        "the readiness templates are missing from this installation; reinstall readiness"
+    )
 
 
 def template(name: str) -> Path:

@@ -34,10 +34,13 @@ class Document:
                     break
             except (KeyError, IndexError, TypeError, AttributeError):
                 break
+            if line is None or col is None:
+                break
             found = (line + 1, col + 1)
             node = node[key]
-        if found is None and getattr(self.tree, "lc", None) is not None:
-            found = (self.tree.lc.line + 1, self.tree.lc.col + 1)
+        root = getattr(self.tree, "lc", None)
+        if found is None and root is not None and root.line is not None and root.col is not None:
+            found = (root.line + 1, root.col + 1)
         return found
 
 

@@ -39,7 +39,7 @@ class Command:
     usage_example: str = ""
 
 
-class HelpShown(Exception):  # noqa: N818 - control flow, not an error
+class HelpShown(Exception):
     """argparse printed help (or a version) and asked to exit with ``status``."""
 
     def __init__(self, status: int = 0) -> None:
@@ -74,11 +74,18 @@ def build_parser(prog: str = "readiness") -> Parser:
         "criteria declared before the PoC.",
         epilog="Exit codes: 0 success/READY, 1 criteria not met, 2 bad input.",
     )
-    parser.add_argument("-C", "--project", metavar="DIR", help="project folder (default: found from the working directory)")
+    parser.add_argument(
+        "-C",
+        "--project",
+        metavar="DIR",
+        help="project folder (default: found from the working directory)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for command in all_commands():
         child = sub.add_parser(
-            command.name, help=command.summary, description=command.summary,
+            command.name,
+            help=command.summary,
+            description=command.summary,
             epilog=command.usage_example or None,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )

@@ -9,12 +9,14 @@ from readiness.commands import Command, Context, add_json_flag
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--run", metavar="RUN_ID", help="judge this run's evidence (default: the latest)")
+    parser.add_argument(
+        "--run", metavar="RUN_ID", help="judge this run's evidence (default: the latest)"
+    )
     add_json_flag(parser)
 
 
 def execute(args: argparse.Namespace, ctx: Context) -> Any:
-    from readiness.check import check
+    from readiness.verdict import check
 
     return check(ctx.project(), run_id=args.run)
 

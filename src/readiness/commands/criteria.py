@@ -15,13 +15,19 @@ ACTIONS = ("show", "validate", "declare", "amend")
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "action", nargs="?", choices=ACTIONS, default=None,
+        "action",
+        nargs="?",
+        choices=ACTIONS,
+        default=None,
         help="show (default), validate readiness.yaml, declare from --file/stdin/cell, "
         "amend: record a hand edit with --reason",
     )
     parser.add_argument("--file", metavar="YAML", help="declare or validate this file ('-': stdin)")
     parser.add_argument(
-        "--amend", "--reason", dest="reason", metavar="REASON",
+        "--amend",
+        "--reason",
+        dest="reason",
+        metavar="REASON",
         help="why criteria change after evidence exists (required then; written to the audit log)",
     )
     add_json_flag(parser)
@@ -48,7 +54,8 @@ def execute(args: argparse.Namespace, ctx: Context) -> Any:
             body = _read_file(args.file)
         if body is None:
             raise UsageError(
-                "declare needs YAML: a %%readiness criteria cell body, --file FILE, or --file - (stdin)"
+                "declare needs YAML: a %%readiness criteria cell body, --file FILE, "
+                "or --file - (stdin)"
             )
         return criteria.declare(project, body, amend=args.reason)
     if action == "amend":

@@ -11,7 +11,9 @@ from readiness.commands import Command, Context, add_json_flag
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("directory", nargs="?", default=".", help="project folder (default: here)")
-    parser.add_argument("--force", action="store_true", help="overwrite files the templates provide")
+    parser.add_argument(
+        "--force", action="store_true", help="overwrite files the templates provide"
+    )
     add_json_flag(parser)
 
 

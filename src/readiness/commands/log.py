@@ -11,9 +11,15 @@ from readiness.errors import UsageError
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("values", nargs="+", metavar="NAME=VALUE", help="metric values (JSON or numbers)")
-    parser.add_argument("--split", default="holdout", help="the split they were measured on (default holdout)")
-    parser.add_argument("--tag", action="append", default=[], metavar="KEY=VALUE", help="a tag for every value")
+    parser.add_argument(
+        "values", nargs="+", metavar="NAME=VALUE", help="metric values (JSON or numbers)"
+    )
+    parser.add_argument(
+        "--split", default="holdout", help="the split they were measured on (default holdout)"
+    )
+    parser.add_argument(
+        "--tag", action="append", default=[], metavar="KEY=VALUE", help="a tag for every value"
+    )
     add_json_flag(parser)
 
 
@@ -37,7 +43,11 @@ def execute(args: argparse.Namespace, ctx: Context) -> Any:
     values = parse_pairs(args.values, "value")
     tags = parse_pairs(args.tag, "tag")
     items = [make_evidence(name, value, args.split, **tags) for name, value in values.items()]
-    return Recorded(record_many(items, ctx.project(), display=False))
+    in_notebook = ctx.front_end == "magic"
+    # In a notebook the evidence output (our MIME type) is the confirmation, and it is what
+    # papermill-executed notebooks are read back from; the CLI prints the result instead.
+    recorded = record_many(items, ctx.project(), display=in_notebook)
+    return None if in_notebook else Recorded(recorded)
 
 
 COMMAND = Command(

@@ -22,8 +22,13 @@ class Evaluation(Renderable):
     run_id: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"task": self.task, "split": self.split, "n_rows": self.n_rows,
-                "run_id": self.run_id, "metrics": self.metrics}
+        return {
+            "task": self.task,
+            "split": self.split,
+            "n_rows": self.n_rows,
+            "run_id": self.run_id,
+            "metrics": self.metrics,
+        }
 
 
 def _task(model: Any, y: Any) -> str:
@@ -74,7 +79,9 @@ def _classification(model: Any, X: Any, y: Any, predicted: Any) -> dict[str, Any
                 positive = scores[:, -1] if getattr(scores, "ndim", 1) == 2 else scores
                 out["roc_auc"] = metrics.roc_auc_score(y, positive)
                 if hasattr(model, "predict_proba"):
-                    out["log_loss"] = metrics.log_loss(y, scores, labels=getattr(model, "classes_", None))
+                    out["log_loss"] = metrics.log_loss(
+                        y, scores, labels=getattr(model, "classes_", None)
+                    )
                     out["brier"] = metrics.brier_score_loss(y, positive, pos_label=pos_label)
             elif hasattr(model, "predict_proba"):
                 out["roc_auc"] = metrics.roc_auc_score(
@@ -154,7 +161,9 @@ def evaluate(
         Recorded with every metric (e.g. ``model="gbm"``).
     """
     if not hasattr(model, "predict"):
-        raise EvidenceError(f"evaluate needs a fitted model with predict(); got {type(model).__name__}")
+        raise EvidenceError(
+            f"evaluate needs a fitted model with predict(); got {type(model).__name__}"
+        )
     if len(X) != len(y):
         raise EvidenceError(f"X has {len(X)} rows but y has {len(y)}")
     if len(X) == 0:
@@ -164,12 +173,21 @@ def evaluate(
     except Exception as exc:  # the model's own failure, e.g. not fitted or wrong columns
         raise EvidenceError(f"model.predict failed on the {split!r} split: {exc}") from None
     task = _task(model, y)
-    values = _classification(model, X, y, predicted) if task == "classification" else _regression(y, predicted)
+    values = (
+        _classification(model, X, y, predicted)
+        if task == "classification"
+        else _regression(y, predicted)
+    )
     if latency_samples:
         values.update(measure_latency(model, X, latency_samples))
     items: list[Evidence] = [
         make_evidence(name, value, split, **tags) for name, value in values.items()
     ]
     record_many(items)
-    return Evaluation(task=task, split=split, n_rows=len(X), metrics=values,
-                      run_id=items[0].run_id if items else "")
+    return Evaluation(
+        task=task,
+        split=split,
+        n_rows=len(X),
+        metrics=values,
+        run_id=items[0].run_id if items else "",
+    )

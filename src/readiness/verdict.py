@@ -111,9 +111,15 @@ def judge_technical(
     """Compare one criterion with the observed value of its metric on its split."""
     observed = _number(values.get((criterion.metric, criterion.split)))
     result = CriterionResult(
-        metric=criterion.metric, split=criterion.split, direction=criterion.direction,
-        threshold=criterion.bound, required=criterion.required, observed=observed, passed=False,
-        baseline=criterion.baseline, min_margin=criterion.min_margin,
+        metric=criterion.metric,
+        split=criterion.split,
+        direction=criterion.direction,
+        threshold=criterion.bound,
+        required=criterion.required,
+        observed=observed,
+        passed=False,
+        baseline=criterion.baseline,
+        min_margin=criterion.min_margin,
     )
     if observed is None:
         result.reason = f"no numeric evidence for {criterion.metric} on {criterion.split}"
@@ -124,23 +130,32 @@ def judge_technical(
         result.margin = gain if higher_is_better else -gain
     result.passed = observed >= result.required if higher_is_better else observed <= result.required
     word = ">=" if higher_is_better else "<="
-    result.reason = f"{observed:.4g} {word} {result.required:.4g}" if result.passed else (
-        f"{observed:.4g} misses {word} {result.required:.4g}"
+    result.reason = (
+        f"{observed:.4g} {word} {result.required:.4g}"
+        if result.passed
+        else (f"{observed:.4g} misses {word} {result.required:.4g}")
     )
     return result
 
 
-def judge_business(spec: BusinessCriteria, values: dict[tuple[str, str], Evidence]) -> BusinessResult:
+def judge_business(
+    spec: BusinessCriteria, values: dict[tuple[str, str], Evidence]
+) -> BusinessResult:
     """Net value per 1,000 predictions, break-even performance and latency."""
     out = BusinessResult(
-        split=spec.split, passed=True, min_net_value_per_1000=spec.min_net_value_per_1000,
-        max_latency_ms=spec.max_latency_ms, decision_rule=spec.decision_rule,
+        split=spec.split,
+        passed=True,
+        min_net_value_per_1000=spec.min_net_value_per_1000,
+        max_latency_ms=spec.max_latency_ms,
+        decision_rule=spec.decision_rule,
         reviews=[d.isoformat() for d in spec.reviews],
     )
     if spec.value_per_outcome is not None:
         matrix = values.get(("confusion_matrix", spec.split))
         if matrix is None:
-            out.problems.append(f"no confusion_matrix recorded on {spec.split}: use readiness.evaluate")
+            out.problems.append(
+                f"no confusion_matrix recorded on {spec.split}: use readiness.evaluate"
+            )
         else:
             try:
                 counts = business.Outcomes.from_matrix(matrix.value)
@@ -149,12 +164,16 @@ def judge_business(spec: BusinessCriteria, values: dict[tuple[str, str], Evidenc
             else:
                 target = spec.min_net_value_per_1000 or 0.0
                 out.net_value_per_1000 = business.net_value_per_1000(counts, spec.value_per_outcome)
-                out.break_even_precision = business.break_even_precision(counts, spec.value_per_outcome)
+                out.break_even_precision = business.break_even_precision(
+                    counts, spec.value_per_outcome
+                )
                 out.break_even_recall = business.break_even_recall(counts, spec.value_per_outcome)
                 out.required_precision = business.break_even_precision(
                     counts, spec.value_per_outcome, target
                 )
-                out.required_recall = business.break_even_recall(counts, spec.value_per_outcome, target)
+                out.required_recall = business.break_even_recall(
+                    counts, spec.value_per_outcome, target
+                )
                 out.observed_precision, out.observed_recall = counts.precision, counts.recall
                 if out.net_value_per_1000 < target:
                     out.problems.append(
@@ -164,7 +183,9 @@ def judge_business(spec: BusinessCriteria, values: dict[tuple[str, str], Evidenc
     if spec.max_latency_ms is not None:
         out.latency_p95_ms = _number(values.get(("latency_p95_ms", spec.split)))
         if out.latency_p95_ms is None:
-            out.problems.append(f"no latency_p95_ms recorded on {spec.split}: use readiness.evaluate")
+            out.problems.append(
+                f"no latency_p95_ms recorded on {spec.split}: use readiness.evaluate"
+            )
         elif out.latency_p95_ms > spec.max_latency_ms:
             out.problems.append(
                 f"p95 latency {out.latency_p95_ms:.2f} ms exceeds {spec.max_latency_ms:g} ms"
@@ -175,19 +196,15 @@ def judge_business(spec: BusinessCriteria, values: dict[tuple[str, str], Evidenc
 
 def _changed_keys(lock: dict[str, Any] | None, current: Criteria) -> set[tuple[str, str]]:
     """(metric, split) of technical criteria that differ from those in force at first evidence."""
-    if not lock or not lock.get("first_evidence_at"):
-        return set()
-    first = lock["first_evidence_at"]
-    before = [h for h in lock.get("history", []) if h.get("at", "") <= first and h.get("criteria")]
+    before = (lock or {}).get("criteria_at_first_evidence")
     if not before:
         return set()
-    old = {(c["metric"], c["split"]): c for c in before[-1]["criteria"].get("technical", [])}
-    changed = set()
-    for item in current.technical:
-        key = (item.metric, item.split)
-        if old.get(key) != item.model_dump(mode="json"):
-            changed.add(key)
-    return changed
+    old = {(c["metric"], c["split"]): c for c in before.get("technical", [])}
+    return {
+        (item.metric, item.split)
+        for item in current.technical
+        if old.get((item.metric, item.split)) != item.model_dump(mode="json")
+    }
 
 
 def check(project: Project, run_id: str | None = None) -> CheckResult:
@@ -206,9 +223,13 @@ def check(project: Project, run_id: str | None = None) -> CheckResult:
     values = latest_values(run) if run else {}
     flags: list[str] = []
     if run is None:
-        flags.append("no evidence recorded yet: record metrics with readiness.evaluate or readiness.record")
+        flags.append(
+            "no evidence recorded yet: record metrics with readiness.evaluate or readiness.record"
+        )
     unrecorded_change = bool(
-        lock and lock.get("hash") and lock.get("first_evidence_at")
+        lock
+        and lock.get("hash")
+        and lock.get("first_evidence_at")
         and lock["hash"] != criteria_hash(config.criteria)
     )
     if unrecorded_change:
@@ -216,7 +237,9 @@ def check(project: Project, run_id: str | None = None) -> CheckResult:
             "readiness.yaml criteria differ from the locked criteria with no amendment on record: "
             'run readiness criteria amend --reason "why"'
         )
-    if lock and any(h.get("event") == "declared" and h.get("after_evidence") for h in lock.get("history", [])):
+    if lock and any(
+        h.get("event") == "declared" and h.get("after_evidence") for h in lock.get("history", [])
+    ):
         flags.append("criteria were first declared after evidence had been recorded")
     changed = _changed_keys(lock, config.criteria)
     results = []
@@ -227,7 +250,9 @@ def check(project: Project, run_id: str | None = None) -> CheckResult:
     if changed:
         names = ", ".join(f"{m} on {s}" for m, s in sorted(changed))
         flags.append(f"criteria changed after results were recorded: {names}")
-    business_result = judge_business(config.criteria.business, values) if config.criteria.business else None
+    business_result = (
+        judge_business(config.criteria.business, values) if config.criteria.business else None
+    )
     passed = (
         run is not None
         and all(r.passed for r in results)

@@ -1,0 +1,74 @@
+"""Shared fixtures: isolated project folders, real git repos, the real CLI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+TEMPLATES = REPO / "templates"
+
+os.environ.setdefault("DVC_NO_ANALYTICS", "1")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch):
+    for name in ("READINESS_RUN_ID", "READINESS_PROJECT", "READINESS_SOURCE"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    """A fresh project (template readiness.yaml), the working directory inside it."""
+    from readiness.project import Project
+
+    root = tmp_path / "proj"
+    root.mkdir()
+    shutil.copyfile(TEMPLATES / "readiness.yaml", root / "readiness.yaml")
+    monkeypatch.chdir(root)
+    return Project(root.resolve())
+
+
+@pytest.fixture
+def empty_dir(tmp_path, monkeypatch):
+    root = tmp_path / "empty"
+    root.mkdir()
+    monkeypatch.chdir(root)
+    return root.resolve()
+
+
+def git_init(root: Path) -> None:
+    """A real git repo with a local identity and one commit."""
+    run = lambda *a: subprocess.run(["git", *a], cwd=root, check=True, capture_output=True)  # noqa: E731
+    run("init", "-q", "-b", "main")
+    run("config", "user.name", "Test User")
+    run("config", "user.email", "test@example.com")
+    run("add", "-A")
+    run("commit", "-q", "-m", "init", "--allow-empty")
+
+
+def cli(*args: str, cwd: Path, input: str | None = None) -> subprocess.CompletedProcess:
+    """The installed ``readiness`` console script, as a user runs it."""
+    exe = Path(sys.executable).with_name("readiness")
+    return subprocess.run(
+        [str(exe), *args], cwd=cwd, capture_output=True, text=True, input=input, timeout=120
+    )
+
+
+GOOD_EVIDENCE = {
+    "roc_auc": 0.9,
+    "recall": 0.8,
+    "latency_p95_ms": 3.0,
+    "confusion_matrix": [[50, 5], [10, 40]],
+}
+
+
+def record_all(values: dict, split: str = "holdout") -> None:
+    from readiness.evidence import make_evidence, record_many
+
+    record_many([make_evidence(k, v, split) for k, v in values.items()], display=False)

@@ -1,0 +1,25 @@
+"""``make demo`` keeps working: the demo script end to end in a scratch folder."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import REPO
+
+pytestmark = pytest.mark.slow
+
+
+def test_demo_runs_end_to_end(tmp_path):
+    done = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "demo.py"), "--dir", str(tmp_path / "demo")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "breast-cancer-screening: READY" in done.stdout
+    assert (tmp_path / "demo" / "runs" / "01-criteria-first-poc.ipynb").is_file()
+    assert (tmp_path / "demo" / ".readiness" / "criteria.lock").is_file()

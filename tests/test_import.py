@@ -1,0 +1,59 @@
+"""``import readiness`` stays light; the heavy stack it depends on imports together."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+HEAVY = ("evidently", "dvc", "gto", "papermill", "sklearn", "pandas", "pydantic", "nbformat")
+
+
+def _modules_after(code: str) -> set[str]:
+    out = subprocess.run(
+        [sys.executable, "-c", code + "\nimport sys; print(' '.join(sys.modules))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return set(out.split())
+
+
+def test_import_readiness_pulls_in_no_heavy_module():
+    loaded = _modules_after("import readiness")
+    assert not {m for m in HEAVY if m in loaded}
+
+
+def test_load_ext_stays_light():
+    loaded = _modules_after(
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "InteractiveShell.instance().run_line_magic('load_ext', 'readiness')"
+    )
+    assert "readiness.magics" in loaded
+    assert not {m for m in HEAVY if m in loaded}
+
+
+def test_public_functions_survive_submodule_imports():
+    # A submodule named like a public function would replace it on the package.
+    import readiness
+    import readiness.cli
+    import readiness.metrics
+    import readiness.verdict
+
+    for name in ("record", "evaluate", "check", "declare_criteria", "new_run"):
+        assert callable(getattr(readiness, name)), name
+
+
+def test_evidently_imports_with_the_pinned_pandas():
+    # evidently 0.7 fails to import with pandas 3.1; pyproject pins pandas<3.1.
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import pandas, evidently; from evidently import Report; print(pandas.__version__)",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    major, minor = (int(x) for x in done.stdout.strip().split(".")[:2])
+    assert (major, minor) < (3, 1)
