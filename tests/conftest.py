@@ -17,9 +17,11 @@ os.environ.setdefault("DVC_NO_ANALYTICS", "1")
 
 
 @pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch):
+def _isolated_env(monkeypatch, tmp_path):
     for name in ("READINESS_RUN_ID", "READINESS_PROJECT", "READINESS_SOURCE"):
         monkeypatch.delenv(name, raising=False)
+    # default DVC remotes go under the test's folder, never the user's home
+    monkeypatch.setenv("READINESS_REMOTE_HOME", str(tmp_path / "remotes"))
 
 
 @pytest.fixture

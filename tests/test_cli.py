@@ -69,8 +69,15 @@ def test_amend_flow_from_the_terminal(project):
 
 
 def test_log_and_bad_input(project):
-    done = cli("log", "f1=0.8", "note=text", "--tag", "model=x", cwd=project.root)
+    done = cli("log", "f1=0.8", "--tag", "model=x", cwd=project.root)
     assert done.returncode == 0, done.stderr
+    assert cli("log", "note=text", cwd=project.root).returncode == 2
+    done = cli("log", "recall=0.7", "--run", "latest", cwd=project.root)
+    assert done.returncode == 0, done.stderr
+    from readiness.evidence import latest_run_with_evidence, list_runs
+
+    assert len(list_runs(project)) == 1  # --run latest added to the first run
+    assert {e["name"] for e in latest_run_with_evidence(project)["evidence"]} == {"f1", "recall"}
     assert cli("log", "novalue", cwd=project.root).returncode == 2
     assert cli("log", "auc=NaN", cwd=project.root).returncode == 2
     assert cli("check", "--run", "nope", cwd=project.root).returncode == 2

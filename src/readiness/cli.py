@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 from readiness.commands import Context, HelpShown, build_parser
 from readiness.errors import ReadinessError
@@ -19,10 +18,7 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, "_command", None) is None:
             parser.print_help()
             return 2
-        cwd = Path(args.project).resolve() if args.project else Path.cwd()
-        if args.project and not cwd.is_dir():
-            raise ReadinessError(f"project folder {args.project} does not exist")
-        result = args._command.execute(args, Context(cwd=cwd, front_end="cli"))
+        result = args._command.execute(args, Context.from_args(args, "cli"))
     except HelpShown as shown:
         return shown.status
     except ReadinessError as exc:
@@ -37,7 +33,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> None:
-    sys.exit(main())
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) went away: not an error of ours.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 0
+    sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -81,8 +81,10 @@ def _apply(
     if evidence_exists and not (reason and reason.strip()):
         raise CriteriaLockedError(
             f"criteria changed after evidence was recorded (first evidence "
-            f'{lock["first_evidence_at"]}). Say why: %%readiness criteria --amend "reason", '
-            'or readiness criteria amend --reason "reason"'
+            f"{lock['first_evidence_at']}). Say why with an amendment reason: "
+            '%%readiness criteria --amend "why" in a notebook, readiness criteria declare '
+            '--amend "why" for a file, or readiness criteria amend --reason "why" after '
+            "editing readiness.yaml"
         )
     event = "amended" if evidence_exists else "revised"
     entry = _entry(event, config.criteria, project, reason=reason, previous_hash=lock.get("hash"))
@@ -140,12 +142,23 @@ def _commit(project: Project, config: Config, reason: str | None, text: str | No
     )
 
 
+def preview(project: Project, body: str) -> Config:
+    """Validate YAML ``body`` merged into ``readiness.yaml`` without writing anything."""
+    return _merge(project, body)[0]
+
+
 def declare(project: Project, body: str, amend: str | None = None) -> Declaration:
     """Declare criteria from YAML ``body`` (a cell or file in the readiness.yaml format).
 
     Sections present in ``body`` replace those in ``readiness.yaml``; the others are
     kept. The result is validated as a whole before anything is written.
     """
+    config, text = _merge(project, body)
+    return _commit(project, config, amend, text)
+
+
+def _merge(project: Project, body: str) -> tuple[Config, str]:
+    """The configuration and file text that ``body`` merged into readiness.yaml gives."""
     doc = yamlio.parse(body, source="criteria")
     if not isinstance(doc.data, dict) or not doc.data:
         raise ConfigError(
@@ -165,7 +178,7 @@ def declare(project: Project, body: str, amend: str | None = None) -> Declaratio
     except ConfigError:
         validate({**_current_sections(project), **doc.data}, positions=doc, source="criteria")
         raise
-    return _commit(project, config, amend, text)
+    return config, text
 
 
 def _current_sections(project: Project) -> dict[str, Any]:
@@ -190,7 +203,7 @@ def show(project: Project) -> Declaration:
     """The criteria as declared, with their lock state."""
     config = load_config(project)
     lock = read_lock(project)
-    if lock is None:
+    if lock is None or lock.get("hash") is None:
         event = "not locked"
     elif lock.get("hash") == criteria_hash(config.criteria):
         event = "locked"
@@ -221,9 +234,13 @@ def lock_before_evidence(project: Project) -> None:
         except ConfigError:
             config = None  # evidence is still recorded; `check` reports the invalid file
     if config is not None:
-        new_lock, event = _apply(project, config, None, lock)
+        new_lock, event = _apply(
+            project, config, "locked automatically at the first evidence", lock
+        )
         if new_lock is not None:
-            audit.append(project, f"criteria.{event}", hash=new_lock["hash"], reason=None)
+            audit.append(
+                project, f"criteria.{event}", hash=new_lock["hash"], reason="first evidence"
+            )
             lock = new_lock
     if lock is None:
         lock = {"version": 1, "hash": None, "locked_at": None, "git_commit": None, "history": []}

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from readiness import audit
+from readiness.dvcstore import data_versions
 from readiness.errors import EvidenceError
 from readiness.fsutil import atomic_write_json, file_lock
 from readiness.gitinfo import head_commit, is_dirty
@@ -63,12 +64,30 @@ def _check_value(name: str, value: Any) -> Any:
         if isinstance(value, float) and not math.isfinite(value):
             raise EvidenceError(f"evidence {name!r} is {value}: record a finite number")
         return value
+    if not isinstance(value, (list, tuple, dict)):
+        raise EvidenceError(
+            f"evidence {name!r} must be a number, a boolean, or JSON data (lists, dicts); "
+            f"got {type(value).__name__} {value!r}"
+        )
     try:
         json.dumps(value, allow_nan=False)
     except (TypeError, ValueError):
         raise EvidenceError(
             f"evidence {name!r} must be a number, a boolean, or JSON data (lists, dicts); "
             f"got {type(value).__name__}"
+        ) from None
+    return value
+
+
+def _check_tag(name: str, key: str, value: Any) -> Any:
+    """Tags are context: text is fine, but they must still be JSON."""
+    if hasattr(value, "tolist"):
+        value = value.tolist()
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError):
+        raise EvidenceError(
+            f"tag {key!r} of evidence {name!r} is not JSON data: {value!r}"
         ) from None
     return value
 
@@ -83,6 +102,8 @@ class Evidence(Renderable):
     tags: dict[str, Any] = field(default_factory=dict)
     recorded_at: str = ""
     run_id: str = ""
+    git_commit: str | None = None
+    data: dict[str, str] = field(default_factory=dict)  # tracked path -> DVC md5
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -92,6 +113,8 @@ class Evidence(Renderable):
             "tags": self.tags,
             "recorded_at": self.recorded_at,
             "run_id": self.run_id,
+            "git_commit": self.git_commit,
+            "data": self.data,
         }
 
     @classmethod
@@ -103,6 +126,8 @@ class Evidence(Renderable):
             tags=dict(data.get("tags") or {}),
             recorded_at=str(data.get("recorded_at", "")),
             run_id=str(data.get("run_id", "")),
+            git_commit=data.get("git_commit"),
+            data=dict(data.get("data") or {}),
         )
 
 
@@ -112,7 +137,7 @@ def make_evidence(name: str, value: Any, /, split: str = "holdout", **tags: Any)
         raise EvidenceError("evidence needs a non-empty metric name")
     if not isinstance(split, str) or not split.strip():
         raise EvidenceError(f"evidence {name!r} needs a split name, e.g. split='holdout'")
-    clean_tags = {str(k): _check_value(f"{name}.{k}", v) for k, v in tags.items()}
+    clean_tags = {str(k): _check_tag(name, str(k), v) for k, v in tags.items()}
     return Evidence(
         name=name.strip(), value=_check_value(name, value), split=split.strip(), tags=clean_tags
     )
@@ -133,18 +158,25 @@ def read_run(project: Project, run_id: str) -> dict[str, Any]:
         raise EvidenceError(f"run record {path} is corrupt: {exc}") from None
 
 
-def _new_record(project: Project, run_id: str) -> dict[str, Any]:
+def _source() -> str | None:
+    """What produced the run: a job's notebook, a Jupyter session, or a script."""
+    named = os.environ.get("READINESS_SOURCE") or os.environ.get("JPY_SESSION_NAME")
+    if named:
+        return named
+    script = sys.argv[0] if sys.argv else ""
+    return None if not script or "ipykernel" in script else script
+
+
+def new_record(project: Project, run_id: str) -> dict[str, Any]:
     return {
         "id": run_id,
         "started_at": audit.now(),
         "updated_at": audit.now(),
-        "source": os.environ.get("READINESS_SOURCE")
-        or os.environ.get("JPY_SESSION_NAME")
-        or (sys.argv[0] if sys.argv and sys.argv[0] else None),
+        "source": _source(),
         "git_commit": head_commit(project.root),
         "git_dirty": is_dirty(project.root),
         "params": {},
-        "data_versions": {},
+        "data_versions": data_versions(project),
         "evidence": [],
     }
 
@@ -167,20 +199,31 @@ def _update_metrics(project: Project, items: Iterable[Evidence]) -> None:
 
 
 def record_many(
-    items: list[Evidence], project: Project | None = None, display: bool = True
+    items: list[Evidence],
+    project: Project | None = None,
+    display: bool = True,
+    run_id: str | None = None,
 ) -> list[Evidence]:
-    """Record several pieces of evidence in one write (and one display output)."""
+    """Record several pieces of evidence in one write (and one display output).
+
+    ``run_id`` adds to that run (it must exist) instead of this process's run.
+    """
     project = project or current_project()
     from readiness.criteria import lock_before_evidence
 
-    run_id = current_run_id(project)
-    stamp = audit.now()
-    for item in items:
-        item.recorded_at, item.run_id = stamp, run_id
+    if run_id is not None and not run_path(project, run_id).is_file():
+        raise EvidenceError(f"no run {run_id!r} in {project.runs_dir}")
+    run_id = run_id or current_run_id(project)
     with file_lock(project.write_lock_path):
+        stamp = audit.now()  # taken under the lock, so records and the criteria lock agree
+        for item in items:
+            item.recorded_at, item.run_id = stamp, run_id
         lock_before_evidence(project)
         path = run_path(project, run_id)
-        record = read_run(project, run_id) if path.is_file() else _new_record(project, run_id)
+        record = read_run(project, run_id) if path.is_file() else new_record(project, run_id)
+        versions = {p: v.get("md5") for p, v in (record.get("data_versions") or {}).items()}
+        for item in items:
+            item.git_commit, item.data = record.get("git_commit"), versions
         record["evidence"].extend(item.to_dict() for item in items)
         record["updated_at"] = stamp
         atomic_write_json(path, record)

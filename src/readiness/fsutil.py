@@ -37,17 +37,34 @@ def atomic_write_json(path: Path, data: Any) -> None:
 
 
 @contextlib.contextmanager
-def file_lock(path: Path) -> Iterator[None]:
+def file_lock(path: Path, timeout: float | None = None, what: str = "") -> Iterator[None]:
     """Hold an exclusive advisory lock on ``path`` (created if absent) while inside.
 
     Serializes read-modify-write cycles on shared files (``metrics.json``, the
-    criteria lock) between kernels, jobs and the CLI. Blocks until the lock is free.
+    criteria lock, DVC writes) between kernels, jobs and the CLI. Waits for the
+    lock; with ``timeout`` (seconds), gives up with a :class:`ReadinessError`.
     """
     import fcntl
+    import time
+
+    from readiness.errors import ReadinessError
 
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        if timeout is None:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        else:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise ReadinessError(
+                            f"waited {timeout:g}s for {what or path} held by another process"
+                        ) from None
+                    time.sleep(0.05)
         try:
             yield
         finally:

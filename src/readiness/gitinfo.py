@@ -1,4 +1,4 @@
-"""The git commit a piece of state was produced at (None outside a repository)."""
+"""The few git facts and actions readiness needs, through the git command."""
 
 from __future__ import annotations
 
@@ -6,32 +6,46 @@ import subprocess
 from pathlib import Path
 
 
-def head_commit(root: Path) -> str | None:
-    """The commit ``HEAD`` points at, or None when ``root`` is not in a git repo."""
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str] | None:
     try:
-        done = subprocess.run(
-            ["git", "rev-parse", "--verify", "--quiet", "HEAD"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=10,
-        )
+        return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.SubprocessError):
         return None
-    commit = done.stdout.strip()
-    return commit if done.returncode == 0 and commit else None
+
+
+def head_commit(root: Path) -> str | None:
+    """The commit ``HEAD`` points at, or None when ``root`` is not in a git repo."""
+    done = _git(root, "rev-parse", "--verify", "--quiet", "HEAD")
+    commit = done.stdout.strip() if done else ""
+    return commit if done and done.returncode == 0 and commit else None
 
 
 def is_dirty(root: Path) -> bool | None:
-    """Whether the work tree has uncommitted changes (None outside git)."""
-    try:
-        done = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=10,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return bool(done.stdout.strip()) if done.returncode == 0 else None
+    """Whether tracked files have uncommitted changes (None outside git)."""
+    done = _git(root, "status", "--porcelain", "--untracked-files=no")
+    return bool(done.stdout.strip()) if done and done.returncode == 0 else None
+
+
+def toplevel(root: Path) -> Path | None:
+    """The work tree ``root`` belongs to, or None outside git."""
+    done = _git(root, "rev-parse", "--show-toplevel")
+    return Path(done.stdout.strip()).resolve() if done and done.returncode == 0 else None
+
+
+def is_ignored(root: Path, path: Path) -> bool:
+    done = _git(root, "check-ignore", "-q", str(path))
+    return bool(done and done.returncode == 0)
+
+
+def is_tracked(root: Path, path: Path) -> bool:
+    """Whether git tracks ``path`` (a file, or any file under a folder)."""
+    done = _git(root, "ls-files", "--", str(path))
+    return bool(done and done.returncode == 0 and done.stdout.strip())
+
+
+def init(root: Path) -> None:
+    done = _git(root, "init", "-q")
+    if not done or done.returncode != 0:
+        from readiness.errors import ProjectError
+
+        raise ProjectError(f"git init failed in {root}: {done.stderr if done else 'git not found'}")

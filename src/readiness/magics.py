@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shlex
-from pathlib import Path
 from typing import Any
 
 from IPython.core.magic import Magics, line_cell_magic, magics_class
@@ -30,9 +29,7 @@ class ReadinessMagics(Magics):
             return None
         if getattr(args, "_command", None) is None:
             raise UsageError("%readiness needs a command: " + _usage())
-        cwd = Path(args.project).resolve() if args.project else Path.cwd()
-        context = Context(cwd=cwd, body=cell, front_end="magic")
-        return args._command.execute(args, context)
+        return args._command.execute(args, Context.from_args(args, "magic", body=cell))
 
 
 def _usage() -> str:

@@ -44,7 +44,9 @@ class Project:
 
     @property
     def metrics_path(self) -> Path:
-        return self.root / "metrics.json"
+        """DVC metrics file; a pipeline stage points its kernel at its own file."""
+        override = os.environ.get("READINESS_METRICS_FILE")
+        return Path(override) if override else self.root / "metrics.json"
 
     @property
     def reports_dir(self) -> Path:

@@ -153,7 +153,7 @@ def _declaration_text(obj: Any) -> str:
     out = [
         f"Use case: {u.name} (owner {u.owner}; business metric: {u.business_metric})",
         f"Criteria: {obj.event}"
-        + (f", locked {lock['locked_at']}" if lock.get("locked_at") else ""),
+        + (f" (first locked {lock['locked_at']})" if lock.get("locked_at") else ""),
         "",
         table_text(CRITERIA_HEADER, _criteria_rows(obj)) if obj.config.criteria.technical else "",
         *_business_lines(obj.config),
@@ -171,7 +171,11 @@ def _declaration_html(obj: Any) -> str:
         f"<div style='{STYLE}'><b>{html.escape(u.name)}</b> · owner {html.escape(u.owner)} · "
         f"business metric: {html.escape(u.business_metric)}<br>",
         f"criteria <b>{html.escape(obj.event)}</b>"
-        + (f" · locked {html.escape(str(lock['locked_at']))}" if lock.get("locked_at") else "")
+        + (
+            f" · first locked {html.escape(str(lock['locked_at']))}"
+            if lock.get("locked_at")
+            else ""
+        )
         + "</div>",
     ]
     if obj.config.criteria.technical:
@@ -206,9 +210,9 @@ def _check_rows(obj: Any, html_cells: bool) -> list[list[Any]]:
     rows = []
     for c in obj.criteria:
         word = ">=" if c.direction == "min" else "<="
-        note = (
-            "changed after results" if c.changed_after_results else ("" if c.passed else c.reason)
-        )
+        note = "" if c.passed else c.reason
+        if c.changed_after_results:
+            note = f"{note}; changed after results" if note else "changed after results"
         rows.append(
             [
                 c.metric,
@@ -334,8 +338,124 @@ def _init_text(obj: Any) -> str:
     out = [f"readiness project in {obj.root}"]
     out += [f"  created {p}" for p in obj.created]
     out += [f"  kept    {p} (exists; --force overwrites)" for p in obj.kept]
+    out += [f"  {tool:<7} {state}" for tool, state in obj.version_control.items()]
     out.append(
         "next: edit readiness.yaml (or declare with %%readiness criteria), "
         "then open notebooks/poc.ipynb"
     )
     return "\n".join(out)
+
+
+# -- data --------------------------------------------------------------------------------
+
+
+def _size(value: int | None) -> str:
+    if value is None:
+        return "-"
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return str(value)
+
+
+def _track_rows(obj: Any) -> list[list[Any]]:
+    return [
+        [
+            i.path,
+            (i.md5 or "-")[:12],
+            _size(i.size),
+            "changed" if i.changed else "unchanged",
+            "pushed" if i.pushed else "local only",
+        ]
+        for i in obj.items
+    ]
+
+
+TRACK_HEADER = ("path", "md5", "size", "state", "remote")
+
+
+@renders("text", "TrackResult")
+def _track_text(obj: Any) -> str:
+    out = [table_text(TRACK_HEADER, _track_rows(obj))]
+    if obj.remote:
+        out.append(f"remote: {obj.remote}")
+    out += [f"note: {n}" for n in obj.notes]
+    return "\n".join(out)
+
+
+@renders("html", "TrackResult")
+def _track_html(obj: Any) -> str:
+    notes = "".join(f"<div style='{STYLE}'>{html.escape(n)}</div>" for n in obj.notes)
+    return table_html(TRACK_HEADER, _track_rows(obj)) + notes
+
+
+VALIDATION_HEADER = ("column", "rule", "failing", "examples")
+
+
+def _validation_rows(result: Any) -> list[list[Any]]:
+    return [[f.column, f.rule, f.failing, ", ".join(f.examples)] for f in result.failures]
+
+
+def _validation_head(result: Any) -> str:
+    verdict = "valid" if result.valid else f"INVALID ({len(result.failures)} failing rules)"
+    size = f"{result.rows} rows x {result.columns} columns"
+    return f"{result.dataset} ({result.path}): {verdict}, {size}"
+
+
+@renders("text", "ValidationReport")
+def _validation_text(obj: Any) -> str:
+    out = []
+    for result in obj.results:
+        out.append(_validation_head(result))
+        if result.failures:
+            out.append(table_text(VALIDATION_HEADER, _validation_rows(result)))
+    return "\n".join(out)
+
+
+@renders("html", "ValidationReport")
+def _validation_html(obj: Any) -> str:
+    parts = []
+    for result in obj.results:
+        parts.append(
+            f"<div style='{STYLE}'>{badge(result.valid, 'valid' if result.valid else 'INVALID')} "
+            f"{html.escape(_validation_head(result))}</div>"
+        )
+        if result.failures:
+            parts.append(table_html(VALIDATION_HEADER, _validation_rows(result)))
+    return "".join(parts)
+
+
+# -- jobs ----------------------------------------------------------------------------------
+
+
+def _run_lines(obj: Any) -> list[str]:
+    lines = [
+        f"run {obj.run_id}: {obj.status} in {obj.duration_s:.1f}s",
+        f"notebook {obj.notebook} -> {obj.output}",
+    ]
+    if obj.params:
+        lines.append("parameters: " + ", ".join(f"{k}={v!r}" for k, v in obj.params.items()))
+    if obj.failure:
+        where = obj.failure.get("cell_index")
+        lines.append(
+            f"failed{'' if where is None else f' at cell {where}'}: "
+            f"{obj.failure.get('ename')}: {obj.failure.get('evalue')}"
+        )
+    return lines
+
+
+@renders("text", "RunResult")
+def _run_text(obj: Any) -> str:
+    lines = _run_lines(obj)
+    metrics = obj.metrics()
+    if metrics:
+        lines.append(table_text(("metric", "value"), sorted(metrics.items())))
+    return "\n".join(lines)
+
+
+@renders("html", "RunResult")
+def _run_html(obj: Any) -> str:
+    head = "<br>".join(html.escape(line) for line in _run_lines(obj))
+    table = table_html(("metric", "value"), sorted(obj.metrics().items())) if obj.metrics() else ""
+    return f"<div style='{STYLE}'>{badge(obj.succeeded, obj.status)}<br>{head}</div>{table}"

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from readiness import gitinfo
 from readiness.errors import ProjectError
 from readiness.project import CONFIG_NAME, Project
 from readiness.results import Renderable
@@ -25,15 +26,35 @@ class InitResult(Renderable):
     root: str
     created: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
+    version_control: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"root": self.root, "created": self.created, "kept": self.kept}
+        return {
+            "root": self.root,
+            "created": self.created,
+            "kept": self.kept,
+            "version_control": self.version_control,
+        }
 
 
-def init_project(root: Path, force: bool = False) -> InitResult:
+def _ensure_git(root: Path) -> str | None:
+    """Make ``root`` a git work tree unless it already lies in one (that is not ignoring it)."""
+    top = gitinfo.toplevel(root)
+    if top is not None and not gitinfo.is_ignored(top, root):
+        return None
+    gitinfo.init(root)
+    return "initialised"
+
+
+def init_project(
+    root: Path, force: bool = False, remote: str | None = None, data: bool = True
+) -> InitResult:
     """Create ``root`` (if needed) with ``readiness.yaml``, a starter notebook and folders.
 
-    Existing files are kept unless ``force`` is set, so ``init`` is safe to re-run.
+    With ``data`` (the default) the folder also becomes a git repository (when it is
+    not in one) and a DVC project with a default remote (``remote`` URL, or a local
+    folder outside the work tree). Existing files are kept unless ``force`` is set, so
+    ``init`` is safe to re-run; an existing DVC remote is kept.
     """
     if root.exists() and not root.is_dir():
         raise ProjectError(f"{root} exists and is not a folder")
@@ -42,12 +63,20 @@ def init_project(root: Path, force: bool = False) -> InitResult:
     result = InitResult(root=str(project.root))
     for name, relative in FILES.items():
         target = project.root / relative
-        if target.exists() and not force:
-            result.kept.append(relative)
+        locked = relative == CONFIG_NAME and project.criteria_lock_path.is_file()
+        if target.exists() and (not force or locked):
+            # Locked criteria change only through an amendment, never by re-initialising.
+            result.kept.append(relative + (" (criteria locked)" if locked else ""))
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(template(name), target)
         result.created.append(relative)
     for folder in (project.state_dir / "runs", project.reports_dir, project.executed_notebooks_dir):
         folder.mkdir(parents=True, exist_ok=True)
+    if data:
+        from readiness.dvcstore import init_dvc
+
+        if _ensure_git(project.root):
+            result.version_control["git"] = "initialised"
+        result.version_control.update(init_dvc(project, remote))
     return result

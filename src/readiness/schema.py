@@ -31,6 +31,16 @@ def _reject_unknown(values: Any, allowed: set[str], what: str) -> None:
             )
 
 
+def held_out_split(split: str) -> str:
+    """Refuse training splits: criteria are judged on data the model never saw."""
+    if split.strip().lower() in TRAINING_SPLITS or split.strip().lower().startswith("train"):
+        raise ValueError(
+            f"split {split!r} is training data: success criteria are measured on held-out "
+            "data. Use a split the model never saw, e.g. split: holdout"
+        )
+    return split
+
+
 class UseCase(_Strict):
     """Who the model is for and how the business measures it."""
 
@@ -38,6 +48,12 @@ class UseCase(_Strict):
     owner: str = Field(min_length=1, description="The business owner who evaluates the PoC.")
     business_metric: str = Field(min_length=1, description="The business KPI the model moves.")
     description: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, values: Any) -> Any:
+        _reject_unknown(values, set(cls.model_fields), "use_case")
+        return values
 
 
 class TechnicalCriterion(_Strict):
@@ -63,12 +79,7 @@ class TechnicalCriterion(_Strict):
     @field_validator("split")
     @classmethod
     def _held_out(cls, split: str) -> str:
-        if split.strip().lower() in TRAINING_SPLITS or split.strip().lower().startswith("train"):
-            raise ValueError(
-                f"split {split!r} is training data: success criteria are measured on held-out "
-                "data. Use a split the model never saw, e.g. split: holdout"
-            )
-        return split
+        return held_out_split(split)
 
     @model_validator(mode="after")
     def _absolute_target(self) -> TechnicalCriterion:
@@ -138,6 +149,11 @@ class BusinessCriteria(_Strict):
         _reject_unknown(values, set(cls.model_fields), "criteria.business")
         return values
 
+    @field_validator("split")
+    @classmethod
+    def _held_out(cls, split: str) -> str:
+        return held_out_split(split)
+
     @field_validator("value_per_outcome")
     @classmethod
     def _outcomes(cls, values: dict[str, float] | None) -> dict[str, float] | None:
@@ -182,6 +198,57 @@ class ColumnDrift(_Strict):
     threshold: float | None = None
 
 
+COLUMN_TYPES = ("int", "float", "number", "str", "bool", "datetime", "category")
+
+
+class ColumnSchema(_Strict):
+    """Rules for one column of a dataset."""
+
+    type: Literal["int", "float", "number", "str", "bool", "datetime", "category"] | None = None
+    min: float | None = None
+    max: float | None = None
+    allowed: list[Any] | None = Field(default=None, min_length=1)
+    max_missing: float = Field(
+        default=0.0, ge=0, le=1, description="largest share of missing values"
+    )
+    unique: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, values: Any) -> Any:
+        _reject_unknown(values, set(cls.model_fields), "a dataset column")
+        return values
+
+    @model_validator(mode="after")
+    def _range(self) -> ColumnSchema:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min:g} is above max {self.max:g}")
+        return self
+
+
+class DatasetSchema(_Strict):
+    """What a dataset must look like before a job may use it."""
+
+    path: str | None = Field(default=None, description="the file this schema applies to")
+    columns: dict[str, ColumnSchema] = Field(min_length=1)
+    min_rows: int | None = Field(default=None, ge=0)
+    unique: list[str] = Field(default_factory=list, description="key columns, unique together")
+    strict: bool = Field(default=False, description="refuse columns that are not declared")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, values: Any) -> Any:
+        _reject_unknown(values, set(cls.model_fields), "a dataset")
+        return values
+
+    @model_validator(mode="after")
+    def _keys_declared(self) -> DatasetSchema:
+        missing = [c for c in self.unique if c not in self.columns]
+        if missing:
+            raise ValueError(f"unique key column(s) {', '.join(missing)} are not in columns")
+        return self
+
+
 class DriftPolicy(_Strict):
     """How drift is judged (the drift capability reads it)."""
 
@@ -210,7 +277,7 @@ class Config(_Strict):
     use_case: UseCase
     criteria: Criteria
     drift: DriftPolicy | None = None
-    datasets: dict[str, Any] = Field(default_factory=dict)
+    datasets: dict[str, DatasetSchema] = Field(default_factory=dict)
     attestations: dict[str, Attestation] = Field(default_factory=dict)
 
     @model_validator(mode="before")

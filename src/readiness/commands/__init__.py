@@ -21,13 +21,29 @@ class Context:
     """What a front end hands a command besides its arguments."""
 
     cwd: Path
-    body: str | None = None  # the cell of %%readiness, or the CLI's --file/stdin text
+    body: str | None = None  # the cell of %%readiness
     front_end: str = "cli"  # "cli" or "magic"
+    project_dir: Path | None = None  # -C/--project
 
     def project(self) -> Any:
-        from readiness.project import current_project
+        """The project: -C, else READINESS_PROJECT, else found from the working directory."""
+        from readiness.project import Project, current_project
 
-        return current_project(self.cwd)
+        return Project(self.project_dir) if self.project_dir else current_project()
+
+    @classmethod
+    def from_args(
+        cls, args: argparse.Namespace, front_end: str, body: str | None = None
+    ) -> Context:
+        """The context of parsed arguments; checks that -C names a folder."""
+        project_dir = None
+        if args.project:
+            project_dir = Path(args.project).resolve()
+            if not project_dir.is_dir():
+                raise UsageError(f"project folder {args.project} does not exist")
+        return cls(
+            cwd=project_dir or Path.cwd(), body=body, front_end=front_end, project_dir=project_dir
+        )
 
 
 @dataclass(frozen=True)
@@ -51,7 +67,7 @@ class Parser(argparse.ArgumentParser):
     """An ArgumentParser that raises instead of exiting, so a magic never kills a kernel."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
+        raise UsageError(f"{message} (see {self.prog} --help)")
 
     def exit(self, status: int = 0, message: str | None = None) -> None:  # type: ignore[override]
         if message:
@@ -61,9 +77,17 @@ class Parser(argparse.ArgumentParser):
 
 def all_commands() -> list[Command]:
     """Every subcommand, in the order help lists them."""
-    from readiness.commands import check, criteria, init, log
+    from readiness.commands import check, criteria, init, log, run, track, validate
 
-    return [init.COMMAND, criteria.COMMAND, log.COMMAND, check.COMMAND]
+    return [
+        init.COMMAND,
+        criteria.COMMAND,
+        log.COMMAND,
+        track.COMMAND,
+        validate.COMMAND,
+        run.COMMAND,
+        check.COMMAND,
+    ]
 
 
 def build_parser(prog: str = "readiness") -> Parser:

@@ -44,7 +44,6 @@ def _read_file(name: str) -> str:
 
 def execute(args: argparse.Namespace, ctx: Context) -> Any:
     from readiness import criteria
-    from readiness.config import parse_config
 
     project = ctx.project()
     body = ctx.body if ctx.body and ctx.body.strip() else None
@@ -58,11 +57,13 @@ def execute(args: argparse.Namespace, ctx: Context) -> Any:
                 "or --file - (stdin)"
             )
         return criteria.declare(project, body, amend=args.reason)
+    if args.file and action in ("show", "amend"):
+        raise UsageError(f"--file is for declare and validate, not {action}")
     if action == "amend":
         return criteria.amend(project, args.reason or "")
-    if action == "validate" and args.file:
-        text = _read_file(args.file)
-        return criteria.Declaration(config=parse_config(text, source=args.file), event="valid")
+    if action == "validate" and (args.file or body):
+        text = _read_file(args.file) if args.file else body
+        return criteria.Declaration(config=criteria.preview(project, text), event="valid")
     declaration = criteria.show(project)
     if action == "validate":
         declaration.event = f"valid ({declaration.event})"

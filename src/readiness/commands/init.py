@@ -1,4 +1,4 @@
-"""``readiness init [DIR]``: a new project from the templates."""
+"""``readiness init [DIR]``: a new project from the templates, with git and DVC."""
 
 from __future__ import annotations
 
@@ -14,6 +14,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--force", action="store_true", help="overwrite files the templates provide"
     )
+    parser.add_argument(
+        "--remote",
+        metavar="URL",
+        help="default DVC remote (any DVC URL: a folder, s3://, gs://, azure://, ssh://); "
+        "default: a local folder outside the work tree",
+    )
+    parser.add_argument(
+        "--no-data",
+        dest="data",
+        action="store_false",
+        help="skip the git and DVC set-up (criteria and evidence only)",
+    )
     add_json_flag(parser)
 
 
@@ -21,12 +33,13 @@ def execute(args: argparse.Namespace, ctx: Context) -> Any:
     from readiness.scaffold import init_project
 
     target = Path(args.directory)
-    return init_project(target if target.is_absolute() else ctx.cwd / target, force=args.force)
+    root = target if target.is_absolute() else ctx.cwd / target
+    return init_project(root, force=args.force, remote=args.remote, data=args.data)
 
 
 COMMAND = Command(
     name="init",
-    summary="create a project: readiness.yaml from the template and a starter notebook",
+    summary="create a project: readiness.yaml, a starter notebook, git, DVC and a default remote",
     configure=configure,
     execute=execute,
 )

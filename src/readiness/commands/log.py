@@ -18,18 +18,23 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--split", default="holdout", help="the split they were measured on (default holdout)"
     )
     parser.add_argument(
+        "--run",
+        metavar="RUN_ID",
+        help="add to this run ('latest': the latest run) instead of starting a new one",
+    )
+    parser.add_argument(
         "--tag", action="append", default=[], metavar="KEY=VALUE", help="a tag for every value"
     )
     add_json_flag(parser)
 
 
-def parse_pairs(pairs: list[str], what: str) -> dict[str, Any]:
+def parse_pairs(pairs: list[str], placeholder: str) -> dict[str, Any]:
     """``name=value`` strings into a dict; values are JSON when they parse, else text."""
     out: dict[str, Any] = {}
     for pair in pairs:
         name, sep, raw = pair.partition("=")
         if not sep or not name.strip():
-            raise UsageError(f"{what} {pair!r} is not NAME=VALUE")
+            raise UsageError(f"{pair!r} is not {placeholder}")
         try:
             out[name.strip()] = json.loads(raw)
         except json.JSONDecodeError:
@@ -38,15 +43,22 @@ def parse_pairs(pairs: list[str], what: str) -> dict[str, Any]:
 
 
 def execute(args: argparse.Namespace, ctx: Context) -> Any:
-    from readiness.evidence import Recorded, make_evidence, record_many
+    from readiness.evidence import Recorded, latest_run_with_evidence, make_evidence, record_many
 
-    values = parse_pairs(args.values, "value")
-    tags = parse_pairs(args.tag, "tag")
+    values = parse_pairs(args.values, "NAME=VALUE")
+    tags = parse_pairs(args.tag, "KEY=VALUE")
     items = [make_evidence(name, value, args.split, **tags) for name, value in values.items()]
+    project = ctx.project()
+    run_id = args.run
+    if run_id == "latest":
+        latest = latest_run_with_evidence(project)
+        if latest is None:
+            raise UsageError("--run latest: no run with evidence yet")
+        run_id = latest["id"]
     in_notebook = ctx.front_end == "magic"
     # In a notebook the evidence output (our MIME type) is the confirmation, and it is what
     # papermill-executed notebooks are read back from; the CLI prints the result instead.
-    recorded = record_many(items, ctx.project(), display=in_notebook)
+    recorded = record_many(items, project, display=in_notebook, run_id=run_id)
     return None if in_notebook else Recorded(recorded)
 
 

@@ -1,0 +1,288 @@
+"""Data quality checks: a dataset against the schema declared in ``readiness.yaml``.
+
+The checks run on pandera (a maintained, widely used DataFrame validation library
+with lazy validation that reports every failure, not just the first); this module
+only translates our YAML schema into a pandera schema and its failures into a table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from readiness.config import load_config
+from readiness.errors import ReadinessError
+from readiness.project import Project
+from readiness.results import Renderable
+from readiness.schema import ColumnSchema, DatasetSchema
+
+READERS = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"}
+
+
+class DataValidationError(ReadinessError):
+    """The data cannot be validated at all (missing file, unreadable, no schema)."""
+
+
+@dataclass
+class Failure:
+    column: str
+    rule: str
+    failing: int
+    examples: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class ValidationResult(Renderable):
+    """Whether a file satisfies its dataset schema, and every failing column and rule."""
+
+    dataset: str
+    path: str
+    rows: int
+    columns: int
+    failures: list[Failure] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        return not self.failures
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.valid else 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dataset": self.dataset,
+            "path": self.path,
+            "valid": self.valid,
+            "rows": self.rows,
+            "columns": self.columns,
+            "failures": [f.to_dict() for f in self.failures],
+        }
+
+
+def read_table(path: Path) -> Any:
+    """A CSV, TSV or Parquet file as a DataFrame; clear errors for what cannot be read."""
+    import pandas as pd
+
+    kind = READERS.get(path.suffix.lower())
+    if not path.is_file():
+        raise DataValidationError(f"{path} does not exist")
+    if kind is None:
+        raise DataValidationError(
+            f"{path.name}: unsupported format {path.suffix or '(none)'}; use CSV, TSV or Parquet"
+        )
+    try:
+        if kind == "parquet":
+            return pd.read_parquet(path)
+        return pd.read_csv(path, sep="\t" if kind == "tsv" else ",")
+    except Exception as exc:  # pandas/pyarrow raise many parser error types
+        raise DataValidationError(f"cannot read {path} as {kind.upper()}: {exc}") from None
+
+
+_DTYPES = {
+    "int": "int64",
+    "float": "float64",
+    "str": "str",
+    "bool": "bool",
+    "datetime": "datetime64[ns]",
+    "category": "category",
+}
+
+
+def _column(name: str, rule: ColumnSchema) -> Any:
+    import pandera.pandas as pa
+
+    checks = []
+    if rule.min is not None:
+        checks.append(pa.Check.ge(rule.min, name=f"min {rule.min:g}"))
+    if rule.max is not None:
+        checks.append(pa.Check.le(rule.max, name=f"max {rule.max:g}"))
+    if rule.allowed is not None:
+        checks.append(pa.Check.isin(rule.allowed, name=f"allowed {rule.allowed}"))
+    if rule.type == "number":
+        checks.append(
+            pa.Check(
+                lambda s: s.dtype.kind in "iuf",
+                element_wise=False,
+                name="type number",
+            )
+        )
+    dtype = _DTYPES.get(rule.type or "")
+    if dtype == "int64" and rule.max_missing > 0:
+        dtype = "Int64"  # pandas' nullable integer: missing values allowed
+    return pa.Column(
+        dtype,
+        checks=checks,
+        nullable=rule.max_missing > 0,
+        unique=rule.unique,
+        coerce=dtype is not None,
+        required=True,
+        name=name,
+    )
+
+
+def to_pandera(schema: DatasetSchema) -> tuple[Any, dict[str, str]]:
+    """The pandera schema, and a map from table-level check names to their column."""
+    import pandera.pandas as pa
+
+    checks, owners = [], {}
+    for name, rule in schema.columns.items():
+        if 0 < rule.max_missing < 1:
+            check_name = f"max_missing {rule.max_missing:g} ({name})"
+            owners[check_name] = name
+            checks.append(
+                pa.Check(
+                    lambda df, col=name, share=rule.max_missing: (
+                        col not in df or float(df[col].isna().mean()) <= share
+                    ),
+                    name=check_name,
+                )
+            )
+    if schema.min_rows is not None:
+        checks.append(
+            pa.Check(lambda df, n=schema.min_rows: len(df) >= n, name=f"min_rows {schema.min_rows}")
+        )
+    columns = {name: _column(name, rule) for name, rule in schema.columns.items()}
+    frame = pa.DataFrameSchema(
+        columns,
+        checks=checks,
+        strict=schema.strict,
+        unique=schema.unique or None,
+        report_duplicates="all",
+    )
+    return frame, owners
+
+
+_BUILTIN_NAMES = {
+    "greater_than_or_equal_to": "min",
+    "less_than_or_equal_to": "max",
+    "isin": "allowed",
+}
+
+
+def _failures(errors: Any, owners: dict[str, str], frame: Any) -> list[Failure]:
+    cases = errors.failure_cases
+    grouped: dict[tuple[str, str], Failure] = {}
+    for row in cases.itertuples(index=False):
+        check = str(row.check)
+        column = row.column if isinstance(row.column, str) else owners.get(check, "(table)")
+        if check.startswith("column_in_dataframe"):
+            check = "column missing"
+            column = str(row.failure_case)
+        elif check.startswith("column_in_schema"):
+            check, column = "column not declared (strict)", str(row.failure_case)
+        elif check == "not_nullable":
+            check = "missing values (max_missing 0)"
+        elif check.startswith("multiple_fields_uniqueness") or check == "field_uniqueness":
+            check = "unique"
+        elif check.startswith("coerce_dtype") or check.startswith("dtype"):
+            check = f"type {check.split('(', 1)[-1].rstrip(')')}"
+        else:
+            base, _, rest = check.partition("(")
+            if base in _BUILTIN_NAMES:
+                check = f"{_BUILTIN_NAMES[base]} {rest.rstrip(')')}"
+        key = (str(column), check)
+        failure = grouped.setdefault(key, Failure(column=str(column), rule=check, failing=0))
+        failure.failing += 1
+        if len(failure.examples) < 3 and check not in ("column missing",):
+            failure.examples.append(str(row.failure_case))
+    for f in grouped.values():  # table-level checks report "False": say what was measured
+        if f.rule.startswith("min_rows"):
+            f.failing, f.examples = 1, [f"{len(frame)} rows"]
+        elif f.rule.startswith("max_missing") and f.column in frame:
+            f.failing = int(frame[f.column].isna().sum())
+            f.examples = [f"{frame[f.column].isna().mean():.1%} missing"]
+    return list(grouped.values())
+
+
+def validate_frame(
+    frame: Any, schema: DatasetSchema, dataset: str = "", path: str = ""
+) -> ValidationResult:
+    """Check a DataFrame against a dataset schema (every failure, not just the first)."""
+    import pandera.errors
+
+    pandera_schema, owners = to_pandera(schema)
+    result = ValidationResult(
+        dataset=dataset, path=path, rows=len(frame), columns=len(frame.columns)
+    )
+    try:
+        pandera_schema.validate(frame, lazy=True)
+    except pandera.errors.SchemaErrors as errors:
+        result.failures = _failures(errors, owners, frame)
+    return result
+
+
+def schema_for(
+    project: Project, path: Path, dataset: str | None = None
+) -> tuple[str, DatasetSchema] | None:
+    """The dataset schema that applies to ``path``: by name, or by its declared path."""
+    datasets = load_config(project).datasets
+    if dataset is not None:
+        if dataset not in datasets:
+            known = ", ".join(datasets) or "none declared"
+            raise DataValidationError(
+                f"no dataset {dataset!r} in readiness.yaml (declared: {known})"
+            )
+        return dataset, datasets[dataset]
+    for name, schema in datasets.items():
+        if schema.path and (project.root / schema.path).resolve() == path.resolve():
+            return name, schema
+    return None
+
+
+def validate(
+    project: Project, path: str | Path, dataset: str | None = None, cwd: Path | None = None
+) -> ValidationResult:
+    """Validate the file at ``path`` against its declared dataset schema.
+
+    Parameters
+    ----------
+    project:
+        The project whose ``readiness.yaml`` declares the ``datasets``.
+    path:
+        A CSV, TSV or Parquet file.
+    dataset:
+        The dataset name; by default the dataset whose ``path`` is this file.
+    """
+    file = Path(path) if Path(path).is_absolute() else (cwd or Path.cwd()) / path
+    found = schema_for(project, file, dataset)
+    if found is None:
+        raise DataValidationError(
+            f"no dataset in readiness.yaml declares path {path}: add one under datasets: "
+            "(with path:), or name it with --dataset"
+        )
+    name, schema = found
+    frame = read_table(file)
+    return validate_frame(frame, schema, dataset=name, path=str(path))
+
+
+def validate_declared(project: Project) -> list[ValidationResult]:
+    """Validate every declared dataset that names its file."""
+    results = []
+    for name, schema in load_config(project).datasets.items():
+        if schema.path:
+            frame = read_table(project.root / schema.path)
+            results.append(validate_frame(frame, schema, dataset=name, path=schema.path))
+    return results
+
+
+@dataclass
+class ValidationReport(Renderable):
+    """One or more datasets validated together (``readiness validate``)."""
+
+    results: list[ValidationResult]
+
+    @property
+    def valid(self) -> bool:
+        return all(r.valid for r in self.results)
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.valid else 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"valid": self.valid, "datasets": [r.to_dict() for r in self.results]}
