@@ -1,14 +1,18 @@
 """``make demo``: the main job end to end on embedded defaults (no server, no network).
 
-1. a scratch project under .demo/ from the templates (``readiness init``);
-2. the example PoC notebook executed by papermill in a real kernel: it declares the
-   success criteria, trains on scikit-learn's breast cancer data and records evidence;
-3. ``readiness check``: the verdict, and where every artefact lies.
+1. a scratch project under .demo/ (``readiness init``: templates, git, DVC, a local remote);
+2. the data (scikit-learn's breast cancer set, shipped with it) versioned with DVC
+   (``readiness track``) and checked against its schema (``readiness validate``);
+3. the example PoC notebook as a DVC pipeline stage (``readiness pipeline add``),
+   executed by ``dvc repro`` through papermill in a real kernel: it declares the
+   success criteria, trains, and records evidence on the held-out split;
+4. the gate (``readiness check``) and the lineage, and where every artefact lies.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -16,62 +20,82 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-DEMO = REPO / ".demo" / "project"  # replaced by --dir
 NOTEBOOK = REPO / "notebooks" / "01-criteria-first-poc.ipynb"
+BIN = Path(sys.executable).parent
+DATASETS = """
+datasets:
+  breast_cancer_train:
+    path: data/breast_cancer/train.csv
+    min_rows: 300
+    columns:
+      mean radius: {type: float, min: 0}
+      malignant: {type: int, allowed: [0, 1]}
+"""
 
 
 def step(title: str) -> None:
     print(f"\n== {title} ==", flush=True)
 
 
-def readiness(*args: str) -> int:
-    """Run the real CLI, as a user would, and echo its output."""
-    command = [sys.executable, "-m", "readiness.cli", *args]
-    print("$ readiness " + " ".join(args), flush=True)
-    return subprocess.run(command, cwd=DEMO).returncode
+def sh(*command: str, cwd: Path, show: bool = True) -> int:
+    """Run a real command as a user would, echoing it and its output."""
+    if show:
+        print("$ " + " ".join(command), flush=True)
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    return subprocess.run(command, cwd=cwd, env=env).returncode
+
+
+def must(code: int, what: str) -> None:
+    if code != 0:
+        raise SystemExit(f"demo: {what} failed (exit {code})")
 
 
 def main(argv: list[str] | None = None) -> int:
-    global DEMO
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--dir", type=Path, default=DEMO, help="scratch project folder (default .demo/project)"
+        "--dir", type=Path, default=REPO / ".demo" / "project", help="scratch project folder"
     )
-    DEMO = parser.parse_args(argv).dir.resolve()
-    import papermill
-
+    demo = parser.parse_args(argv).dir.resolve()
     started = time.perf_counter()
-    if DEMO.exists():
-        shutil.rmtree(DEMO)
-    DEMO.mkdir(parents=True)
+    if demo.exists():
+        shutil.rmtree(demo)
+    demo.mkdir(parents=True)
 
-    step("1. a new project from the templates")
-    if readiness("init", ".") != 0:
-        return 2
+    step("1. a new project: templates, git, DVC and a local DVC remote")
+    must(sh("readiness", "init", ".", cwd=demo), "readiness init")
+    for key, value in (("user.name", "readiness demo"), ("user.email", "demo@example.com")):
+        sh("git", "config", key, value, cwd=demo, show=False)
 
-    step("2. the PoC notebook, executed in a real kernel")
-    executed = DEMO / "runs" / NOTEBOOK.name
-    papermill.execute_notebook(
-        str(NOTEBOOK),
-        str(executed),
-        cwd=str(DEMO),
-        kernel_name="python3",
-        progress_bar=False,
-    )
-    print(f"executed: {executed}")
+    step("2. data: versioned with DVC, checked against its schema")
+    must(sh(sys.executable, "-m", "readiness.examples", "data/breast_cancer", cwd=demo), "data")
+    must(sh("readiness", "track", "data/breast_cancer", cwd=demo), "readiness track")
+    (demo / "schema.yaml").write_text(DATASETS)
+    must(sh("readiness", "criteria", "declare", "--file", "schema.yaml", cwd=demo), "schema")
+    must(sh("readiness", "validate", cwd=demo), "readiness validate")
 
-    step("3. the gate")
-    code = readiness("check")
+    step("3. the PoC notebook as a pipeline stage, executed by dvc repro")
+    shutil.copyfile(NOTEBOOK, demo / "notebooks" / NOTEBOOK.name)
+    stage = ["readiness", "pipeline", "add", f"notebooks/{NOTEBOOK.name}", "--name", "poc"]
+    must(sh(*stage, "--dep", "data/breast_cancer", cwd=demo), "pipeline add")
+    sh("git", "add", "-A", cwd=demo, show=False)
+    sh("git", "commit", "-q", "-m", "PoC: criteria, data, pipeline", cwd=demo, show=False)
+    must(sh("dvc", "repro", "--quiet", cwd=demo), "dvc repro")
 
-    step(f"where everything lies (in {DEMO})")
+    step("4. the gate and the lineage")
+    code = sh("readiness", "check", cwd=demo)
+    sh("readiness", "lineage", cwd=demo)
+
+    step(f"where everything lies (in {demo})")
     for relative, what in [
-        ("readiness.yaml", "success criteria (declared in the notebook)"),
+        ("readiness.yaml", "success criteria (declared in the notebook) and the data schema"),
         (".readiness/criteria.lock", "criteria lock: hash, time, amendments"),
-        (".readiness/runs", "run records with every piece of evidence"),
-        ("metrics.json", "latest metrics in DVC's format"),
-        (f"runs/{NOTEBOOK.name}", "the executed notebook (carries its evidence)"),
+        (".readiness/runs/", "run records: parameters, data versions, evidence"),
+        ("data/breast_cancer.dvc", "the data version (pushed to the local DVC remote)"),
+        ("dvc.yaml, params.yaml", "the notebook stage and its parameters"),
+        ("metrics/poc.json", "the stage's metrics (dvc metrics show, dvc exp show)"),
+        ("runs/poc.ipynb", "the executed notebook, carrying its evidence"),
     ]:
-        print(f"  {relative:<36} {what}")
+        print(f"  {relative:<26} {what}")
     print(f"\ndemo finished in {time.perf_counter() - started:.1f}s; verdict exit code {code}")
     return code
 

@@ -74,3 +74,49 @@ def record_all(values: dict, split: str = "holdout") -> None:
     from readiness.evidence import make_evidence, record_many
 
     record_many([make_evidence(k, v, split) for k, v in values.items()], display=False)
+
+
+def write_notebook(path: Path, parameters: str, *cells: str) -> Path:
+    """A small notebook with a cell tagged ``parameters`` (papermill's convention)."""
+    import nbformat
+
+    params_cell = nbformat.v4.new_code_cell(parameters)
+    params_cell.metadata["tags"] = ["parameters"]
+    notebook = nbformat.v4.new_notebook(
+        cells=[params_cell, *(nbformat.v4.new_code_cell(c) for c in cells)],
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "language_info": {"name": "python"},
+        },
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, path)
+    return path
+
+
+@pytest.fixture
+def dvc_project(tmp_path, monkeypatch):
+    """``readiness init`` of a fresh folder: git + DVC + a local remote, committed."""
+    from readiness.project import Project
+    from readiness.scaffold import init_project
+
+    root = tmp_path / "dvcproj"
+    init_project(root)
+    git_init(root)
+    monkeypatch.chdir(root)
+    # `dvc repro` runs stage commands through the shell: the venv's readiness must be found
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    return Project(root.resolve())
+
+
+def commit_all(root: Path, message: str = "change") -> None:
+    subprocess.run(["git", "add", "-A"], cwd=root, check=True, capture_output=True)
+    subprocess.run(
+        ["git", "commit", "-q", "-m", message], cwd=root, check=True, capture_output=True
+    )
+
+
+def dvc(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """The real ``dvc`` command line of this environment."""
+    exe = Path(sys.executable).with_name("dvc")
+    return subprocess.run([str(exe), *args], cwd=cwd, capture_output=True, text=True, timeout=300)

@@ -122,3 +122,10 @@ def test_corrupt_lock_is_a_clear_error(project):
     project.criteria_lock_path.write_text("{not json")
     with pytest.raises(ConfigError, match="corrupt"):
         show(project)
+
+
+def test_declaring_only_a_data_schema_does_not_lock_criteria(project):
+    declaration = declare(project, "datasets:\n  d: {path: d.csv, columns: {a: {type: int}}}\n")
+    assert declaration.event == "saved"
+    assert read_lock(project) is None
+    assert declare(project, CRITERIA).event == "declared"

@@ -21,5 +21,7 @@ def test_demo_runs_end_to_end(tmp_path):
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "breast-cancer-screening: READY" in done.stdout
-    assert (tmp_path / "demo" / "runs" / "01-criteria-first-poc.ipynb").is_file()
+    assert (tmp_path / "demo" / "runs" / "poc.ipynb").is_file()
+    assert (tmp_path / "demo" / "data" / "breast_cancer.dvc").is_file()
+    assert "<- data/breast_cancer" in done.stdout  # the lineage
     assert (tmp_path / "demo" / ".readiness" / "criteria.lock").is_file()

@@ -18,6 +18,15 @@ from .conftest import REPO, TEMPLATES, cli
 pytestmark = pytest.mark.slow
 
 
+def example_project(root):
+    """The layout the example notebooks expect: notebooks/ beside data/breast_cancer/."""
+    from readiness.examples import breast_cancer
+
+    breast_cancer(root / "data" / "breast_cancer")
+    (root / "notebooks").mkdir(exist_ok=True)
+    return root / "notebooks"
+
+
 def execute(path, cwd):
     notebook = nbformat.read(path, as_version=4)
     NotebookClient(
@@ -29,27 +38,28 @@ def execute(path, cwd):
 
 @pytest.mark.parametrize("name", sorted(p.name for p in (REPO / "notebooks").glob("*.ipynb")))
 def test_example_notebooks_run(name, empty_dir):
-    path = empty_dir / name
+    path = example_project(empty_dir) / name
     shutil.copyfile(REPO / "notebooks" / name, path)
-    execute(path, empty_dir)
+    execute(path, path.parent)
 
 
 def test_criteria_first_notebook_evidence_reads_back(empty_dir):
-    path = empty_dir / "poc.ipynb"
+    path = example_project(empty_dir) / "poc.ipynb"
     shutil.copyfile(REPO / "notebooks" / "01-criteria-first-poc.ipynb", path)
-    notebook = execute(path, empty_dir)
+    notebook = execute(path, path.parent)
     evidence = readiness.read_notebook_evidence(path)
     names = {e.name for e in evidence}
     assert {"roc_auc", "recall", "latency_p95_ms", "confusion_matrix", "calibration_slope"} <= names
     # the notebook carries the same evidence as the run record the kernel wrote
-    run = latest_run_with_evidence(Project(empty_dir))
+    # no git and no readiness.yaml above: the notebook's folder is the project
+    run = latest_run_with_evidence(Project(path.parent))
     assert {e["name"] for e in run["evidence"]} == names
     assert any(
         EVIDENCE_MIME in output.get("data", {})
         for cell in notebook.cells
         for output in cell.get("outputs", [])
     )
-    assert cli("check", cwd=empty_dir).returncode == 0
+    assert cli("check", cwd=path.parent).returncode == 0
 
 
 def test_template_notebook_runs_in_an_initialised_project(empty_dir):

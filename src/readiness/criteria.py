@@ -117,11 +117,24 @@ class Declaration(Renderable):
         }
 
 
-def _commit(project: Project, config: Config, reason: str | None, text: str | None) -> Declaration:
-    """Lock (or amend) ``config`` and, when ``text`` is given, write it as readiness.yaml."""
+def _commit(
+    project: Project,
+    config: Config,
+    reason: str | None,
+    text: str | None,
+    lock_criteria: bool = True,
+) -> Declaration:
+    """Lock (or amend) ``config`` and, when ``text`` is given, write it as readiness.yaml.
+
+    Without ``lock_criteria`` (a body that declares no criteria: a data schema, a
+    drift policy), an unlocked file stays unlocked and a locked one must be unchanged.
+    """
     with file_lock(project.write_lock_path):
         lock = read_lock(project)
-        new_lock, event = _apply(project, config, reason, lock)
+        if not lock_criteria and (lock is None or lock.get("hash") is None):
+            new_lock, event = None, "saved"
+        else:
+            new_lock, event = _apply(project, config, reason, lock)
         if text is not None:
             atomic_write_text(project.config_path, text)
         if new_lock is not None:
@@ -154,7 +167,8 @@ def declare(project: Project, body: str, amend: str | None = None) -> Declaratio
     kept. The result is validated as a whole before anything is written.
     """
     config, text = _merge(project, body)
-    return _commit(project, config, amend, text)
+    declares_criteria = "criteria" in (yamlio.parse(body, "criteria").data or {})
+    return _commit(project, config, amend, text, lock_criteria=declares_criteria)
 
 
 def _merge(project: Project, body: str) -> tuple[Config, str]:

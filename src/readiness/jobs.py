@@ -202,6 +202,7 @@ def run_notebook(
         output=os.path.relpath(target, project.root),
         params=params,
         inputs=list(inputs or []),
+        metrics_file=str(metrics_file) if metrics_file else None,
         git_commit=head_commit(project.root),
         data_versions=data_versions(project),
         source=relative,

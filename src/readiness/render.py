@@ -459,3 +459,135 @@ def _run_html(obj: Any) -> str:
     head = "<br>".join(html.escape(line) for line in _run_lines(obj))
     table = table_html(("metric", "value"), sorted(obj.metrics().items())) if obj.metrics() else ""
     return f"<div style='{STYLE}'>{badge(obj.succeeded, obj.status)}<br>{head}</div>{table}"
+
+
+REPRO_HEADER = ("metric", "split", "recorded", "reproduced", "result")
+
+
+def _repro_rows(obj: Any) -> list[list[Any]]:
+    words = {
+        "same": "same",
+        "different": "DIFFERENT",
+        "missing": "MISSING",
+        "timing": "timing (not compared)",
+    }
+    return [[m.metric, m.split, m.recorded, m.reproduced, words[m.status]] for m in obj.metrics]
+
+
+def _repro_lines(obj: Any) -> list[str]:
+    verdict = "reproducible" if obj.reproducible else "NOT reproducible"
+    lines = [
+        f"run {obj.run_id}: {verdict} (re-run {obj.new_run_id or '-'}: {obj.run_status}, "
+        f"tolerance {obj.tolerance:g})"
+    ]
+    lines += [f"restored {p} at md5 {h[:12]}" for p, h in obj.restored.items()]
+    lines += [f"note: {n}" for n in obj.notes]
+    if obj.workspace:
+        lines.append(f"workspace kept: {obj.workspace}")
+    return lines
+
+
+@renders("text", "ReproduceResult")
+def _repro_text(obj: Any) -> str:
+    return "\n".join([*_repro_lines(obj), table_text(REPRO_HEADER, _repro_rows(obj))])
+
+
+@renders("html", "ReproduceResult")
+def _repro_html(obj: Any) -> str:
+    head = "<br>".join(html.escape(x) for x in _repro_lines(obj))
+    label = "reproducible" if obj.reproducible else "NOT reproducible"
+    return f"<div style='{STYLE}'>{badge(obj.reproducible, label)}<br>{head}</div>" + table_html(
+        REPRO_HEADER, _repro_rows(obj)
+    )
+
+
+@renders("text", "StageResult")
+def _stage_text(obj: Any) -> str:
+    lines = [f"stage {obj.name} written to dvc.yaml", f"  cmd: {obj.cmd}"]
+    if obj.params:
+        lines.append(
+            "  params (params.yaml): "
+            + ", ".join(f"{obj.name}.{k}={v!r}" for k, v in obj.params.items())
+        )
+    lines.append(f"  deps: {', '.join(obj.deps)}")
+    if obj.outs:
+        lines.append(f"  outs: {', '.join(obj.outs)}")
+    lines.append(f"  executed notebook: {obj.executed_notebook}; metrics: {obj.metrics}")
+    lines.append(
+        "next: dvc repro, dvc exp run -S "
+        + (f"{obj.name}.{next(iter(obj.params))}=VALUE" if obj.params else "...")
+        + ", dvc exp show"
+    )
+    return "\n".join(lines)
+
+
+# -- lineage -----------------------------------------------------------------------------
+
+KIND_COLORS = {
+    "data": "#dbeafe",
+    "notebook": "#fef3c7",
+    "stage": "#e9d5ff",
+    "model": "#dcfce7",
+    "output": "#f3f4f6",
+    "metrics": "#fee2e2",
+}
+COLUMNS = {"data": 0, "notebook": 0, "stage": 1, "model": 2, "output": 2, "metrics": 3}
+
+
+@renders("text", "Lineage")
+def _lineage_text(obj: Any) -> str:
+    if not obj.nodes:
+        return "no DVC data or stages yet: readiness track PATH, readiness pipeline add NOTEBOOK"
+    lines = []
+    for stage in (n for n in obj.nodes if n.kind == "stage"):
+        lines.append(f"stage {stage.label}" + (f" ({stage.detail})" if stage.detail else ""))
+        for src, dst in obj.edges:
+            if dst == stage.id and (node := obj.node(src)):
+                lines.append(f"  <- {node.label:<32} {node.kind}, {node.detail}")
+        for src, dst in obj.edges:
+            if src == stage.id and (node := obj.node(dst)):
+                lines.append(f"  -> {node.label:<32} {node.kind}, {node.detail}")
+    used = {s for s, _ in obj.edges} | {d for _, d in obj.edges}
+    loose = [n for n in obj.nodes if n.id not in used]
+    if loose:
+        lines.append("tracked data not used by a stage:")
+        lines += [f"  {n.label:<35} {n.detail}" for n in loose]
+    return "\n".join(lines)
+
+
+@renders("html", "Lineage")
+def _lineage_html(obj: Any) -> str:
+    if not obj.nodes:
+        return f"<div style='{STYLE}'>{html.escape(_lineage_text(obj))}</div>"
+    width, box_w, box_h, gap = 920, 210, 38, 14
+    rows: dict[int, int] = {}
+    pos: dict[str, tuple[int, int]] = {}
+    for node in obj.nodes:
+        col = COLUMNS.get(node.kind, 2)
+        row = rows.get(col, 0)
+        rows[col] = row + 1
+        pos[node.id] = (10 + col * (box_w + 20), 10 + row * (box_h + gap))
+    height = 20 + max(rows.values()) * (box_h + gap)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        'font-family="system-ui,sans-serif" font-size="11">'
+    ]
+    for src, dst in obj.edges:
+        if src in pos and dst in pos:
+            (x1, y1), (x2, y2) = pos[src], pos[dst]
+            parts.append(
+                f'<line x1="{x1 + box_w}" y1="{y1 + box_h / 2}" x2="{x2}" y2="{y2 + box_h / 2}" '
+                'stroke="#888" stroke-width="1.2"/>'
+            )
+    for node in obj.nodes:
+        x, y = pos[node.id]
+        label = html.escape(node.label if len(node.label) < 34 else "…" + node.label[-32:])
+        detail = html.escape(node.detail if len(node.detail) < 38 else node.detail[:36] + "…")
+        parts.append(
+            f'<rect x="{x}" y="{y}" width="{box_w}" height="{box_h}" rx="5" '
+            f'fill="{KIND_COLORS.get(node.kind, "#eee")}" stroke="#999"/>'
+        )
+        parts.append(f'<text x="{x + 6}" y="{y + 15}" font-weight="bold">{label}</text>')
+        parts.append(f'<text x="{x + 6}" y="{y + 30}" fill="#444">{detail}</text>')
+    parts.append("</svg>")
+    return "".join(parts)

@@ -77,7 +77,18 @@ class Parser(argparse.ArgumentParser):
 
 def all_commands() -> list[Command]:
     """Every subcommand, in the order help lists them."""
-    from readiness.commands import check, criteria, init, log, run, track, validate
+    from readiness.commands import (
+        check,
+        criteria,
+        init,
+        lineage,
+        log,
+        pipeline,
+        reproduce,
+        run,
+        track,
+        validate,
+    )
 
     return [
         init.COMMAND,
@@ -86,6 +97,9 @@ def all_commands() -> list[Command]:
         track.COMMAND,
         validate.COMMAND,
         run.COMMAND,
+        pipeline.COMMAND,
+        reproduce.COMMAND,
+        lineage.COMMAND,
         check.COMMAND,
     ]
 
