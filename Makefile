@@ -29,6 +29,7 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/import_time.py
+	$(PY) benchmarks/track.py
 
 clean:
 	rm -rf .demo .pytest_cache build dist
