@@ -39,7 +39,17 @@ def test_public_functions_survive_submodule_imports():
     import readiness.metrics
     import readiness.verdict
 
-    for name in ("record", "evaluate", "check", "declare_criteria", "new_run"):
+    for name in (
+        "record",
+        "evaluate",
+        "check",
+        "declare_criteria",
+        "new_run",
+        "track",
+        "validate",
+        "lineage",
+        "run_notebook",
+    ):
         assert callable(getattr(readiness, name)), name
 
 

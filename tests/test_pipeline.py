@@ -8,7 +8,7 @@ import pytest
 
 from readiness.dvcstore import DataError
 from readiness.evidence import list_runs
-from readiness.lineage import lineage
+from readiness.lineage_graph import lineage
 from readiness.pipeline import add_stage
 from readiness.reproduce import reproduce
 from readiness.tracking import track
@@ -187,3 +187,17 @@ def test_run_records_params_and_reads_evidence_back(dvc_project):
     assert done.returncode == 1
     failure = json.loads(done.stdout)["failure"]
     assert failure["ename"] == "ValueError" and failure["evalue"] == "boom"
+
+
+def test_a_job_refuses_inputs_that_break_their_schema(dvc_project):
+    from readiness.criteria import declare
+
+    root = make_stage_project(dvc_project)
+    declare(
+        dvc_project,
+        "datasets:\n  train:\n    path: data/train.csv\n    columns: {x: {type: int, max: 2}}\n",
+    )
+    done = cli("run", "notebooks/score.ipynb", "--input", "data/train.csv", cwd=root)
+    assert done.returncode == 2
+    assert "breaks the train schema" in done.stderr and "x: max 2" in done.stderr
+    assert not list((root / "runs").glob("score-*.ipynb")), "no kernel started"

@@ -13,6 +13,10 @@ check(project=None)
     Judge the success criteria against the latest evidence.
 declare_criteria(yaml_text, amend=None)
     Declare (and lock) success criteria.
+track(paths), validate(path), lineage()
+    Version data with DVC, check it against its schema, show the pipeline.
+run_notebook(notebook, params)
+    Execute a parameterized notebook with papermill as a recorded run.
 """
 
 from __future__ import annotations
@@ -28,10 +32,14 @@ __all__ = [
     "check",
     "declare_criteria",
     "evaluate",
+    "lineage",
     "load_ipython_extension",
     "new_run",
     "read_notebook_evidence",
     "record",
+    "run_notebook",
+    "track",
+    "validate",
 ]
 
 if TYPE_CHECKING:
@@ -83,6 +91,37 @@ def read_notebook_evidence(path: str):
     from readiness.evidence import read_notebook_evidence as _read
 
     return _read(path)
+
+
+def track(paths: str | list[str], push: bool = True):
+    """DVC-track files or folders and push them; see :func:`readiness.tracking.track`."""
+    from readiness.project import current_project
+    from readiness.tracking import track as _track
+
+    return _track(current_project(), [paths] if isinstance(paths, str) else paths, push=push)
+
+
+def validate(path: str, dataset: str | None = None):
+    """Check a data file against its schema in readiness.yaml."""
+    from readiness.project import current_project
+    from readiness.validation import validate as _validate
+
+    return _validate(current_project(), path, dataset)
+
+
+def run_notebook(notebook: str, params: dict[str, Any] | None = None, **kwargs: Any):
+    """Execute a parameterized notebook as a recorded run (see readiness.jobs.run_notebook)."""
+    from readiness.jobs import run_notebook as _run
+
+    return _run(notebook, params, **kwargs)
+
+
+def lineage():
+    """Data -> notebook stage -> model -> metrics of the current project."""
+    from readiness.lineage_graph import lineage as _lineage
+    from readiness.project import current_project
+
+    return _lineage(current_project())
 
 
 def load_ipython_extension(shell: Any) -> None:

@@ -194,6 +194,10 @@ def run_notebook(
     target.parent.mkdir(parents=True, exist_ok=True)
     params = dict(params or {})
     relative = os.path.relpath(source, project.root)
+    if inputs:
+        from readiness.validation import validate_inputs
+
+        validate_inputs(project, list(inputs))  # refuse bad data before any kernel starts
     _update_record(
         project,
         run_id,

@@ -286,3 +286,30 @@ class ValidationReport(Renderable):
 
     def to_dict(self) -> dict[str, Any]:
         return {"valid": self.valid, "datasets": [r.to_dict() for r in self.results]}
+
+
+def validate_inputs(project: Project, paths: list[str]) -> list[ValidationResult]:
+    """Validate every input file that a dataset schema declares; raise if one is invalid.
+
+    Jobs call this before a kernel starts, so a model is never trained on data that
+    breaks its declared schema. Inputs without a schema are not checked.
+    """
+    if not project.config_path.is_file():
+        return []
+    results = []
+    for path in paths:
+        file = (project.root / path).resolve()
+        if not file.is_file():
+            continue
+        found = schema_for(project, file)
+        if found is None:
+            continue
+        name, schema = found
+        result = validate_frame(read_table(file), schema, dataset=name, path=path)
+        if not result.valid:
+            rules = "; ".join(
+                f"{f.column}: {f.rule} ({f.failing} failing)" for f in result.failures
+            )
+            raise DataValidationError(f"input {path} breaks the {name} schema: {rules}")
+        results.append(result)
+    return results
