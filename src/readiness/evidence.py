@@ -28,6 +28,17 @@ from readiness.project import Project, current_project
 from readiness.results import EVIDENCE_MIME, Renderable
 
 RUN_ID_ENV = "READINESS_RUN_ID"
+# Set for a job's kernel: where the project is, which metrics file the job writes.
+PROJECT_ENV = "READINESS_PROJECT"
+METRICS_FILE_ENV = "READINESS_METRICS_FILE"
+
+
+def _remote_job() -> bool:
+    """A job's kernel that cannot see its project's folder (it runs on another machine)."""
+    folder = os.environ.get(PROJECT_ENV)
+    return bool(os.environ.get(RUN_ID_ENV) and folder and not os.path.isdir(folder))
+
+
 _current: dict[Path, str] = {}
 
 
@@ -181,9 +192,8 @@ def new_record(project: Project, run_id: str) -> dict[str, Any]:
     }
 
 
-def _update_metrics(project: Project, items: Iterable[Evidence]) -> None:
-    """Merge numeric evidence into ``metrics.json`` as ``{split: {metric: value}}``."""
-    path = project.metrics_path
+def write_metrics(path: Path, items: Iterable[Evidence | dict[str, Any]]) -> None:
+    """Merge numeric evidence into a DVC metrics file as ``{split: {metric: value}}``."""
     try:
         metrics = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
     except json.JSONDecodeError:
@@ -191,10 +201,12 @@ def _update_metrics(project: Project, items: Iterable[Evidence]) -> None:
     if not isinstance(metrics, dict):
         metrics = {}
     for item in items:
-        if isinstance(item.value, (int, float)) and not isinstance(item.value, bool):
-            split = metrics.setdefault(item.split, {})
+        entry = item.to_dict() if isinstance(item, Evidence) else item
+        value = entry.get("value")
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            split = metrics.setdefault(entry.get("split", "holdout"), {})
             if isinstance(split, dict):
-                split[item.name] = item.value
+                split[entry["name"]] = value
     atomic_write_json(path, metrics)
 
 
@@ -208,6 +220,15 @@ def record_many(
 
     ``run_id`` adds to that run (it must exist) instead of this process's run.
     """
+    if _remote_job():
+        # A job's kernel on a machine without the project (a Dask worker): the evidence
+        # travels in the executed notebook and the coordinating process records it.
+        stamp = audit.now()
+        for item in items:
+            item.recorded_at, item.run_id = stamp, os.environ.get(RUN_ID_ENV, "")
+        if display:
+            _display(items)
+        return items
     project = project or current_project()
     from readiness.criteria import lock_before_evidence
 
@@ -227,7 +248,9 @@ def record_many(
         record["evidence"].extend(item.to_dict() for item in items)
         record["updated_at"] = stamp
         atomic_write_json(path, record)
-        _update_metrics(project, items)
+        metrics = os.environ.get(METRICS_FILE_ENV)  # a job names its own, or "-" for none
+        if metrics != "-":
+            write_metrics(Path(metrics) if metrics else project.metrics_path, items)
     if display:
         _display(items)
     return items
@@ -281,11 +304,16 @@ def _display(items: list[Evidence]) -> None:
 
 
 def read_notebook_evidence(path: str | Path) -> list[Evidence]:
-    """The evidence an executed notebook displayed, in order (read with nbformat)."""
+    """The evidence an executed notebook displayed, in order (a path, or any papermill URL)."""
     import nbformat
 
     try:
-        notebook = nbformat.read(str(path), as_version=4)
+        if "://" in str(path):
+            from papermill.iorw import load_notebook_node
+
+            notebook = load_notebook_node(str(path))
+        else:
+            notebook = nbformat.read(str(path), as_version=4)
     except FileNotFoundError:
         raise EvidenceError(f"notebook {path} does not exist") from None
     except Exception as exc:  # nbformat raises several unrelated types for bad files

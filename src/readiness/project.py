@@ -44,9 +44,8 @@ class Project:
 
     @property
     def metrics_path(self) -> Path:
-        """DVC metrics file; a pipeline stage points its kernel at its own file."""
-        override = os.environ.get("READINESS_METRICS_FILE")
-        return Path(override) if override else self.root / "metrics.json"
+        """The DVC metrics file interactive evidence goes to (jobs name their own)."""
+        return self.root / "metrics.json"
 
     @property
     def reports_dir(self) -> Path:

@@ -437,9 +437,9 @@ def _run_lines(obj: Any) -> list[str]:
     if obj.params:
         lines.append("parameters: " + ", ".join(f"{k}={v!r}" for k, v in obj.params.items()))
     if obj.failure:
-        where = obj.failure.get("cell_index")
+        where = obj.failure.get("cell")
         lines.append(
-            f"failed{'' if where is None else f' at cell {where}'}: "
+            f"{obj.status}{'' if where is None else f' at cell {where}'}: "
             f"{obj.failure.get('ename')}: {obj.failure.get('evalue')}"
         )
     return lines
@@ -591,3 +591,63 @@ def _lineage_html(obj: Any) -> str:
         parts.append(f'<text x="{x + 6}" y="{y + 30}" fill="#444">{detail}</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _batch_rows(obj: Any, html_cells: bool) -> list[list[Any]]:
+    rows = []
+    for run in obj.runs:
+        r = run.result
+        params = ", ".join(f"{k}={v}" for k, v in r.params.items())
+        metrics = r.metrics()
+        verdict = run.passed if html_cells or run.passed is None else _mark(run.passed)
+        mark = "*" if r.run_id == obj.best else ""
+        rows.append(
+            [
+                mark + r.run_id,
+                params,
+                r.status,
+                f"{r.duration_s:.1f}s",
+                *(metrics.get(k) for k in obj.key_metrics),
+                "-" if verdict is None else verdict,
+            ]
+        )
+    return rows
+
+
+def _batch_header(obj: Any) -> list[str]:
+    return ["run", "parameters", "status", "time", *obj.key_metrics, "criteria"]
+
+
+def _batch_summary(obj: Any) -> list[str]:
+    counts: dict[str, int] = {}
+    for run in obj.runs:
+        counts[run.result.status] = counts.get(run.result.status, 0) + 1
+    head = f"batch {obj.batch_id}: {len(obj.runs)} runs of {obj.notebook} on {obj.executor}"
+    head += f" in {obj.duration_s:.1f}s (" + ", ".join(f"{n} {s}" for s, n in counts.items()) + ")"
+    lines = [head + (" - CANCELLED" if obj.cancelled else "")]
+    lines.append(
+        f"best: {obj.best} ({obj.best_reason})" if obj.best else f"best: none ({obj.best_reason})"
+    )
+    failed = [r.result for r in obj.runs if r.result.failure and r.result.status != "cancelled"]
+    for r in failed:
+        f = r.failure or {}
+        where = "" if f.get("cell") is None else f" at cell {f['cell']}"
+        lines.append(f"{r.run_id} {r.status}{where}: {f.get('ename')}: {f.get('evalue')}")
+    return lines
+
+
+@renders("text", "BatchResult")
+def _batch_text(obj: Any) -> str:
+    return "\n".join(
+        [*_batch_summary(obj), table_text(_batch_header(obj), _batch_rows(obj, False))]
+    )
+
+
+@renders("html", "BatchResult")
+def _batch_html(obj: Any) -> str:
+    ok = not obj.cancelled and all(r.result.succeeded for r in obj.runs)
+    head = "<br>".join(html.escape(x) for x in _batch_summary(obj))
+    label = badge(ok, "all succeeded" if ok else "see failures")
+    return f"<div style='{STYLE}'>{label}<br>{head}</div>" + table_html(
+        _batch_header(obj), _batch_rows(obj, True)
+    )

@@ -78,6 +78,7 @@ class Parser(argparse.ArgumentParser):
 def all_commands() -> list[Command]:
     """Every subcommand, in the order help lists them."""
     from readiness.commands import (
+        batch,
         check,
         criteria,
         init,
@@ -97,6 +98,7 @@ def all_commands() -> list[Command]:
         track.COMMAND,
         validate.COMMAND,
         run.COMMAND,
+        batch.COMMAND,
         pipeline.COMMAND,
         reproduce.COMMAND,
         lineage.COMMAND,

@@ -38,6 +38,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="a data file the notebook reads (recorded; reproduce restores it)",
     )
+    parser.add_argument(
+        "--allow-extra", action="store_true", help="pass parameters the notebook does not declare"
+    )
     add_json_flag(parser)
 
 
@@ -72,6 +75,7 @@ def execute(args: argparse.Namespace, ctx: Context) -> Any:
         cwd=(ctx.cwd / args.cwd) if args.cwd else None,
         metrics_file=args.metrics_file,
         inputs=args.input,
+        allow_extra=args.allow_extra,
     )
 
 

@@ -1,0 +1,242 @@
+"""``readiness batch``: every parameter combination of a grid, in parallel.
+
+The coordinating process checks every combination before any kernel starts,
+records each run, hands the jobs to an executor, and records each outcome as it
+arrives (one writer). One failing run never stops the others; Ctrl-C stops the
+running kernels and records the unfinished runs as cancelled.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from readiness import yamlio
+from readiness.errors import ConfigError, UsageError
+from readiness.evidence import Evidence, new_run_id
+from readiness.jobs import JobSpec, RunResult, finish_job, prepare_job, update_record
+from readiness.notebook_params import check_kernel, check_parameters, read_notebook
+from readiness.project import Project
+from readiness.results import Renderable
+
+
+@dataclass
+class BatchRun:
+    """One run of a batch, judged against the technical criteria."""
+
+    result: RunResult
+    criteria: dict[str, bool] = field(default_factory=dict)  # "metric/split" -> passed
+
+    @property
+    def passed(self) -> bool | None:
+        return all(self.criteria.values()) if self.criteria else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.result.to_dict(), "criteria": self.criteria, "criteria_passed": self.passed}
+
+
+@dataclass
+class BatchResult(Renderable):
+    """The results table of a batch and its best candidate."""
+
+    batch_id: str
+    notebook: str
+    executor: str
+    runs: list[BatchRun] = field(default_factory=list)
+    key_metrics: list[str] = field(default_factory=list)
+    best: str | None = None
+    best_reason: str = ""
+    cancelled: bool = False
+    duration_s: float = 0.0
+
+    @property
+    def exit_code(self) -> int:
+        if self.cancelled:
+            return 130
+        return 0 if all(r.result.succeeded for r in self.runs) else 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "batch_id": self.batch_id,
+            "notebook": self.notebook,
+            "executor": self.executor,
+            "cancelled": self.cancelled,
+            "duration_s": self.duration_s,
+            "best": self.best,
+            "best_reason": self.best_reason,
+            "key_metrics": self.key_metrics,
+            "runs": [r.to_dict() for r in self.runs],
+        }
+
+
+def expand_grid(grid: Any) -> list[dict[str, Any]]:
+    """Parameter combinations: a mapping of lists (their product), or a list of mappings.
+
+    A scalar in a mapping is a fixed value; a list is a set of values to try.
+    """
+    if isinstance(grid, list):
+        combos = grid
+        if not all(isinstance(c, dict) for c in combos):
+            raise ConfigError("a grid list must hold one mapping of parameter values per run")
+    elif isinstance(grid, dict):
+        names = list(grid)
+        values = [v if isinstance(v, list) else [v] for v in grid.values()]
+        if any(not v for v in values):
+            empty = [n for n, v in zip(names, values, strict=True) if not v]
+            raise ConfigError(f"grid parameter(s) {', '.join(empty)} have no values")
+        combos = [dict(zip(names, combo, strict=True)) for combo in itertools.product(*values)]
+    else:
+        raise ConfigError("a grid is a mapping of parameter -> list of values (or a list of runs)")
+    if not combos:
+        raise ConfigError("the grid is empty: nothing to run")
+    return combos
+
+
+def load_grid(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        raise UsageError(f"grid file {path} does not exist")
+    return expand_grid(yamlio.parse(path.read_text(encoding="utf-8"), str(path)).data)
+
+
+def _judge(project: Project, runs: list[BatchRun]) -> tuple[list[str], str | None, str]:
+    """Criteria per run; the key metrics; the best run by the first technical criterion."""
+    from readiness.config import load_config
+    from readiness.verdict import judge_technical
+
+    try:
+        criteria = load_config(project).criteria.technical if project.config_path.is_file() else []
+    except ConfigError:
+        criteria = []
+    for run in runs:
+        values = {}
+        for item in run.result.evidence:
+            evidence = Evidence.from_dict(item)
+            values[(evidence.name, evidence.split)] = evidence
+        for criterion in criteria:
+            judged = judge_technical(criterion, values)
+            run.criteria[f"{criterion.metric}/{criterion.split}"] = judged.passed
+    if criteria:
+        keys = [c.metric for c in criteria]
+    else:
+        seen: list[str] = []
+        for run in runs:
+            seen += [m for m in run.result.metrics() if m not in seen]
+        keys = seen[:4]
+    if not criteria:
+        return keys, None, "no technical criteria declared: no ranking"
+    first = criteria[0]
+    scored = [
+        (value, run.result.run_id)
+        for run in runs
+        if run.result.succeeded
+        and (value := run.result.metrics(first.split).get(first.metric)) is not None
+    ]
+    if not scored:
+        return keys, None, f"no successful run recorded {first.metric} on {first.split}"
+    higher = first.direction == "min"
+    value, best = max(scored) if higher else min(scored)
+    way = "highest" if higher else "lowest"
+    return keys, best, f"{way} {first.metric} on {first.split} ({value:.4g}), the first criterion"
+
+
+def batch(
+    project: Project,
+    notebook: str | Path,
+    grid: list[dict[str, Any]],
+    workers: int = 2,
+    executor: str = "local",
+    scheduler: str | None = None,
+    output_dir: str | None = None,
+    timeout: float | None = None,
+    kernel: str | None = None,
+    inputs: list[str] | None = None,
+    allow_extra: bool = False,
+    front_end: str = "cli",
+) -> BatchResult:
+    """Run ``notebook`` once per parameter combination, in parallel.
+
+    Parameters
+    ----------
+    grid:
+        Parameter combinations (see :func:`expand_grid`).
+    workers:
+        Runs at once (local executor).
+    executor:
+        ``local`` (a process pool) or ``dask`` (a cluster at ``scheduler``).
+    output_dir:
+        Where executed notebooks go: a folder or URL every worker can reach
+        (default ``runs/<batch id>/``).
+    """
+    import time
+
+    from readiness.executors import get_executor
+    from readiness.progress import make_progress
+
+    source = Path(notebook).resolve()
+    node = read_notebook(source)
+    if not grid:
+        raise ConfigError("the grid is empty: nothing to run")
+    for combo in grid:  # every combination is checked before anything runs
+        check_parameters(source, combo, allow_extra=allow_extra)
+    check_kernel(node, kernel)
+    runner = get_executor(executor, workers=workers, scheduler=scheduler)
+    batch_id = f"batch-{new_run_id()}"
+    folder = (
+        output_dir.rstrip("/") if output_dir else str(project.executed_notebooks_dir / batch_id)
+    )
+    specs: list[JobSpec] = []
+    for i, combo in enumerate(grid, start=1):
+        specs.append(
+            prepare_job(
+                project,
+                source,
+                combo,
+                output=f"{folder}/{source.stem}-{i:03d}.ipynb",
+                timeout=timeout,
+                kernel=kernel,
+                inputs=inputs,
+                allow_extra=allow_extra,
+                batch=batch_id,
+            )
+        )
+    result = BatchResult(
+        batch_id=batch_id,
+        notebook=str(
+            source.relative_to(project.root) if source.is_relative_to(project.root) else source
+        ),
+        executor=executor,
+    )
+    progress = make_progress(len(specs), front_end, label=f"{source.stem} x{len(specs)}")
+    finished: dict[str, RunResult] = {}
+    started = time.perf_counter()
+
+    def on_done(spec: JobSpec, outcome: dict[str, Any]) -> None:
+        finished[spec.run_id] = finish_job(project, spec, outcome)
+        progress.update(outcome["status"])
+
+    try:
+        for spec in specs:
+            update_record(project, spec.run_id, status="running")
+        runner.run_all(specs, on_done)
+    except KeyboardInterrupt:
+        result.cancelled = True
+    finally:
+        progress.close()
+    for spec in specs:
+        run = finished.get(spec.run_id)
+        if run is None:  # never finished: recorded as cancelled
+            update_record(project, spec.run_id, status="cancelled")
+            run = RunResult(
+                run_id=spec.run_id,
+                status="cancelled",
+                notebook=result.notebook,
+                output=spec.output,
+                duration_s=0.0,
+                params=spec.params,
+            )
+        result.runs.append(BatchRun(run))
+    result.duration_s = round(time.perf_counter() - started, 3)
+    result.key_metrics, result.best, result.best_reason = _judge(project, result.runs)
+    return result

@@ -1,0 +1,168 @@
+"""A notebook's parameters (the cell tagged ``parameters``) and checking values against them.
+
+Parsed with Python's own ``ast`` rather than papermill's regular expressions, so
+annotations such as ``int | None`` and multi-line literals are understood. A value
+is checked before any kernel starts: unknown names and wrong types are refused with
+the list of accepted parameters, their types and defaults.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from readiness.errors import UsageError
+
+_NAMES = {
+    "int": int,
+    "float": float,
+    "str": str,
+    "bool": bool,
+    "list": list,
+    "dict": dict,
+    "tuple": tuple,
+    "None": type(None),
+    "NoneType": type(None),
+}
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    type_name: str  # "int", "float | None", "any"
+    default: Any  # the literal default (None when it is an expression)
+    default_source: str
+
+    def accepts(self, value: Any) -> bool:
+        """Whether ``value`` fits the declared or inferred type."""
+        if self.type_name == "any":
+            return True
+        for part in (p.strip() for p in self.type_name.split("|")):
+            expected = _NAMES.get(part)
+            if expected is None:
+                return True  # a type we cannot check (Path, a class): let the notebook decide
+            if (
+                expected is float
+                and isinstance(value, (int, float))
+                and not isinstance(value, bool)
+            ):
+                return True
+            if expected is int and isinstance(value, bool):
+                continue
+            if expected in (list, tuple) and isinstance(value, (list, tuple)):
+                return True
+            if isinstance(value, expected):
+                return True
+        return False
+
+    def describe(self) -> str:
+        return f"{self.name} ({self.type_name}, default {self.default_source})"
+
+
+def _annotation(node: ast.expr | None) -> str | None:
+    if node is None:
+        return None
+    text = ast.unparse(node)
+    if text.startswith("Optional[") and text.endswith("]"):
+        text = f"{text[9:-1]} | None"
+    return text.replace("typing.", "")
+
+
+def _type_of(value: Any) -> str:
+    if value is None:
+        return "any"  # a None default says nothing about the type
+    return type(value).__name__ if type(value).__name__ in _NAMES else "any"
+
+
+def read_notebook(path: Path) -> Any:
+    """The notebook node; a clear error for a missing or malformed file."""
+    import nbformat
+
+    if not path.is_file():
+        raise UsageError(f"notebook {path} does not exist")
+    if path.suffix != ".ipynb":
+        raise UsageError(f"{path} is not a Jupyter notebook (.ipynb)")
+    try:
+        return nbformat.read(str(path), as_version=4)
+    except Exception as exc:  # nbformat raises several types for malformed files
+        raise UsageError(f"{path} is not a readable notebook: {exc}") from None
+
+
+def parameters_of(notebook: Any) -> dict[str, Parameter] | None:
+    """Parameters of the cell tagged ``parameters``; None when there is no such cell."""
+    cell = next(
+        (c for c in notebook.cells if "parameters" in c.get("metadata", {}).get("tags", [])), None
+    )
+    if cell is None:
+        return None
+    try:
+        tree = ast.parse(cell.source)
+    except SyntaxError as exc:
+        raise UsageError(f"the parameters cell does not parse: {exc}") from None
+    found: dict[str, Parameter] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, annotation, value = node.targets[0], None, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            target, annotation, value = node.target, _annotation(node.annotation), node.value
+        else:
+            continue
+        if not isinstance(target, ast.Name):
+            continue
+        source = ast.unparse(value)
+        try:
+            default = ast.literal_eval(value)
+            literal = True
+        except (ValueError, SyntaxError, TypeError):
+            default, literal = None, False
+        type_name = annotation or (_type_of(default) if literal else "any")
+        found[target.id] = Parameter(target.id, type_name, default, source)
+    return found
+
+
+def check_parameters(
+    notebook_path: Path, values: dict[str, Any], allow_extra: bool = False
+) -> dict[str, Parameter]:
+    """Refuse unknown names and wrong types before a kernel starts; return the parameters."""
+    declared = parameters_of(read_notebook(notebook_path))
+    if declared is None:
+        if values:
+            raise UsageError(
+                f"{notebook_path.name} has no cell tagged 'parameters', so it cannot take "
+                f"{', '.join(values)}: tag the cell that sets them (View > Cell Toolbar > Tags)"
+            )
+        return {}
+    accepted = "; ".join(p.describe() for p in declared.values()) or "none"
+    for name, value in values.items():
+        parameter = declared.get(name)
+        if parameter is None:
+            if allow_extra:
+                continue
+            raise UsageError(
+                f"unknown parameter {name!r} for {notebook_path.name}. Accepted: {accepted} "
+                "(--allow-extra passes it anyway)"
+            )
+        if not parameter.accepts(value):
+            raise UsageError(
+                f"parameter {name!r} of {notebook_path.name} must be {parameter.type_name} "
+                f"(default {parameter.default_source}); got {type(value).__name__} {value!r}"
+            )
+    return declared
+
+
+def check_kernel(notebook: Any, kernel: str | None) -> str | None:
+    """The kernel to use, refused with the installed list when it does not exist."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    name = kernel or notebook.metadata.get("kernelspec", {}).get("name")
+    if name is None:
+        return None
+    installed = KernelSpecManager().find_kernel_specs()
+    if name not in installed:
+        raise UsageError(
+            f"no kernel named {name!r}; installed kernels: {', '.join(sorted(installed)) or 'none'}"
+            " (jupyter kernelspec list)"
+        )
+    return name
