@@ -53,6 +53,7 @@ def test_relative_only_criterion_is_refused_with_exit_2_and_the_fix(project, tmp
     assert done.returncode == 2
     assert "'better than today' is not a target" in done.stderr
     assert "min: 0.81" in done.stderr  # the fix, computed from baseline + margin
+    assert f"{path}:5:" in done.stderr  # the file the user gave, with line and column
     done = cli("criteria", "validate", "--file", "-", cwd=project.root, input=RELATIVE_ONLY)
     assert done.returncode == 2
 

@@ -32,6 +32,19 @@ def test_init_makes_git_dvc_and_a_local_remote_outside_the_tree(tmp_path):
     assert again.version_control["remote"].endswith("(kept)")
 
 
+def test_init_inside_a_larger_git_repository_and_a_shared_remote(tmp_path):
+    outer = tmp_path / "mono"
+    outer.mkdir()
+    git_init(outer)
+    result = init_project(outer / "projects" / "churn")
+    assert "sub-project" in result.version_control["dvc"]
+    assert not (outer / "projects" / "churn" / ".git").exists()
+    shared = tmp_path / "shared-remote"
+    init_project(outer / "projects" / "churn", remote=str(shared))
+    done = dvc("remote", "default", cwd=outer / "projects" / "churn")
+    assert done.stdout.strip() == "storage", "the shared remote is the default, not the local one"
+
+
 def test_existing_dvc_project_keeps_its_remote(tmp_path):
     root = tmp_path / "existing"
     root.mkdir()

@@ -201,3 +201,20 @@ def test_a_job_refuses_inputs_that_break_their_schema(dvc_project):
     assert done.returncode == 2
     assert "breaks the train schema" in done.stderr and "x: max 2" in done.stderr
     assert not list((root / "runs").glob("score-*.ipynb")), "no kernel started"
+    done = cli("run", "notebooks/score.ipynb", "--input", "data", cwd=root)  # a folder input
+    assert done.returncode == 2 and "breaks the train schema" in done.stderr
+
+
+def test_list_parameters_come_from_params_yaml(dvc_project):
+    root = make_stage_project(dvc_project)
+    write_notebook(
+        root / "notebooks" / "layers.ipynb",
+        "layers = [8, 4]\nscale = 1.0",
+        "import readiness\nreadiness.record('depth', len(layers) * scale)",
+    )
+    stage = add_stage(dvc_project, "notebooks/layers.ipynb", "layers")
+    assert "--params-file params.yaml --params-key layers" in stage.cmd
+    commit_all(root, "stage")
+    done = dvc("repro", "layers", cwd=root)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert json.loads((root / "metrics" / "layers.json").read_text())["holdout"]["depth"] == 2.0

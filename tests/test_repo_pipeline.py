@@ -45,3 +45,11 @@ def test_dvc_repro_of_the_repository_pipeline(tmp_path, monkeypatch):
     assert cli("validate", cwd=root).returncode == 0
     commit_all(root, "repro")
     assert "up to date" in dvc("status", cwd=root).stdout
+    # the stage's run reproduces: its input folder is a stage output, restored by hash
+    import json
+
+    runs = [json.loads(p.read_text()) for p in (root / ".readiness" / "runs").glob("*.json")]
+    run_id = next(r["id"] for r in runs if r.get("notebook"))
+    done = cli("reproduce", run_id, cwd=root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "restored data/breast_cancer" in done.stdout

@@ -155,33 +155,38 @@ def _commit(
     )
 
 
-def preview(project: Project, body: str) -> Config:
+def preview(project: Project, body: str, source: str = "criteria") -> Config:
     """Validate YAML ``body`` merged into ``readiness.yaml`` without writing anything."""
-    return _merge(project, body)[0]
+    return _merge(project, body, source)[0]
 
 
-def declare(project: Project, body: str, amend: str | None = None) -> Declaration:
+def declare(
+    project: Project, body: str, amend: str | None = None, source: str = "criteria"
+) -> Declaration:
     """Declare criteria from YAML ``body`` (a cell or file in the readiness.yaml format).
 
     Sections present in ``body`` replace those in ``readiness.yaml``; the others are
     kept. The result is validated as a whole before anything is written.
     """
-    config, text = _merge(project, body)
+    config, text = _merge(project, body, source)
     declares_criteria = "criteria" in (yamlio.parse(body, "criteria").data or {})
     return _commit(project, config, amend, text, lock_criteria=declares_criteria)
 
 
-def _merge(project: Project, body: str) -> tuple[Config, str]:
-    """The configuration and file text that ``body`` merged into readiness.yaml gives."""
-    doc = yamlio.parse(body, source="criteria")
+def _merge(project: Project, body: str, source: str = "criteria") -> tuple[Config, str]:
+    """The configuration and file text that ``body`` merged into readiness.yaml gives.
+
+    ``source`` names the body in error messages (a file name, or the cell).
+    """
+    doc = yamlio.parse(body, source=source)
     if not isinstance(doc.data, dict) or not doc.data:
         raise ConfigError(
-            "criteria: expected YAML with a criteria: section (and use_case: the first time)"
+            f"{source}: expected YAML with a criteria: section (and use_case: the first time)"
         )
     unknown = sorted(str(k) for k in doc.data if k not in SECTIONS)
     if unknown:
         raise ConfigError(
-            f"criteria: unknown section(s) {', '.join(unknown)}; allowed: {', '.join(SECTIONS)}"
+            f"{source}: unknown section(s) {', '.join(unknown)}; allowed: {', '.join(SECTIONS)}"
         )
     # Validate the body on its own first, so errors point at the lines the user typed.
     sections = {key: doc.tree[key] for key in doc.data}
@@ -190,7 +195,7 @@ def _merge(project: Project, body: str) -> tuple[Config, str]:
     try:
         config = validate(merged.data, positions=merged, source="readiness.yaml")
     except ConfigError:
-        validate({**_current_sections(project), **doc.data}, positions=doc, source="criteria")
+        validate({**_current_sections(project), **doc.data}, positions=doc, source=source)
         raise
     return config, text
 

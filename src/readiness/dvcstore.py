@@ -199,13 +199,23 @@ def init_dvc(project: Project, remote: str | None = None) -> dict[str, str]:
     An existing project with its own default remote is left as it is.
     """
     _quiet_env()
+    from dvc.exceptions import DvcException
     from dvc.repo import Repo
+
+    from readiness.gitinfo import toplevel
 
     done: dict[str, str] = {}
     if not is_dvc_project(project.root):
-        with silenced():
-            Repo.init(str(project.root)).close()
-        done["dvc"] = "initialised"
+        # A project inside a larger git repository is a DVC sub-project (dvc init --subdir).
+        subdir = toplevel(project.root) not in (None, project.root)
+        try:
+            with silenced():
+                Repo.init(str(project.root), subdir=subdir).close()
+        except DvcException as exc:
+            raise DataError("dvc init failed: " + " ".join(str(exc).split())) from None
+        done["dvc"] = "initialised" + (
+            " (sub-project of the enclosing git repository)" if subdir else ""
+        )
 
     def configure(repo: Any) -> None:
         current = repo.config["core"].get("remote")
@@ -213,6 +223,9 @@ def init_dvc(project: Project, remote: str | None = None) -> dict[str, str]:
             with repo.config.edit("repo") as conf:
                 conf["remote"]["storage"] = {"url": remote}
                 conf["core"]["remote"] = "storage"
+            # A machine-local default would win over the shared one: drop it.
+            with repo.config.edit("local") as conf:
+                conf["core"].pop("remote", None)
             done["remote"] = f"storage -> {remote}"
         elif current:
             done["remote"] = f"{current} (kept)"

@@ -23,7 +23,7 @@ MODEL_SUFFIXES = (".skops", ".pkl", ".joblib", ".onnx", ".pt", ".h5", ".keras", 
 @dataclass
 class Node:
     id: str
-    kind: str  # data | notebook | stage | model | output | metrics
+    kind: str  # data | notebook | code | stage | model | output | metrics
     label: str
     detail: str = ""
 
@@ -102,7 +102,13 @@ def lineage(project: Project) -> Lineage:
                 if hasattr(dep, "params") and getattr(dep, "params", None) is not None:
                     continue
                 path = os.path.relpath(dep.fs_path, root)
-                kind = "notebook" if path.endswith(".ipynb") else "data"
+                kind = (
+                    "notebook"
+                    if path.endswith(".ipynb")
+                    else "code"
+                    if path.endswith(".py")
+                    else "data"
+                )
                 add(Node(path, kind, path, _short(dep.hash_info)))
                 graph.edges.append((path, f"stage:{name}"))
             for out in stage.outs:

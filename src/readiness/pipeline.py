@@ -110,11 +110,15 @@ def add_stage(
         raise DataError("the executed notebook would overwrite its input")
 
     parts = ["readiness", "run", notebook_rel, "--output", executed, "--metrics-file", metrics_file]
-    for key in values:
+    scalars = {k: v for k, v in values.items() if isinstance(v, (str, int, float, bool))}
+    if len(scalars) < len(values):
+        # DVC interpolates only scalars into a command: the rest come from params.yaml.
+        parts += ["--params-file", "params.yaml", "--params-key", name]
+    for key, value in scalars.items():
         parts += [
             "-p",
             key,
-            f'"${{{name}.{key}}}"' if isinstance(values[key], str) else f"${{{name}.{key}}}",
+            f'"${{{name}.{key}}}"' if isinstance(value, str) else f"${{{name}.{key}}}",
         ]
     for dep in dep_paths:
         parts += ["--input", dep]

@@ -337,7 +337,7 @@ def _recorded_text(obj: Any) -> str:
 def _init_text(obj: Any) -> str:
     out = [f"readiness project in {obj.root}"]
     out += [f"  created {p}" for p in obj.created]
-    out += [f"  kept    {p} (exists; --force overwrites)" for p in obj.kept]
+    out += [f"  kept    {p}" for p in obj.kept]
     out += [f"  {tool:<7} {state}" for tool, state in obj.version_control.items()]
     out.append(
         "next: edit readiness.yaml (or declare with %%readiness criteria), "
@@ -529,29 +529,31 @@ KIND_COLORS = {
     "stage": "#e9d5ff",
     "model": "#dcfce7",
     "output": "#f3f4f6",
+    "code": "#fef3c7",
     "metrics": "#fee2e2",
 }
-COLUMNS = {"data": 0, "notebook": 0, "stage": 1, "model": 2, "output": 2, "metrics": 3}
+# inputs | stage | products: metrics sit with the other outputs, so no edge crosses a box
+COLUMNS = {"data": 0, "notebook": 0, "code": 0, "stage": 1, "model": 2, "output": 2, "metrics": 2}
 
 
 @renders("text", "Lineage")
 def _lineage_text(obj: Any) -> str:
     if not obj.nodes:
         return "no DVC data or stages yet: readiness track PATH, readiness pipeline add NOTEBOOK"
+    width = max(len(n.label) for n in obj.nodes) + 2
     lines = []
     for stage in (n for n in obj.nodes if n.kind == "stage"):
         lines.append(f"stage {stage.label}" + (f" ({stage.detail})" if stage.detail else ""))
-        for src, dst in obj.edges:
-            if dst == stage.id and (node := obj.node(src)):
-                lines.append(f"  <- {node.label:<32} {node.kind}, {node.detail}")
-        for src, dst in obj.edges:
-            if src == stage.id and (node := obj.node(dst)):
-                lines.append(f"  -> {node.label:<32} {node.kind}, {node.detail}")
+        for arrow, ends in (("<-", lambda e: (e[1], e[0])), ("->", lambda e: e)):
+            for edge in obj.edges:
+                here, there = ends(edge)
+                if here == stage.id and (node := obj.node(there)):
+                    lines.append(f"  {arrow} {node.label:<{width}} {node.kind}, {node.detail}")
     used = {s for s, _ in obj.edges} | {d for _, d in obj.edges}
     loose = [n for n in obj.nodes if n.id not in used]
     if loose:
         lines.append("tracked data not used by a stage:")
-        lines += [f"  {n.label:<35} {n.detail}" for n in loose]
+        lines += [f"  {n.label:<{width + 3}} {n.detail}" for n in loose]
     return "\n".join(lines)
 
 
@@ -559,7 +561,7 @@ def _lineage_text(obj: Any) -> str:
 def _lineage_html(obj: Any) -> str:
     if not obj.nodes:
         return f"<div style='{STYLE}'>{html.escape(_lineage_text(obj))}</div>"
-    width, box_w, box_h, gap = 920, 210, 38, 14
+    width, box_w, box_h, gap = 700, 210, 38, 14
     rows: dict[int, int] = {}
     pos: dict[str, tuple[int, int]] = {}
     for node in obj.nodes:

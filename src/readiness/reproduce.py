@@ -9,6 +9,7 @@ says so: that is exactly where irreproducibility hides.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import tempfile
@@ -112,39 +113,98 @@ def compare(
     return rows
 
 
-def _restore_data(project: Project, workspace: Project, versions: dict[str, Any]) -> dict[str, str]:
-    """Point the workspace's ``.dvc`` files at the recorded hashes and check the data out."""
+def _from_cache(cache: Path, md5: str, target: Path) -> bool:
+    """Materialize a file or folder from DVC's cache by its hash (DVC 3 cache layout).
+
+    Used for stage outputs: the run's commit predates the ``dvc.lock`` that records
+    them, so DVC cannot check them out by path; their hash is in the run record.
+    """
+
+    def obj(digest: str) -> Path:
+        return cache / "files" / "md5" / digest[:2] / digest[2:]
+
+    if not obj(md5).is_file():
+        return False
+    if not md5.endswith(".dir"):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(obj(md5), target)
+        return True
+    entries = json.loads(obj(md5).read_text(encoding="utf-8"))
+    if not all(obj(e["md5"]).is_file() for e in entries):
+        return False
+    for entry in entries:
+        path = target / entry["relpath"]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(obj(entry["md5"]), path)
+    return True
+
+
+def _restore_data(
+    project: Project,
+    workspace: Project,
+    versions: dict[str, Any],
+    inputs: list[str],
+    notes: list[str],
+) -> dict[str, str]:
+    """Put every recorded data version the run used back in the workspace.
+
+    ``.dvc``-tracked data: the ``.dvc`` file is pointed at the recorded hash and DVC
+    checks it out (from the shared cache, else the remote). Outputs of earlier stages
+    that the run read come straight from the cache by their recorded hash.
+    """
     restored: dict[str, str] = {}
     targets = []
+    cache = Path(dvcstore.read(project, lambda repo: repo.cache.local_cache_dir))
     for path, entry in versions.items():
-        source = str(entry.get("source", ""))
-        if not source.endswith(".dvc") or not entry.get("md5"):
-            continue  # pipeline outputs are products of the run, not its inputs
-        dvc_file = workspace.root / source
-        out = {
-            "md5": entry["md5"],
-            "size": entry.get("size"),
-            "hash": "md5",
-            "path": Path(path).relative_to(Path(source).parent).as_posix(),
-        }
-        if entry.get("nfiles") is not None:
-            out["nfiles"] = entry["nfiles"]
-        dvc_file.parent.mkdir(parents=True, exist_ok=True)
-        dvc_file.write_text(yamlio.dump({"outs": [out]}), encoding="utf-8")
-        targets.append(str(workspace.root / path))
-        restored[path] = entry["md5"]
-    if not targets:
-        return restored
+        source, md5 = str(entry.get("source", "")), entry.get("md5")
+        if not md5:
+            continue
+        if source.endswith(".dvc"):
+            out = {
+                "md5": md5,
+                "size": entry.get("size"),
+                "hash": "md5",
+                "path": Path(path).relative_to(Path(source).parent).as_posix(),
+            }
+            if entry.get("nfiles") is not None:
+                out["nfiles"] = entry["nfiles"]
+            (workspace.root / source).parent.mkdir(parents=True, exist_ok=True)
+            (workspace.root / source).write_text(yamlio.dump({"outs": [out]}), encoding="utf-8")
+            targets.append(str(workspace.root / path))
+            restored[path] = md5
+        elif any(
+            path == i or path.startswith(i.rstrip("/") + "/") or i.startswith(path + "/")
+            for i in inputs
+        ):
+            if _from_cache(cache, md5, workspace.root / path):
+                restored[path] = md5
+            else:
+                notes.append(f"{path} (md5 {md5[:8]}) is no longer in the DVC cache")
+    if targets:
 
-    def checkout(repo: Any) -> None:
-        with dvcstore.silenced():
-            try:
-                repo.checkout(targets=targets, force=True)
-            except Exception:  # not in the shared cache: fetch from the remote
-                repo.pull(targets=targets, force=True)
+        def checkout(repo: Any) -> None:
+            with dvcstore.silenced():
+                try:
+                    repo.checkout(targets=targets, force=True)
+                except Exception:  # not in the shared cache: fetch from the remote
+                    repo.pull(targets=targets, force=True)
 
-    dvcstore.write(workspace, checkout)
+        dvcstore.write(workspace, checkout)
     return restored
+
+
+def _copy_unversioned(project: Project, folder: Path, path: str, result: ReproduceResult) -> None:
+    """An input neither git nor DVC restored: copy it as it is now, and say so."""
+    source, target = project.root / path, folder / path
+    if not source.exists():
+        result.notes.append(f"{path} is not versioned and no longer exists")
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if source.is_dir():
+        shutil.copytree(source, target, dirs_exist_ok=True)
+    else:
+        shutil.copy2(source, target)
+    result.notes.append(f"{path} is not versioned by git or DVC: copied as it is now")
 
 
 def reproduce(
@@ -186,16 +246,16 @@ def reproduce(
             result.notes.append("the run's work tree had uncommitted changes: code is as committed")
         if dvcstore.is_dvc_project(folder):
             _share_dvc_config(project, workspace)
-            result.restored = _restore_data(project, workspace, record.get("data_versions") or {})
+            result.restored = _restore_data(
+                project,
+                workspace,
+                record.get("data_versions") or {},
+                record.get("inputs") or [],
+                result.notes,
+            )
         for path in record.get("inputs") or []:
-            if path in result.restored or (folder / path).exists():
-                continue
-            if (project.root / path).exists():
-                (folder / path).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(project.root / path, folder / path)
-                result.notes.append(f"{path} is not versioned by git or DVC: copied as it is now")
-            else:
-                result.notes.append(f"{path} is not versioned and no longer exists")
+            if not (folder / path).exists():
+                _copy_unversioned(project, folder, path, result)
         output = record.get("output") or f"runs/reproduce-{run_id}.ipynb"
         rerun = run_notebook(
             folder / notebook,

@@ -66,7 +66,8 @@ def init_project(
         locked = relative == CONFIG_NAME and project.criteria_lock_path.is_file()
         if target.exists() and (not force or locked):
             # Locked criteria change only through an amendment, never by re-initialising.
-            result.kept.append(relative + (" (criteria locked)" if locked else ""))
+            why = "criteria locked: amend them instead" if locked else "exists; --force overwrites"
+            result.kept.append(f"{relative} ({why})")
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(template(name), target)

@@ -16,7 +16,7 @@ from typing import Any
 
 from readiness import dvcstore, gitinfo
 from readiness.dvcstore import DataError
-from readiness.fsutil import atomic_write_json
+from readiness.fsutil import atomic_write_json, file_lock
 from readiness.project import Project
 from readiness.results import Renderable
 
@@ -132,7 +132,7 @@ def track(
         project has no remote).
     """
     targets = resolve_targets(project, paths, cwd or Path.cwd())
-    state = _load_state(project)
+    state = _load_state(project)  # read-only here; updated under the writer lock below
     keys = [t.relative_to(project.root).as_posix() for t in targets]
     signatures = {key: signature(t) for key, t in zip(keys, targets, strict=True)}
     result = TrackResult()
@@ -185,9 +185,12 @@ def track(
             "pushed": item.pushed,
             "remote": remote,
         }
-    atomic_write_json(_state_path(project), state)
+    with file_lock(project.state_dir / "track-state.lock"):
+        latest = _load_state(project)  # other processes may have tracked other paths meanwhile
+        latest.update({key: state[key] for key in keys})
+        atomic_write_json(_state_path(project), latest)
     changed = [i.path for i in result.items if i.changed]
     if changed:
         files = " ".join(f"{p}.dvc" for p in changed)
-        result.notes.append(f"commit the new data versions: git add {files} .gitignore files")
+        result.notes.append(f"commit the new data versions: git add {files} (and .gitignore)")
     return result

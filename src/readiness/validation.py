@@ -132,7 +132,7 @@ def to_pandera(schema: DatasetSchema) -> tuple[Any, dict[str, str]]:
     checks, owners = [], {}
     for name, rule in schema.columns.items():
         if 0 < rule.max_missing < 1:
-            check_name = f"max_missing {rule.max_missing:g} ({name})"
+            check_name = f"max_missing {rule.max_missing:g} ({name})"  # unique per column
             owners[check_name] = name
             checks.append(
                 pa.Check(
@@ -147,14 +147,23 @@ def to_pandera(schema: DatasetSchema) -> tuple[Any, dict[str, str]]:
             pa.Check(lambda df, n=schema.min_rows: len(df) >= n, name=f"min_rows {schema.min_rows}")
         )
     columns = {name: _column(name, rule) for name, rule in schema.columns.items()}
+    # One key column is checked by the column itself; a table check would report it twice.
+    single_key = len(schema.unique) == 1 and schema.columns[schema.unique[0]].unique
     frame = pa.DataFrameSchema(
         columns,
         checks=checks,
         strict=schema.strict,
-        unique=schema.unique or None,
+        unique=None if single_key or not schema.unique else schema.unique,
         report_duplicates="all",
     )
     return frame, owners
+
+
+def _example(value: Any) -> str:
+    """A failing value as a person reads it (pandas turns integers with gaps into floats)."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 _BUILTIN_NAMES = {
@@ -167,6 +176,7 @@ _BUILTIN_NAMES = {
 def _failures(errors: Any, owners: dict[str, str], frame: Any) -> list[Failure]:
     cases = errors.failure_cases
     grouped: dict[tuple[str, str], Failure] = {}
+    rows_seen: dict[tuple[str, str], set[Any]] = {}
     for row in cases.itertuples(index=False):
         check = str(row.check)
         column = row.column if isinstance(row.column, str) else owners.get(check, "(table)")
@@ -185,11 +195,25 @@ def _failures(errors: Any, owners: dict[str, str], frame: Any) -> list[Failure]:
             base, _, rest = check.partition("(")
             if base in _BUILTIN_NAMES:
                 check = f"{_BUILTIN_NAMES[base]} {rest.rstrip(')')}"
+        if isinstance(row.failure_case, str) and row.failure_case.startswith("TypeError("):
+            continue  # a value check on a column whose type already failed: noise
+        if check.startswith("max_missing"):
+            check = check.split(" (")[0]
         key = (str(column), check)
         failure = grouped.setdefault(key, Failure(column=str(column), rule=check, failing=0))
+        seen = rows_seen.setdefault(key, set())
+        where = (row.index, str(row.failure_case))  # pandera may report one value twice
+        if where in seen:
+            continue
+        seen.add(where)
         failure.failing += 1
-        if len(failure.examples) < 3 and check not in ("column missing",):
-            failure.examples.append(str(row.failure_case))
+        example = _example(row.failure_case)
+        if (
+            len(failure.examples) < 3
+            and check != "column missing"
+            and example not in failure.examples
+        ):
+            failure.examples.append(example)
     for f in grouped.values():  # table-level checks report "False": say what was measured
         if f.rule.startswith("min_rows"):
             f.failing, f.examples = 1, [f"{len(frame)} rows"]
@@ -289,27 +313,30 @@ class ValidationReport(Renderable):
 
 
 def validate_inputs(project: Project, paths: list[str]) -> list[ValidationResult]:
-    """Validate every input file that a dataset schema declares; raise if one is invalid.
+    """Validate every declared dataset among ``paths`` (files, or folders holding them).
 
     Jobs call this before a kernel starts, so a model is never trained on data that
     breaks its declared schema. Inputs without a schema are not checked.
     """
     if not project.config_path.is_file():
         return []
+    datasets = load_config(project).datasets
     results = []
     for path in paths:
-        file = (project.root / path).resolve()
-        if not file.is_file():
-            continue
-        found = schema_for(project, file)
-        if found is None:
-            continue
-        name, schema = found
-        result = validate_frame(read_table(file), schema, dataset=name, path=path)
-        if not result.valid:
-            rules = "; ".join(
-                f"{f.column}: {f.rule} ({f.failing} failing)" for f in result.failures
-            )
-            raise DataValidationError(f"input {path} breaks the {name} schema: {rules}")
-        results.append(result)
+        given = (project.root / path).resolve()
+        for name, schema in datasets.items():
+            if not schema.path:
+                continue
+            file = (project.root / schema.path).resolve()
+            if not (file == given or (given.is_dir() and file.is_relative_to(given))):
+                continue
+            if not file.is_file():
+                raise DataValidationError(f"input {schema.path} (dataset {name}) does not exist")
+            result = validate_frame(read_table(file), schema, dataset=name, path=schema.path)
+            if not result.valid:
+                rules = "; ".join(
+                    f"{f.column}: {f.rule} ({f.failing} failing)" for f in result.failures
+                )
+                raise DataValidationError(f"input {schema.path} breaks the {name} schema: {rules}")
+            results.append(result)
     return results

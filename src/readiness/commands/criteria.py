@@ -56,14 +56,15 @@ def execute(args: argparse.Namespace, ctx: Context) -> Any:
                 "declare needs YAML: a %%readiness criteria cell body, --file FILE, "
                 "or --file - (stdin)"
             )
-        return criteria.declare(project, body, amend=args.reason)
+        return criteria.declare(project, body, amend=args.reason, source=args.file or "criteria")
     if args.file and action in ("show", "amend"):
         raise UsageError(f"--file is for declare and validate, not {action}")
     if action == "amend":
         return criteria.amend(project, args.reason or "")
     if action == "validate" and (args.file or body):
         text = _read_file(args.file) if args.file else body
-        return criteria.Declaration(config=criteria.preview(project, text), event="valid")
+        config = criteria.preview(project, text, source=args.file or "criteria")
+        return criteria.Declaration(config=config, event="valid")
     declaration = criteria.show(project)
     if action == "validate":
         declaration.event = f"valid ({declaration.event})"

@@ -23,6 +23,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--params-file", metavar="YAML", help="parameters from a YAML file")
     parser.add_argument(
+        "--params-key", metavar="KEY", help="take the parameters under this key of --params-file"
+    )
+    parser.add_argument(
         "--output", metavar="PATH", help="executed notebook (default runs/NAME-RUNID.ipynb)"
     )
     parser.add_argument("--timeout", type=float, metavar="S", help="seconds allowed per cell")
@@ -54,6 +57,10 @@ def collect_params(args: argparse.Namespace, cwd: Path) -> dict[str, Any]:
         if not path.is_file():
             raise UsageError(f"params file {args.params_file} does not exist")
         data = yamlio.parse(path.read_text(encoding="utf-8"), args.params_file).data
+        if args.params_key:
+            if not isinstance(data, dict) or args.params_key not in data:
+                raise UsageError(f"{args.params_file} has no key {args.params_key!r}")
+            data = data[args.params_key]
         if not isinstance(data, dict):
             raise UsageError(f"{args.params_file} must map parameter names to values")
         params.update(data)
