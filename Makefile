@@ -30,6 +30,7 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/import_time.py
 	$(PY) benchmarks/track.py
+	$(PY) benchmarks/batch.py
 
 clean:
 	rm -rf .demo .pytest_cache build dist

@@ -6,7 +6,9 @@
 3. the example PoC notebook as a DVC pipeline stage (``readiness pipeline add``),
    executed by ``dvc repro`` through papermill in a real kernel: it declares the
    success criteria, trains, and records evidence on the held-out split;
-4. the gate (``readiness check``) and the lineage, and where every artefact lies.
+4. the gate (``readiness check``) and the lineage;
+5. a retraining batch over two hyperparameter values (``readiness batch -j 2``), and
+   where every artefact lies.
 """
 
 from __future__ import annotations
@@ -22,6 +24,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPO / "notebooks" / "01-criteria-first-poc.ipynb"
 BIN = Path(sys.executable).parent
+GRID = """\
+# one run per entry: a regularisation strength and where its model goes
+- {C: 0.01, model_path: ../models/candidate-C0.01.skops}
+- {C: 1.0, model_path: ../models/candidate-C1.skops}
+"""
 DATASETS = """
 datasets:
   breast_cancer_train:
@@ -85,6 +92,22 @@ def main(argv: list[str] | None = None) -> int:
     code = sh("readiness", "check", cwd=demo)
     sh("readiness", "lineage", cwd=demo)
 
+    step("5. a retraining batch over two hyperparameter values, in parallel")
+    (demo / "grid.yaml").write_text(GRID)
+    must(
+        sh(
+            "readiness",
+            "batch",
+            "notebooks/retrain.ipynb",
+            "--grid",
+            "grid.yaml",
+            "-j",
+            "2",
+            cwd=demo,
+        ),
+        "readiness batch",
+    )
+
     step(f"where everything lies (in {demo})")
     for relative, what in [
         ("readiness.yaml", "success criteria (declared in the notebook) and the data schema"),
@@ -94,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         ("dvc.yaml, params.yaml", "the notebook stage and its parameters"),
         ("metrics/poc.json", "the stage's metrics (dvc metrics show, dvc exp show)"),
         ("runs/poc.ipynb", "the executed notebook, carrying its evidence"),
+        ("runs/batch-*/", "the batch's executed notebooks; models/ holds its candidates"),
     ]:
         print(f"  {relative:<26} {what}")
     print(f"\ndemo finished in {time.perf_counter() - started:.1f}s; verdict exit code {code}")

@@ -15,8 +15,8 @@ declare_criteria(yaml_text, amend=None)
     Declare (and lock) success criteria.
 track(paths), validate(path), lineage()
     Version data with DVC, check it against its schema, show the pipeline.
-run_notebook(notebook, params)
-    Execute a parameterized notebook with papermill as a recorded run.
+run_notebook(notebook, params), batch(notebook, grid)
+    Execute parameterized notebooks with papermill as recorded runs, one or in parallel.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ReadinessError",
     "__version__",
+    "batch",
     "check",
     "declare_criteria",
     "evaluate",
@@ -114,6 +115,21 @@ def run_notebook(notebook: str, params: dict[str, Any] | None = None, **kwargs: 
     from readiness.jobs import run_notebook as _run
 
     return _run(notebook, params, **kwargs)
+
+
+def batch(
+    notebook: str, grid: dict[str, Any] | list[dict[str, Any]], workers: int = 2, **kwargs: Any
+):
+    """Run ``notebook`` for every combination of ``grid`` in parallel; see readiness.batch.batch.
+
+    ``grid`` maps parameter names to lists of values (their product runs), or lists runs.
+    """
+    from readiness.batch import batch as _batch
+    from readiness.batch import expand_grid
+    from readiness.project import current_project
+
+    kwargs.setdefault("front_end", "notebook")
+    return _batch(current_project(), notebook, expand_grid(grid), workers=workers, **kwargs)
 
 
 def lineage():

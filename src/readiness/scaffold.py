@@ -17,6 +17,7 @@ from readiness.templates import template
 FILES = {
     "readiness.yaml": CONFIG_NAME,
     "poc.ipynb": "notebooks/poc.ipynb",
+    "retrain.ipynb": "notebooks/retrain.ipynb",
     "gitignore": ".gitignore",
 }
 
