@@ -13,6 +13,8 @@ check(project=None)
     Judge the success criteria against the latest evidence.
 declare_criteria(yaml_text, amend=None)
     Declare (and lock) success criteria.
+drift(reference, current)
+    Drift between two samples with evidently, summarized inline, full report saved.
 track(paths), validate(path), lineage()
     Version data with DVC, check it against its schema, show the pipeline.
 run_notebook(notebook, params), batch(notebook, grid)
@@ -32,6 +34,7 @@ __all__ = [
     "batch",
     "check",
     "declare_criteria",
+    "drift",
     "evaluate",
     "lineage",
     "load_ipython_extension",
@@ -130,6 +133,19 @@ def batch(
 
     kwargs.setdefault("front_end", "notebook")
     return _batch(current_project(), notebook, expand_grid(grid), workers=workers, **kwargs)
+
+
+def drift(reference: Any, current: Any, columns: list[str] | None = None, **kwargs: Any):
+    """Drift between two samples with evidently; see readiness.drift_report.drift.
+
+    ``reference``/``current``: DataFrames or CSV/Parquet paths; ``rev=`` reads the
+    reference (a DVC-tracked path) at a git revision; ``sample=`` draws seeded samples.
+    """
+    from readiness.drift_report import drift as _drift
+    from readiness.project import current_project
+
+    kwargs.setdefault("project", current_project())
+    return _drift(reference, current, columns=columns, **kwargs)
 
 
 def lineage():

@@ -29,7 +29,8 @@ class ReadinessMagics(Magics):
             return None
         if getattr(args, "_command", None) is None:
             raise UsageError("%readiness needs a command: " + _usage())
-        return args._command.execute(args, Context.from_args(args, "magic", body=cell))
+        context = Context.from_args(args, "magic", body=cell, namespace=self.shell.user_ns)
+        return args._command.execute(args, context)
 
 
 def _usage() -> str:

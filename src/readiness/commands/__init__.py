@@ -24,6 +24,7 @@ class Context:
     body: str | None = None  # the cell of %%readiness
     front_end: str = "cli"  # "cli" or "magic"
     project_dir: Path | None = None  # -C/--project
+    namespace: dict[str, Any] | None = None  # a notebook's variables (the magic only)
 
     def project(self) -> Any:
         """The project: -C, else READINESS_PROJECT, else found from the working directory."""
@@ -33,7 +34,11 @@ class Context:
 
     @classmethod
     def from_args(
-        cls, args: argparse.Namespace, front_end: str, body: str | None = None
+        cls,
+        args: argparse.Namespace,
+        front_end: str,
+        body: str | None = None,
+        namespace: dict[str, Any] | None = None,
     ) -> Context:
         """The context of parsed arguments; checks that -C names a folder."""
         project_dir = None
@@ -42,7 +47,11 @@ class Context:
             if not project_dir.is_dir():
                 raise UsageError(f"project folder {args.project} does not exist")
         return cls(
-            cwd=project_dir or Path.cwd(), body=body, front_end=front_end, project_dir=project_dir
+            cwd=project_dir or Path.cwd(),
+            body=body,
+            front_end=front_end,
+            project_dir=project_dir,
+            namespace=namespace,
         )
 
 
@@ -81,6 +90,7 @@ def all_commands() -> list[Command]:
         batch,
         check,
         criteria,
+        drift,
         init,
         lineage,
         log,
@@ -97,6 +107,7 @@ def all_commands() -> list[Command]:
         log.COMMAND,
         track.COMMAND,
         validate.COMMAND,
+        drift.COMMAND,
         run.COMMAND,
         batch.COMMAND,
         pipeline.COMMAND,

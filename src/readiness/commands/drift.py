@@ -1,0 +1,74 @@
+"""``readiness drift REF CUR``: evidently drift between a reference and a current sample."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from readiness.commands import Command, Context, add_json_flag
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "reference", help="reference data: CSV/Parquet (in a notebook: a DataFrame name)"
+    )
+    parser.add_argument("current", help="current data, e.g. a production sample")
+    parser.add_argument("--columns", metavar="A,B", help="compare only these columns")
+    parser.add_argument(
+        "--rev",
+        metavar="REV",
+        help="read the reference (a DVC-tracked path) as it was at this git revision",
+    )
+    parser.add_argument(
+        "--sample", type=int, metavar="N", help="compare at most N rows of each (seeded sample)"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of --sample (default 0)")
+    parser.add_argument(
+        "--fail-on-drift", action="store_true", help="exit 1 when the dataset drifted (CI, cron)"
+    )
+    parser.add_argument(
+        "--no-save", dest="save", action="store_false", help="do not save the evidently report"
+    )
+    add_json_flag(parser)
+
+
+def _input(name: str, ctx: Context) -> Any:
+    """In a notebook, a variable holding a DataFrame; else a path (relative to the cwd)."""
+    value = (ctx.namespace or {}).get(name)
+    if value is not None and hasattr(value, "columns"):
+        return value
+    return ctx.cwd / name
+
+
+def execute(args: argparse.Namespace, ctx: Context) -> Any:
+    from readiness.drift_report import drift
+
+    columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
+    project = ctx.project()
+    return drift(
+        _input(args.reference, ctx),
+        _input(args.current, ctx),
+        columns=columns,
+        project=project,
+        rev=args.rev,
+        sample=args.sample,
+        seed=args.seed,
+        save=args.save,
+        fail_on_drift=args.fail_on_drift,
+    )
+
+
+COMMAND = Command(
+    name="drift",
+    summary="drift between a reference and a current sample, with evidently (exit 1 on drift "
+    "with --fail-on-drift)",
+    configure=configure,
+    execute=execute,
+    usage_example=(
+        "examples:\n"
+        "  readiness drift data/train.csv prod/2026-11.csv\n"
+        "  readiness drift data/train.csv prod/latest.parquet --rev model@v1.2.0 --fail-on-drift\n"
+        "in a notebook:\n"
+        "  %readiness drift train_df prod_df --columns age,plan"
+    ),
+)

@@ -1,0 +1,115 @@
+"""Text, script-free HTML and JSON views of every result object.
+
+One function per result type and format, chosen by the object's class name, so
+core modules never import this one (they reach it lazily through ``Renderable``).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from readiness.results import Renderable
+
+_TEXT: dict[str, Callable[[Any], str]] = {}
+_HTML: dict[str, Callable[[Any], str]] = {}
+
+STYLE = "font-family:system-ui,sans-serif;font-size:13px;border-collapse:collapse;"
+CELL = "padding:2px 8px;border-bottom:1px solid #ddd;text-align:left"
+PASS, FAIL = "#1a7f37", "#cf222e"
+
+
+def renders(kind: str, name: str) -> Callable[[Callable[[Any], str]], Callable[[Any], str]]:
+    """Register a renderer for result class ``name`` in format ``kind`` (text or html)."""
+
+    def register(fn: Callable[[Any], str]) -> Callable[[Any], str]:
+        (_TEXT if kind == "text" else _HTML)[name] = fn
+        return fn
+
+    return register
+
+
+def text(obj: Renderable) -> str:
+    fn = _TEXT.get(type(obj).__name__)
+    return fn(obj) if fn else _generic_text(obj.to_dict())
+
+
+def html_of(obj: Renderable) -> str:
+    fn = _HTML.get(type(obj).__name__)
+    return fn(obj) if fn else f"<pre>{html.escape(text(obj))}</pre>"
+
+
+def mimebundle(obj: Renderable) -> dict[str, Any]:
+    return {"text/plain": text(obj), "text/html": html_of(obj), "application/json": obj.to_dict()}
+
+
+# -- helpers -------------------------------------------------------------------------
+
+
+def fmt(value: Any, digits: int = 4) -> str:
+    """A number the way a person reads it; '-' for missing."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.{digits}g}"
+    return str(value)
+
+
+def table_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """A left-aligned plain-text table."""
+    body = [[fmt(c) for c in row] for row in rows]
+    widths = [
+        max(len(h), *(len(r[i]) for r in body)) if body else len(h) for i, h in enumerate(header)
+    ]
+    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=False)).rstrip()  # noqa: E731
+    return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in body)])
+
+
+def table_html(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    head = "".join(f'<th style="{CELL}">{html.escape(h)}</th>' for h in header)
+    body = "".join(
+        "<tr>" + "".join(f'<td style="{CELL}">{cell_html(c)}</td>' for c in row) + "</tr>"
+        for row in rows
+    )
+    return f'<table style="{STYLE}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def cell_html(value: Any) -> str:
+    if isinstance(value, bool):
+        color, word = (PASS, "pass") if value else (FAIL, "FAIL")
+        return f'<b style="color:{color}">{word}</b>'
+    return html.escape(fmt(value))
+
+
+def badge(ok: bool, label: str) -> str:
+    color = PASS if ok else FAIL
+    return (
+        f'<span style="background:{color};color:white;padding:2px 8px;border-radius:4px;'
+        f'font-weight:bold">{html.escape(label)}</span>'
+    )
+
+
+def _generic_text(values: dict[str, Any]) -> str:
+    return "\n".join(f"{k}: {fmt(v)}" for k, v in values.items())
+
+
+def money(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.1f}"
+
+
+def rate(value: float | None) -> str:
+    """A break-even precision/recall: None means out of reach, 0 means any value works."""
+    if value is None:
+        return "out of reach"
+    return "any" if value == 0 else f"{value:.3f}"
+
+
+def mark(ok: bool) -> str:
+    return "pass" if ok else "FAIL"
+
+
+# Each capability's renderers register themselves on import.
+from readiness.render import criteria, data, drift, jobs  # noqa: E402, F401

@@ -1,0 +1,254 @@
+"""Success criteria, the check, evidence and init."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from readiness.render import (
+    FAIL,
+    STYLE,
+    badge,
+    cell_html,
+    fmt,
+    mark,
+    money,
+    rate,
+    renders,
+    table_html,
+    table_text,
+)
+
+# -- criteria ------------------------------------------------------------------------
+
+
+def _criteria_rows(obj: Any) -> list[list[Any]]:
+    rows = []
+    for c in obj.config.criteria.technical:
+        bound = f">= {c.min:g}" if c.min is not None else f"<= {c.max:g}"
+        base = f"{c.baseline:g} + {c.min_margin:g}" if c.baseline is not None else "-"
+        rows.append([c.metric, c.split, bound, base, f"{c.required:g}"])
+    return rows
+
+
+CRITERIA_HEADER = ("metric", "split", "bound", "baseline + margin", "required")
+
+
+def _business_lines(config: Any) -> list[str]:
+    b = config.criteria.business
+    if b is None:
+        return []
+    lines = []
+    if b.value_per_outcome:
+        values = ", ".join(f"{k} {v:g}" for k, v in b.value_per_outcome.items())
+        lines.append(f"value per outcome: {values}")
+        lines.append(
+            f"minimum net value per 1,000 predictions: {money(b.min_net_value_per_1000 or 0.0)}"
+        )
+    if b.max_latency_ms is not None:
+        lines.append(f"max latency (p95): {b.max_latency_ms:g} ms")
+    if b.decision_rule:
+        lines.append(f"decision rule: {b.decision_rule}")
+    if b.reviews:
+        lines.append("go/no-go reviews: " + ", ".join(d.isoformat() for d in b.reviews))
+    return lines
+
+
+@renders("text", "Declaration")
+def _declaration_text(obj: Any) -> str:
+    u = obj.config.use_case
+    lock = obj.lock or {}
+    out = [
+        f"Use case: {u.name} (owner {u.owner}; business metric: {u.business_metric})",
+        f"Criteria: {obj.event}"
+        + (f" (first locked {lock['locked_at']})" if lock.get("locked_at") else ""),
+        "",
+        table_text(CRITERIA_HEADER, _criteria_rows(obj)) if obj.config.criteria.technical else "",
+        *_business_lines(obj.config),
+    ]
+    for a in obj.amendments:
+        out.append(f"amended {a.get('at')}: {a.get('reason')}")
+    return "\n".join(line for line in out if line is not None).strip()
+
+
+@renders("html", "Declaration")
+def _declaration_html(obj: Any) -> str:
+    u = obj.config.use_case
+    lock = obj.lock or {}
+    parts = [
+        f"<div style='{STYLE}'><b>{html.escape(u.name)}</b> · owner {html.escape(u.owner)} · "
+        f"business metric: {html.escape(u.business_metric)}<br>",
+        f"criteria <b>{html.escape(obj.event)}</b>"
+        + (
+            f" · first locked {html.escape(str(lock['locked_at']))}"
+            if lock.get("locked_at")
+            else ""
+        )
+        + "</div>",
+    ]
+    if obj.config.criteria.technical:
+        parts.append(table_html(CRITERIA_HEADER, _criteria_rows(obj)))
+    lines = _business_lines(obj.config)
+    if lines:
+        parts.append(
+            "<ul style='margin:4px 0'>"
+            + "".join(f"<li>{html.escape(x)}</li>" for x in lines)
+            + "</ul>"
+        )
+    parts.extend(_amendments_html(obj.amendments))
+    return "".join(parts)
+
+
+def _amendments_html(amendments: list[dict[str, Any]]) -> list[str]:
+    if not amendments:
+        return []
+    items = "".join(
+        f"<li>{html.escape(str(a.get('at')))}: {html.escape(str(a.get('reason')))}</li>"
+        for a in amendments
+    )
+    return [f"<div style='{STYLE}'>Amendments after evidence:<ul>{items}</ul></div>"]
+
+
+# -- check ---------------------------------------------------------------------------
+
+CHECK_HEADER = ("metric", "split", "required", "observed", "margin", "result", "note")
+
+
+def _check_rows(obj: Any, html_cells: bool) -> list[list[Any]]:
+    rows = []
+    for c in obj.criteria:
+        word = ">=" if c.direction == "min" else "<="
+        note = "" if c.passed else c.reason
+        if c.changed_after_results:
+            note = f"{note}; changed after results" if note else "changed after results"
+        rows.append(
+            [
+                c.metric,
+                c.split,
+                f"{word} {c.required:g}",
+                c.observed,
+                c.margin,
+                c.passed if html_cells else mark(c.passed),
+                note,
+            ]
+        )
+    return rows
+
+
+def _business_result_lines(b: Any) -> list[str]:
+    if b is None:
+        return []
+    lines = []
+    if b.net_value_per_1000 is not None:
+        lines.append(
+            f"net value per 1,000 predictions: {money(b.net_value_per_1000)} "
+            f"(minimum {money(b.min_net_value_per_1000 or 0.0)})"
+        )
+        lines.append(
+            f"observed precision {fmt(b.observed_precision)}, recall {fmt(b.observed_recall)}"
+        )
+        lines.append(
+            f"break-even (net value 0): precision {rate(b.break_even_precision)} at the observed "
+            f"recall, or recall {rate(b.break_even_recall)} at the observed precision"
+        )
+        if b.min_net_value_per_1000:
+            lines.append(
+                f"for the minimum net value: precision {rate(b.required_precision)} at the "
+                f"observed recall, or recall {rate(b.required_recall)} at the observed precision"
+            )
+    if b.max_latency_ms is not None:
+        lines.append(f"p95 latency: {fmt(b.latency_p95_ms)} ms (max {b.max_latency_ms:g} ms)")
+    lines.extend(f"problem: {p}" for p in b.problems)
+    if b.decision_rule:
+        lines.append(f"decision rule: {b.decision_rule}")
+    if b.reviews:
+        lines.append("go/no-go reviews: " + ", ".join(b.reviews))
+    return lines
+
+
+@renders("text", "CheckResult")
+def _check_text(obj: Any) -> str:
+    out = [f"{obj.use_case}: {obj.verdict}"]
+    if obj.run_id:
+        out.append(f"evidence: run {obj.run_id} ({obj.evidence_at})")
+    if obj.criteria:
+        out += ["", table_text(CHECK_HEADER, _check_rows(obj, html_cells=False))]
+    if obj.business is not None:
+        out += ["", f"business criteria: {mark(obj.business.passed)}"]
+        out += [f"  {line}" for line in _business_result_lines(obj.business)]
+    if obj.amendments:
+        out += ["", "amendments after evidence:"]
+        out += [f"  {a.get('at')}: {a.get('reason')}" for a in obj.amendments]
+    if obj.flags:
+        out += ["", *[f"! {flag}" for flag in obj.flags]]
+    return "\n".join(out)
+
+
+@renders("html", "CheckResult")
+def _check_html(obj: Any) -> str:
+    parts = [
+        f"<div style='{STYLE}'>{badge(obj.passed, obj.verdict)} <b>{html.escape(obj.use_case)}</b>"
+        + (f" · run {html.escape(obj.run_id)}" if obj.run_id else "")
+        + "</div>"
+    ]
+    if obj.criteria:
+        parts.append(table_html(CHECK_HEADER, _check_rows(obj, html_cells=True)))
+    if obj.business is not None:
+        lines = "".join(f"<li>{html.escape(x)}</li>" for x in _business_result_lines(obj.business))
+        parts.append(
+            f"<div style='{STYLE}'>business criteria: {cell_html(obj.business.passed)}"
+            f"<ul style='margin:4px 0'>{lines}</ul></div>"
+        )
+    parts.extend(_amendments_html(obj.amendments))
+    if obj.flags:
+        items = "".join(f"<li style='color:{FAIL}'>{html.escape(f)}</li>" for f in obj.flags)
+        parts.append(f"<ul style='{STYLE}'>{items}</ul>")
+    return "".join(parts)
+
+
+# -- evidence ------------------------------------------------------------------------
+
+
+def _metric_rows(metrics: dict[str, Any]) -> list[list[Any]]:
+    return [[k, v] for k, v in metrics.items() if not isinstance(v, (list, dict))]
+
+
+@renders("text", "Evaluation")
+def _evaluation_text(obj: Any) -> str:
+    head = f"{obj.task} on {obj.split} ({obj.n_rows} rows), run {obj.run_id}"
+    out = [head, table_text(("metric", "value"), _metric_rows(obj.metrics))]
+    matrix = obj.metrics.get("confusion_matrix")
+    if matrix:
+        out.append("confusion matrix (rows: true, columns: predicted): " + str(matrix))
+    return "\n".join(out)
+
+
+@renders("html", "Evaluation")
+def _evaluation_html(obj: Any) -> str:
+    head = html.escape(f"{obj.task} on {obj.split} ({obj.n_rows} rows), run {obj.run_id}")
+    return f"<div style='{STYLE}'><b>{head}</b></div>" + table_html(
+        ("metric", "value"), _metric_rows(obj.metrics)
+    )
+
+
+@renders("text", "Evidence")
+def _evidence_text(obj: Any) -> str:
+    return f"recorded {obj.name} = {fmt(obj.value)} on {obj.split} (run {obj.run_id})"
+
+
+@renders("text", "Recorded")
+def _recorded_text(obj: Any) -> str:
+    return "\n".join(_evidence_text(item) for item in obj.items)
+
+
+@renders("text", "InitResult")
+def _init_text(obj: Any) -> str:
+    out = [f"readiness project in {obj.root}"]
+    out += [f"  created {p}" for p in obj.created]
+    out += [f"  kept    {p}" for p in obj.kept]
+    out += [f"  {tool:<7} {state}" for tool, state in obj.version_control.items()]
+    out.append(
+        "next: edit readiness.yaml (or declare with %%readiness criteria), "
+        "then open notebooks/poc.ipynb"
+    )
+    return "\n".join(out)

@@ -1,0 +1,133 @@
+"""Drift reports."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from readiness.render import (
+    CELL,
+    STYLE,
+    badge,
+    cell_html,
+    renders,
+    table_text,
+)
+
+# -- drift ---------------------------------------------------------------------------------
+
+DRIFT_HEADER = (
+    "column",
+    "kind",
+    "method",
+    "score",
+    "threshold",
+    "drifted",
+    "missing",
+    "new values",
+)
+
+
+def _drift_rows(obj: Any, html_cells: bool) -> list[list[Any]]:
+    rows = []
+    for c in sorted(obj.columns, key=lambda c: (not c.drifted, c.column)):
+        drifted: Any = (not c.drifted) if html_cells else ("DRIFT" if c.drifted else "no")
+        missing = f"{c.missing_current:.1%}" + (
+            f" (ref {c.missing_reference:.1%})" if c.missing_reference != c.missing_current else ""
+        )
+        name = c.column + ("" if c.role == "feature" else f" [{c.role}]")
+        rows.append(
+            [
+                name,
+                c.kind,
+                c.method,
+                c.score,
+                c.threshold,
+                drifted,
+                missing,
+                ", ".join(c.new_categories) or "-",
+            ]
+        )
+    return rows
+
+
+def _drift_summary(obj: Any) -> list[str]:
+    verdict = "DATASET DRIFT" if obj.dataset_drift else "no dataset drift"
+    lines = [
+        f"{verdict}: {len(obj.drifted_columns)} of {len(obj.columns)} columns drifted "
+        f"(share {obj.drift_share:.2f}; drift when >= {obj.threshold_share:g})",
+        f"rows: reference {obj.rows['reference']}, current {obj.rows['current']}",
+    ]
+    if obj.sample:
+        sample = obj.sample
+        lines.append(
+            f"sampled: {sample['reference']} and {sample['current']} rows (seed {sample['seed']})"
+        )
+    lines += [f"skipped {s}" for s in obj.skipped]
+    if obj.report_html:
+        lines.append(f"full evidently report: {obj.report_html} (JSON: {obj.report_json})")
+    return lines
+
+
+@renders("text", "DriftResult")
+def _drift_text(obj: Any) -> str:
+    return "\n".join([*_drift_summary(obj), table_text(DRIFT_HEADER, _drift_rows(obj, False))])
+
+
+def _spark(histogram: dict[str, Any], width: int = 120, height: int = 28) -> str:
+    """Reference (grey) and current (orange) distributions as a tiny script-free SVG."""
+    ref, cur = histogram.get("reference") or [], histogram.get("current") or []
+    if not ref:
+        return ""
+    top = max([*ref, *cur, 1e-9])
+    step = width / len(ref)
+    bars = []
+    for i, (r, c) in enumerate(zip(ref, cur, strict=False)):
+        x = i * step
+        for value, color, offset in ((r, "#9ca3af", 0.0), (c, "#f97316", step / 2)):
+            h = value / top * (height - 2)
+            bar_width = max(step / 2 - 0.5, 0.5)
+            bars.append(
+                f'<rect x="{x + offset:.1f}" y="{height - h:.1f}" width="{bar_width:.1f}" '
+                f'height="{h:.1f}" fill="{color}"/>'
+            )
+    svg = f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">'
+    return svg + "".join(bars) + "</svg>"
+
+
+@renders("html", "DriftResult")
+def _drift_html(obj: Any) -> str:
+    import os
+    from pathlib import Path
+
+    summary = _drift_summary(obj)
+    if obj.report_html:
+        summary = summary[:-1]
+    head = "<br>".join(html.escape(x) for x in summary)
+    link = ""
+    if obj.report_html:
+        # notebooks resolve links from their own folder; the path is relative to the project
+        from readiness.project import find_root
+
+        target = os.path.relpath(find_root() / obj.report_html, Path.cwd())
+        anchor = (
+            f"<a href='{html.escape(target)}' target='_blank'>{html.escape(obj.report_html)}</a>"
+        )
+        link = f"<br>full evidently report: {anchor}"
+    header = [*DRIFT_HEADER, "distribution (grey: reference, orange: current)"]
+    rows = _drift_rows(obj, True)
+    by_name = {c.column: c for c in obj.columns}
+    body = "".join(
+        "<tr>"
+        + "".join(f'<td style="{CELL}">{cell_html(v)}</td>' for v in row)
+        + f'<td style="{CELL}">{_spark(by_name[row[0].split(" [")[0]].histogram)}</td></tr>'
+        for row in rows
+    )
+    head_cells = "".join(f'<th style="{CELL}">{html.escape(h)}</th>' for h in header)
+    table = (
+        f'<table style="{STYLE}"><thead><tr>{head_cells}</tr></thead><tbody>{body}</tbody></table>'
+    )
+    label = "dataset drift" if obj.dataset_drift else "no dataset drift"
+    return (
+        f"<div style='{STYLE}'>{badge(not obj.dataset_drift, label)}<br>{head}{link}</div>{table}"
+    )
