@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/import_time.py
 	$(PY) benchmarks/track.py
 	$(PY) benchmarks/batch.py
+	$(PY) benchmarks/drift.py
 
 clean:
 	rm -rf .demo .pytest_cache build dist

@@ -1,0 +1,188 @@
+"""Drift with real evidently: verdicts identical to evidently's own report, bad input, policy."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from readiness.drift_report import DriftError, drift
+from readiness.schema import DriftPolicy
+
+from .conftest import cli, commit_all
+
+pytestmark = pytest.mark.slow
+
+
+def evidently_verdicts(reference, current):
+    """Per-column drift and the drifted share, straight from evidently's own report."""
+    from evidently import Report
+    from evidently.presets import DataDriftPreset
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        snapshot = Report([DataDriftPreset()], include_tests=True).run(current, reference)
+    verdicts, share = {}, None
+    for test in snapshot.dict()["tests"]:
+        params = test["metric_config"]["params"]
+        if params["type"].endswith("ValueDrift"):
+            verdicts[params["column"]] = test["status"] == "FAIL"
+    for metric in snapshot.dict()["metrics"]:
+        if metric["config"]["type"].endswith("DriftedColumnsCount"):
+            share = metric["value"]["share"]
+    return verdicts, share
+
+
+def synthetic(n_ref: int, n_cur: int, seed: int):
+    rng = np.random.default_rng(seed)
+    ref = pd.DataFrame(
+        {
+            "stable": rng.normal(0, 1, n_ref),
+            "shifted": rng.normal(0, 1, n_ref),
+            "plan": rng.choice(["basic", "pro", "team"], n_ref, p=[0.6, 0.3, 0.1]),
+            "constant": np.full(n_ref, 7.0),
+            "gappy": np.where(rng.random(n_ref) < 0.2, np.nan, rng.exponential(2, n_ref)),
+            "flag": rng.integers(0, 2, n_ref),
+        }
+    )
+    cur = pd.DataFrame(
+        {
+            "stable": rng.normal(0, 1, n_cur),
+            "shifted": rng.normal(0.6, 1.3, n_cur),
+            "plan": rng.choice(["basic", "pro", "team"], n_cur, p=[0.3, 0.4, 0.3]),
+            "constant": np.full(n_cur, 7.0),
+            "gappy": np.where(rng.random(n_cur) < 0.5, np.nan, rng.exponential(2.5, n_cur)),
+            "flag": rng.integers(0, 2, n_cur),
+        }
+    )
+    return ref, cur
+
+
+@pytest.mark.parametrize(
+    ("n_ref", "n_cur", "seed"), [(300, 250, 0), (900, 1200, 1), (3000, 2500, 2), (5000, 800, 3)]
+)
+def test_verdicts_are_evidentlys_own(n_ref, n_cur, seed):
+    reference, current = synthetic(n_ref, n_cur, seed)
+    expected, share = evidently_verdicts(reference, current)
+    result = drift(reference, current, save=False)
+    assert {c.column: c.drifted for c in result.columns} == expected
+    assert result.drift_share == pytest.approx(share)
+    assert result.dataset_drift == (share >= 0.5)
+    methods = {c.column: c.method for c in result.columns}
+    if n_ref <= 1000:
+        assert methods["stable"].startswith("K-S") and methods["plan"].startswith("chi-square")
+    else:
+        assert "Wasserstein" in methods["stable"] and "Jensen-Shannon" in methods["plan"]
+    gappy = next(c for c in result.columns if c.column == "gappy")
+    assert gappy.missing_current > gappy.missing_reference
+
+
+def test_quality_next_to_drift_new_categories():
+    reference, current = synthetic(400, 400, 5)
+    current.loc[:20, "plan"] = "enterprise"
+    result = drift(reference, current, save=False)
+    plan = next(c for c in result.columns if c.column == "plan")
+    assert plan.new_categories == ["enterprise"] and plan.kind == "categorical"
+
+
+def test_bad_input_is_named_before_evidently_runs(tmp_path):
+    reference, current = synthetic(200, 200, 6)
+    with pytest.raises(
+        DriftError, match=r"only in the reference: flag; only in the current: extra"
+    ):
+        drift(reference, current.drop(columns="flag").assign(extra=1), save=False)
+    with pytest.raises(DriftError, match="current data is empty"):
+        drift(reference, current.iloc[:0], save=False)
+    with pytest.raises(DriftError, match="'plan' holds text in the reference but numbers"):
+        drift(reference, current.assign(plan=1.0), save=False)
+    with pytest.raises(DriftError, match="not in the current data"):
+        drift(reference, current, columns=["stable", "nope"], save=False)
+    empty = drift(reference.assign(void=np.nan), current.assign(void=np.nan), save=False)
+    assert empty.skipped == ["void: every value is missing in the reference data"]
+    with pytest.raises(DriftError, match="does not exist"):
+        drift(tmp_path / "missing.csv", current, save=False)
+    (tmp_path / "bad.parquet").write_text("not parquet")
+    with pytest.raises(DriftError, match="cannot read"):
+        drift(tmp_path / "bad.parquet", current, save=False)
+
+
+def test_sampling_is_seeded_and_reported():
+    reference, current = synthetic(5000, 5000, 7)
+    first = drift(reference, current, sample=1000, seed=3, save=False)
+    again = drift(reference, current, sample=1000, seed=3, save=False)
+    assert first.sample == {"rows": 1000, "seed": 3, "reference": 1000, "current": 1000}
+    assert [c.score for c in first.columns] == [c.score for c in again.columns]
+    assert first.rows == {"reference": 5000, "current": 5000}
+
+
+def test_policy_share_ignore_and_per_column_method():
+    reference, current = synthetic(400, 400, 8)
+    policy = DriftPolicy.model_validate(
+        {
+            "max_drift_share": 0.9,
+            "ignore": ["flag"],
+            "columns": {"stable": {"method": "psi", "threshold": 0.2}},
+        }
+    )
+    result = drift(reference, current, policy=policy, save=False)
+    assert "flag" not in {c.column for c in result.columns}
+    stable = next(c for c in result.columns if c.column == "stable")
+    assert stable.method.lower() == "psi" and stable.threshold == 0.2
+    assert result.threshold_share == 0.9 and not result.dataset_drift
+
+
+def test_cli_json_fail_on_drift_and_saved_reports(project):
+    reference, current = synthetic(300, 300, 9)
+    reference.to_csv(project.root / "ref.csv", index=False)
+    current.to_csv(project.root / "cur.csv", index=False)
+    done = cli("drift", "ref.csv", "cur.csv", "--json", "--fail-on-drift", cwd=project.root)
+    assert done.returncode == 1, done.stderr
+    data = json.loads(done.stdout)
+    assert data["dataset_drift"] is True and 0 < data["drift_share"] <= 1
+    first = data["columns"][0]
+    assert {"column", "method", "score", "threshold", "drifted"} <= set(first)
+    html = project.root / data["report_html"]
+    assert html.stat().st_size > 100_000 and (project.root / data["report_json"]).is_file()
+    text = cli("drift", "ref.csv", "cur.csv", "--no-save", cwd=project.root)
+    assert text.returncode == 0 and "DATASET DRIFT" in text.stdout and "shifted" in text.stdout
+    assert cli("drift", "ref.csv", "missing.csv", cwd=project.root).returncode == 2
+
+
+def test_reference_at_a_dvc_revision(dvc_project):
+    from readiness.tracking import track
+
+    reference, current = synthetic(300, 300, 10)
+    path = dvc_project.root / "train.csv"
+    reference.to_csv(path, index=False)
+    track(dvc_project, ["train.csv"])
+    commit_all(dvc_project.root, "training data v1")
+    import subprocess
+
+    v1 = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=dvc_project.root, capture_output=True, text=True
+    ).stdout.strip()
+    current.to_csv(path, index=False)  # the file now holds other data...
+    track(dvc_project, ["train.csv"])
+    commit_all(dvc_project.root, "training data v2")
+    old = drift("train.csv", current, rev=v1, project=dvc_project, save=False)
+    same = drift("train.csv", current, project=dvc_project, save=False)
+    assert old.dataset_drift and not same.dataset_drift  # ...but v1 is what the model saw
+    with pytest.raises(DriftError, match="at revision nope"):
+        drift("train.csv", current, rev="nope", project=dvc_project, save=False)
+
+
+def test_magic_takes_dataframes_from_the_notebook(project):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "readiness")
+    reference, current = synthetic(300, 300, 11)
+    shell.user_ns.update(train_df=reference, prod_df=current)
+    result = shell.run_line_magic("readiness", "drift train_df prod_df --columns stable,shifted")
+    assert [c.column for c in result.columns] == ["stable", "shifted"]
+    bundle = result._repr_mimebundle_()
+    assert "<svg" in bundle["text/html"] and "<script" not in bundle["text/html"]
+    assert len(bundle["text/html"]) < 50_000  # a summary, not evidently's megabytes
