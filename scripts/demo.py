@@ -7,7 +7,8 @@
    executed by ``dvc repro`` through papermill in a real kernel: it declares the
    success criteria, trains, and records evidence on the held-out split;
 4. the gate (``readiness check``) and the lineage;
-5. a retraining batch over two hyperparameter values (``readiness batch -j 2``), and
+5. drift between the training data and a shifted "production" sample (evidently);
+6. a retraining batch over two hyperparameter values (``readiness batch -j 2``), and
    where every artefact lies.
 """
 
@@ -30,6 +31,9 @@ GRID = """\
 - {C: 1.0, model_path: ../models/candidate-C1.skops}
 """
 DATASETS = """
+drift:
+  max_drift_share: 0.1
+  target: malignant
 datasets:
   breast_cancer_train:
     path: data/breast_cancer/train.csv
@@ -92,7 +96,12 @@ def main(argv: list[str] | None = None) -> int:
     code = sh("readiness", "check", cwd=demo)
     sh("readiness", "lineage", cwd=demo)
 
-    step("5. a retraining batch over two hyperparameter values, in parallel")
+    step("5. drift: the training data against a shifted 'production' sample")
+    shifted = ["-m", "readiness.examples", "--shifted", "data/breast_cancer/holdout.csv"]
+    must(sh(sys.executable, *shifted, "production/sample.csv", cwd=demo), "production sample")
+    sh("readiness", "drift", "data/breast_cancer/train.csv", "production/sample.csv", cwd=demo)
+
+    step("6. a retraining batch over two hyperparameter values, in parallel")
     (demo / "grid.yaml").write_text(GRID)
     must(
         sh(
@@ -117,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         ("dvc.yaml, params.yaml", "the notebook stage and its parameters"),
         ("metrics/poc.json", "the stage's metrics (dvc metrics show, dvc exp show)"),
         ("runs/poc.ipynb", "the executed notebook, carrying its evidence"),
+        ("reports/drift-*.html", "evidently's full drift report (and its JSON)"),
         ("runs/batch-*/", "the batch's executed notebooks; models/ holds its candidates"),
     ]:
         print(f"  {relative:<26} {what}")

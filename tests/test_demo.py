@@ -24,4 +24,5 @@ def test_demo_runs_end_to_end(tmp_path):
     assert (tmp_path / "demo" / "runs" / "poc.ipynb").is_file()
     assert (tmp_path / "demo" / "data" / "breast_cancer.dvc").is_file()
     assert "<- data/breast_cancer" in done.stdout  # the lineage
+    assert "DATASET DRIFT: 4 of 31 columns drifted" in done.stdout  # the shifted sample
     assert (tmp_path / "demo" / ".readiness" / "criteria.lock").is_file()

@@ -3,6 +3,9 @@
 ``python -m readiness.examples DIR`` writes scikit-learn's breast cancer data set
 (shipped inside scikit-learn) as ``DIR/train.csv`` and ``DIR/holdout.csv``, with
 the target ``malignant`` (1 = malignant, the positive class of a screening model).
+
+``python -m readiness.examples --shifted SOURCE TARGET`` writes a "production" sample
+drawn from SOURCE with a few measurements shifted (a new scanner, say): drift to find.
 """
 
 from __future__ import annotations
@@ -31,7 +34,26 @@ def breast_cancer(folder: str | Path, holdout: float = 0.3, seed: int = 0) -> di
     return paths
 
 
+SHIFTED = {"mean radius": 1.25, "mean perimeter": 1.25, "mean area": 1.5, "mean texture": 1.2}
+
+
+def shifted_sample(source: str | Path, target: str | Path, seed: int = 1) -> Path:
+    """``source`` shuffled, with the ``SHIFTED`` columns scaled: drift with a known cause."""
+    import pandas as pd
+
+    frame = pd.read_csv(source).sample(frac=1.0, random_state=seed)
+    for column, factor in SHIFTED.items():
+        frame[column] = frame[column] * factor
+    out = Path(target)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(out, index=False)
+    return out
+
+
 if __name__ == "__main__":
-    target = sys.argv[1] if len(sys.argv) > 1 else "data/breast_cancer"
-    for name, path in breast_cancer(target).items():
-        print(f"{name}: {path}")
+    if len(sys.argv) == 4 and sys.argv[1] == "--shifted":
+        print(f"production sample: {shifted_sample(sys.argv[2], sys.argv[3])}")
+    else:
+        target = sys.argv[1] if len(sys.argv) > 1 else "data/breast_cancer"
+        for name, path in breast_cancer(target).items():
+            print(f"{name}: {path}")
