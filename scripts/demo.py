@@ -27,8 +27,8 @@ NOTEBOOK = REPO / "notebooks" / "01-criteria-first-poc.ipynb"
 BIN = Path(sys.executable).parent
 GRID = """\
 # one run per entry: a regularisation strength and where its model goes
-- {C: 0.01, model_path: ../models/candidate-C0.01.skops}
-- {C: 1.0, model_path: ../models/candidate-C1.skops}
+- {C: 0.01, model_name: candidate-c001}
+- {C: 1.0, model_name: candidate-c1}
 """
 DATASETS = """
 drift:

@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from readiness.batch import batch, expand_grid
+from readiness.batches import batch, expand_grid
 from readiness.errors import ConfigError, UsageError
 from readiness.evidence import list_runs
 from readiness.jobs import run_notebook

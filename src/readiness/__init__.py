@@ -38,10 +38,12 @@ __all__ = [
     "evaluate",
     "lineage",
     "load_ipython_extension",
+    "load_model",
     "new_run",
     "read_notebook_evidence",
     "record",
     "run_notebook",
+    "save_model",
     "track",
     "validate",
 ]
@@ -127,8 +129,8 @@ def batch(
 
     ``grid`` maps parameter names to lists of values (their product runs), or lists runs.
     """
-    from readiness.batch import batch as _batch
-    from readiness.batch import expand_grid
+    from readiness.batches import batch as _batch
+    from readiness.batches import expand_grid
     from readiness.project import current_project
 
     kwargs.setdefault("front_end", "notebook")
@@ -146,6 +148,23 @@ def drift(reference: Any, current: Any, columns: list[str] | None = None, **kwar
 
     kwargs.setdefault("project", current_project())
     return _drift(reference, current, columns=columns, **kwargs)
+
+
+def save_model(model: Any, name: str):
+    """Save ``model`` with skops as models/NAME.skops and record it for this run."""
+    from readiness.models import save_model as _save
+
+    return _save(model, name)
+
+
+def load_model(
+    name: str, stage: str | None = "production", version: str | None = None, **kwargs: Any
+):
+    """The model of a registry stage (or a version), its skops types checked first."""
+    from readiness.project import current_project
+    from readiness.registry import load_model as _load
+
+    return _load(current_project(), name, stage=stage, version=version, **kwargs)
 
 
 def lineage():

@@ -351,6 +351,8 @@ def finish_job(
             lock_before_evidence(project)
         if metrics_file is not None:
             write_metrics(project.root / metrics_file, evidence)
+    if outcome["status"] == "succeeded":
+        _track_saved_models(project, evidence)
     record = update_record(
         project,
         spec.run_id,
@@ -372,6 +374,15 @@ def finish_job(
         git_commit=record.get("git_commit"),
         failure=outcome.get("failure"),
     )
+
+
+def _track_saved_models(project: Project, evidence: list[dict[str, Any]]) -> None:
+    """Models the job saved are DVC-tracked here, by the coordinating process (one writer)."""
+    from readiness.models import MODEL_EVIDENCE, track_model
+
+    for name in dict.fromkeys(e["split"] for e in evidence if e.get("name") == MODEL_EVIDENCE):
+        if (project.root / "models" / f"{name}.skops").is_file():
+            track_model(project, name)
 
 
 def run_notebook(

@@ -95,6 +95,7 @@ def all_commands() -> list[Command]:
         lineage,
         log,
         pipeline,
+        registry,
         reproduce,
         run,
         track,
@@ -113,6 +114,10 @@ def all_commands() -> list[Command]:
         pipeline.COMMAND,
         reproduce.COMMAND,
         lineage.COMMAND,
+        registry.REGISTER,
+        registry.MODELS,
+        registry.PROMOTE,
+        registry.ROLLBACK,
         check.COMMAND,
     ]
 

@@ -42,7 +42,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def execute(args: argparse.Namespace, ctx: Context) -> Any:
-    from readiness.batch import batch, load_grid
+    from readiness.batches import batch, load_grid
 
     if args.jobs < 1:
         from readiness.errors import UsageError

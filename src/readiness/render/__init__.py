@@ -112,4 +112,4 @@ def mark(ok: bool) -> str:
 
 
 # Each capability's renderers register themselves on import.
-from readiness.render import criteria, data, drift, jobs  # noqa: E402, F401
+from readiness.render import criteria, data, drift, jobs, registry  # noqa: E402, F401

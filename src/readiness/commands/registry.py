@@ -1,0 +1,94 @@
+"""Registry commands: register, models, promote, rollback (one module: one small concern each)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from readiness.commands import Command, Context, add_json_flag
+
+
+def _register_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", help="the model name (models/NAME.skops)")
+    parser.add_argument("--version", help="X.Y.Z (default: v1.0.0, then the next patch)")
+    add_json_flag(parser)
+
+
+def _register(args: argparse.Namespace, ctx: Context) -> Any:
+    from readiness.registry import register
+
+    return register(ctx.project(), args.name, args.version)
+
+
+def _models_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", nargs="?", help="one model (default: all)")
+    add_json_flag(parser)
+
+
+def _models(args: argparse.Namespace, ctx: Context) -> Any:
+    from readiness.registry import ModelList, versions
+
+    return ModelList(versions(ctx.project(), args.name))
+
+
+def _promote_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name")
+    parser.add_argument("version", help="X.Y.Z or vX.Y.Z")
+    parser.add_argument("--to", required=True, choices=["staging", "production"], dest="stage")
+    parser.add_argument("--force", action="store_true", help="promote although the gate fails")
+    parser.add_argument("--reason", help="why (required with --force; goes to the audit log)")
+    add_json_flag(parser)
+
+
+def _promote(args: argparse.Namespace, ctx: Context) -> Any:
+    from readiness.registry import promote
+
+    return promote(ctx.project(), args.name, args.version, args.stage, args.force, args.reason)
+
+
+def _rollback_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name")
+    parser.add_argument(
+        "--drill",
+        action="store_true",
+        help="rehearse in a temporary clone: the previous version must load and predict",
+    )
+    parser.add_argument("--sample", metavar="DATA", help="rows to predict on in the drill")
+    parser.add_argument(
+        "--candidate",
+        metavar="VERSION",
+        help="drill the way back from this version's promotion "
+        "(default: the newest version not in production)",
+    )
+    add_json_flag(parser)
+
+
+def _rollback(args: argparse.Namespace, ctx: Context) -> Any:
+    from readiness.registry import drill, rollback
+
+    if args.drill:
+        sample = ctx.cwd / args.sample if args.sample else None
+        return drill(ctx.project(), args.name, sample=sample, candidate=args.candidate)
+    return rollback(ctx.project(), args.name)
+
+
+REGISTER = Command(
+    "register", "register the saved model as a new GTO version (git tag)", _register_args, _register
+)
+MODELS = Command(
+    "models", "list model versions, stages, who and when, and key metrics", _models_args, _models
+)
+PROMOTE = Command(
+    "promote",
+    "promote a version to staging or production through the gate",
+    _promote_args,
+    _promote,
+    "examples:\n  readiness promote churn 1.0.0 --to staging\n"
+    '  readiness promote churn 1.0.1 --to production --force --reason "hotfix"',
+)
+ROLLBACK = Command(
+    "rollback",
+    "take production back to the previous version (or --drill it)",
+    _rollback_args,
+    _rollback,
+)

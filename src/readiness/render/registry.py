@@ -1,0 +1,85 @@
+"""Model versions, promotions and rollbacks."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from readiness.render import STYLE, badge, renders, table_html, table_text
+
+MODELS_HEADER = ("model", "version", "stages", "created", "by", "run", "key metrics")
+
+
+def _model_rows(obj: Any) -> list[list[Any]]:
+    return [
+        [
+            v.name,
+            v.version,
+            ", ".join(v.stages) or "-",
+            v.created_at,
+            v.author,
+            v.run_id or "-",
+            ", ".join(f"{k}={val:.4g}" for k, val in v.metrics.items()) or "-",
+        ]
+        for v in obj.versions
+    ]
+
+
+@renders("text", "ModelList")
+def _models_text(obj: Any) -> str:
+    if not obj.versions:
+        return "no registered models: readiness register NAME"
+    return table_text(MODELS_HEADER, _model_rows(obj))
+
+
+@renders("html", "ModelList")
+def _models_html(obj: Any) -> str:
+    return table_html(MODELS_HEADER, _model_rows(obj))
+
+
+@renders("text", "Registration")
+def _registration_text(obj: Any) -> str:
+    metrics = ", ".join(f"{k}={v:.4g}" for k, v in obj.metrics.items()) or "none recorded"
+    return (
+        f"registered {obj.name} {obj.version} at {obj.commit[:10]} (run {obj.run_id or '-'})\n"
+        f"key metrics: {metrics}"
+    )
+
+
+def _promotion_lines(obj: Any) -> list[str]:
+    head = (
+        f"{obj.name} {obj.version} -> {obj.stage}: "
+        + ("PROMOTED" if obj.promoted else "REFUSED")
+        + (f" (forced: {obj.forced})" if obj.forced else "")
+        + (f"; {obj.stage} was {obj.previous}" if obj.previous and obj.promoted else "")
+    )
+    return [head] + [
+        f"  [{'pass' if c['passed'] else 'FAIL'}] {c['condition']}: {c['detail']}"
+        for c in obj.conditions
+    ]
+
+
+@renders("text", "Promotion")
+def _promotion_text(obj: Any) -> str:
+    return "\n".join(_promotion_lines(obj))
+
+
+@renders("html", "Promotion")
+def _promotion_html(obj: Any) -> str:
+    lines = _promotion_lines(obj)
+    items = "".join(f"<li>{html.escape(x.strip())}</li>" for x in lines[1:])
+    label = "promoted" if obj.promoted else "refused"
+    head = f"{badge(obj.promoted, label)} {html.escape(lines[0])}"
+    return f"<div style='{STYLE}'>{head}<ul>{items}</ul></div>"
+
+
+@renders("text", "Rollback")
+def _rollback_text(obj: Any) -> str:
+    if obj.drill:
+        verdict = "ok" if obj.ok else "FAILED"
+        return (
+            f"rollback drill of {obj.name}: {verdict} "
+            f"({obj.from_version} -> {obj.to_version or '-'}); "
+            f"{obj.detail}\nthe real stages were not touched; the drill is on record"
+        )
+    return f"{obj.name}: production rolled back from {obj.from_version} to {obj.to_version}"
