@@ -97,6 +97,7 @@ def all_commands() -> list[Command]:
         pipeline,
         registry,
         reproduce,
+        retrain,
         run,
         track,
         validate,
@@ -118,6 +119,8 @@ def all_commands() -> list[Command]:
         registry.MODELS,
         registry.PROMOTE,
         registry.ROLLBACK,
+        retrain.RETRAIN,
+        retrain.MONITOR,
         check.COMMAND,
     ]
 

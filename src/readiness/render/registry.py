@@ -83,3 +83,15 @@ def _rollback_text(obj: Any) -> str:
             f"{obj.detail}\nthe real stages were not touched; the drill is on record"
         )
     return f"{obj.name}: production rolled back from {obj.from_version} to {obj.to_version}"
+
+
+@renders("text", "RetrainResult")
+def _retrain_text(obj: Any) -> str:
+    lines = [
+        f"{obj.name}: {obj.outcome.upper()} (production {obj.production_before or '-'} -> "
+        f"{obj.production_after or '-'}; record {obj.run_id})"
+    ]
+    for step in obj.steps:
+        detail = f": {step['detail']}" if step.get("detail") else ""
+        lines.append(f"  {step['step']:<10} {step['status']}{detail}")
+    return "\n".join(lines)
