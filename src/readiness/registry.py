@@ -368,7 +368,7 @@ def latest_drill(project: Project, name: str) -> dict[str, Any] | None:
     )
 
 
-def _drill_is_recent(drill: dict[str, Any] | None) -> bool:
+def drill_is_recent(drill: dict[str, Any] | None) -> bool:
     import datetime as dt
 
     if not drill or not drill.get("ok"):
@@ -423,7 +423,7 @@ def gate(project: Project, name: str, version: str, stage: str) -> list[dict[str
             conditions.append(
                 {
                     "condition": f"rollback drill within {DRILL_MAX_AGE_DAYS} days",
-                    "passed": _drill_is_recent(drill),
+                    "passed": drill_is_recent(drill),
                     "detail": f"last drill {drill['at']} ({'ok' if drill.get('ok') else 'failed'})"
                     if drill
                     else f"none on record: readiness rollback {name} --drill",

@@ -85,6 +85,19 @@ def _training_data(project: Project, run_id: str | None, data_param: str) -> str
     return os.path.relpath(path, project.root)
 
 
+def _rehearse(project: Project, name: str, candidate: str, steps: _Steps) -> None:
+    """Without a recent successful drill, rehearse the way back from this candidate first."""
+    from readiness.registry import drill, drill_is_recent, latest_drill
+
+    if drill_is_recent(latest_drill(project, name)):
+        return
+    try:
+        rehearsal = drill(project, name, candidate=candidate)
+        steps.add("drill", "ok" if rehearsal.ok else "failed", rehearsal.detail)
+    except ReadinessError as exc:
+        steps.add("drill", "failed", str(exc))
+
+
 def retrain(
     project: Project,
     name: str,
@@ -165,6 +178,8 @@ def retrain(
     result.candidate = registration.version
     steps.add("register", "ok", f"{name} {registration.version}", version=registration.version)
     for stage in ("staging", "production"):
+        if stage == "production" and production is not None:
+            _rehearse(project, name, registration.version, steps)
         promotion = promote(project, name, registration.version, stage)
         failed = [
             f"{c['condition']}: {c['detail']}" for c in promotion.conditions if not c["passed"]

@@ -1,0 +1,271 @@
+"""The registry with real git, GTO, DVC and skops: gate, rollback, drill, retraining, kills."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import readiness
+from readiness.errors import ReadinessError
+from readiness.models import ModelError, loads
+from readiness.registry import drill, in_stage, promote, register, rollback, versions
+
+from .conftest import cli, commit_all
+
+pytestmark = pytest.mark.slow
+
+SETUP = """
+use_case: {name: screening, owner: head@example.com, business_metric: cost per patient}
+criteria:
+  technical:
+    - {metric: roc_auc, split: holdout, min: 0.95}
+    - {metric: recall, split: holdout, min: 0.85}
+drift: {target: malignant, max_drift_share: 0.1}
+datasets:
+  holdout: {path: data/breast_cancer/holdout.csv, columns: {malignant: {type: int}}}
+"""
+
+
+@pytest.fixture
+def registry_project(dvc_project):
+    from readiness.criteria import declare
+    from readiness.examples import breast_cancer
+    from readiness.tracking import track
+
+    breast_cancer(dvc_project.root / "data" / "breast_cancer")
+    declare(dvc_project, SETUP)
+    track(dvc_project, ["data/breast_cancer"])
+    commit_all(dvc_project.root, "criteria and data")
+    return dvc_project
+
+
+def train(project, C: float = 1.0, name: str = "screening"):
+    """Train in this process, record evidence on the holdout and save the model."""
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    readiness.new_run()
+    data = project.root / "data" / "breast_cancer"
+    train_df, holdout = pd.read_csv(data / "train.csv"), pd.read_csv(data / "holdout.csv")
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=2000))
+    model.fit(train_df.drop(columns="malignant"), train_df["malignant"])
+    readiness.evaluate(
+        model, holdout.drop(columns="malignant"), holdout["malignant"], latency_samples=5
+    )
+    readiness.save_model(model, name)
+    return model
+
+
+def test_register_promote_and_models_come_from_the_tags(registry_project):
+    train(registry_project)
+    first = register(registry_project, "screening")
+    assert first.version == "v1.0.0" and first.metrics["roc_auc/holdout"] > 0.95
+    assert promote(registry_project, "screening", "1.0.0", "staging").promoted
+    assert promote(registry_project, "screening", "1.0.0", "production").promoted
+    with pytest.raises(ReadinessError, match="nothing new to register"):
+        register(registry_project, "screening")
+    tags = subprocess.run(
+        ["git", "tag"], cwd=registry_project.root, capture_output=True, text=True
+    ).stdout
+    assert "screening@v1.0.0" in tags and "screening#production#" in tags
+    before = [v.to_dict() for v in versions(registry_project)]
+    shutil.rmtree(registry_project.root / ".readiness")  # local caches gone...
+    shutil.rmtree(registry_project.root / ".dvc" / "cache")
+    assert [v.to_dict() for v in versions(registry_project)] == before  # ...tags tell it all
+    done = cli("models", "screening", "--json", cwd=registry_project.root)
+    assert json.loads(done.stdout)["versions"][0]["stages"] == ["staging", "production"]
+
+
+def test_the_gate_refuses_with_reasons_and_force_is_audited(registry_project):
+    from readiness import audit
+
+    train(registry_project, C=0.0005)  # a weak model: misses the recall bound
+    register(registry_project, "screening")
+    refused = promote(registry_project, "screening", "1.0.0", "staging")
+    assert not refused.promoted and refused.exit_code == 1
+    assert "recall/holdout" in refused.conditions[0]["detail"]
+    done = cli("promote", "screening", "1.0.0", "--to", "staging", cwd=registry_project.root)
+    assert done.returncode == 1 and "REFUSED" in done.stdout
+    with pytest.raises(ReadinessError, match="--force needs --reason"):
+        promote(registry_project, "screening", "1.0.0", "staging", force=True)
+    forced = promote(
+        registry_project, "screening", "1.0.0", "staging", force=True, reason="demo day"
+    )
+    assert forced.promoted and forced.forced == "demo day"
+    event = audit.read(registry_project)[-1]
+    assert event["event"] == "model.promoted.forced" and event["reason"] == "demo day"
+
+
+def test_rollback_drill_and_rollback(registry_project):
+    train(registry_project)
+    register(registry_project, "screening")
+    promote(registry_project, "screening", "1.0.0", "production")
+    with pytest.raises(ReadinessError, match="no previous version"):
+        rollback(registry_project, "screening")
+    train(registry_project, C=0.5)
+    assert register(registry_project, "screening").version == "v1.0.1"
+    refused = promote(registry_project, "screening", "1.0.1", "production")
+    assert not refused.promoted
+    assert any("rollback drill" in c["condition"] and not c["passed"] for c in refused.conditions)
+    tags_before = subprocess.run(
+        ["git", "tag"], cwd=registry_project.root, capture_output=True, text=True
+    ).stdout
+    rehearsal = drill(registry_project, "screening")
+    assert rehearsal.ok, rehearsal.detail
+    assert (rehearsal.from_version, rehearsal.to_version) == ("v1.0.1", "v1.0.0")
+    assert (
+        subprocess.run(
+            ["git", "tag"], cwd=registry_project.root, capture_output=True, text=True
+        ).stdout
+        == tags_before
+    )
+    assert promote(registry_project, "screening", "1.0.1", "production").promoted
+    assert in_stage(registry_project, "screening", "production").version == "v1.0.1"
+    back = cli("rollback", "screening", cwd=registry_project.root)
+    assert back.returncode == 0 and "from v1.0.1 to v1.0.0" in back.stdout
+    assert in_stage(registry_project, "screening", "production").version == "v1.0.0"
+    model = readiness.load_model("screening", stage="production")
+    assert hasattr(model, "predict_proba")
+
+
+def test_skops_files_are_checked_before_loading(registry_project, tmp_path):
+    import skops.io
+
+    with pytest.raises(ModelError, match="not a skops model file"):
+        loads(b"this is not a model", source="garbage.skops")
+    sys.path.insert(0, str(tmp_path))
+    (tmp_path / "foreign_module.py").write_text(
+        "class Sneaky:\n    def predict(self, X):\n        return X\n"
+    )
+    import foreign_module
+
+    data = skops.io.dumps(foreign_module.Sneaky())
+    with pytest.raises(ModelError, match=r"not trusted: foreign_module\.Sneaky"):
+        loads(data, source="foreign.skops")
+    assert loads(data, trusted=["foreign_module.Sneaky"]).predict([1]) == [1]
+    with pytest.raises(ModelError, match="model name"):
+        readiness.save_model(object(), "Bad Name!")
+
+
+PROMOTE = """
+import sys
+from pathlib import Path
+from readiness.project import Project
+from readiness.registry import promote
+print(promote(Project(Path('.').resolve()), 'screening', sys.argv[1], 'staging').promoted)
+"""
+
+
+def test_two_promotions_at_once_are_serialized(registry_project):
+    for C in (1.0, 0.5):
+        train(registry_project, C=C)
+        register(registry_project, "screening")
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", PROMOTE, version],
+            cwd=registry_project.root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for version in ("v1.0.0", "v1.0.1")
+    ]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [o[0].strip() for o in outs] == ["True", "True"], [o[1][-800:] for o in outs]
+    tags = subprocess.run(
+        ["git", "tag"], cwd=registry_project.root, capture_output=True, text=True
+    ).stdout.split()
+    assert sorted(t for t in tags if "#staging#" in t) == [
+        "screening#staging#1",
+        "screening#staging#2",
+    ]
+
+
+def _production_with_a_trained_job(project):
+    """Production v1.0.0 trained by the retraining notebook (so its training data is known)."""
+    done = cli(
+        "run", "notebooks/retrain.ipynb", "-p", "model_name", '"screening"', cwd=project.root
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    register(project, "screening")
+    assert promote(project, "screening", "1.0.0", "production").promoted
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        "retrain:trained",
+        "register:committed",
+        "register:tagged",
+        "promote:staging:before",
+        "promote:production:before",
+    ],
+)
+def test_a_killed_retrain_never_moves_production(registry_project, step):
+    _production_with_a_trained_job(registry_project)
+    # the same data again: the candidate equals production, so every step is reached
+    shutil.copyfile(
+        registry_project.root / "data" / "breast_cancer" / "train.csv",
+        registry_project.root / "data" / "new.csv",
+    )
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("readiness")),
+            "retrain",
+            "screening",
+            "--current",
+            "data/new.csv",
+            "--force",
+        ],
+        cwd=registry_project.root,
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, "READINESS_FAULT_AT": step},
+    )
+    assert done.returncode == -9, done.stdout[-1500:] + done.stderr[-1500:]
+    assert in_stage(registry_project, "screening", "production").version == "v1.0.0"
+    listed = cli("models", "screening", cwd=registry_project.root)
+    assert listed.returncode == 0
+    assert readiness.load_model("screening", stage="production") is not None
+
+
+def test_monitor_nothing_to_do_then_retrain_through_the_gate(registry_project):
+    from readiness.examples import shifted_sample
+
+    _production_with_a_trained_job(registry_project)
+    same = cli(
+        "monitor",
+        "screening",
+        "--current",
+        "data/breast_cancer/train.csv",
+        "--json",
+        cwd=registry_project.root,
+    )
+    assert same.returncode == 0 and json.loads(same.stdout)["outcome"] == "nothing to do"
+    shifted_sample(
+        registry_project.root / "data" / "breast_cancer" / "train.csv",
+        registry_project.root / "data" / "new.csv",
+    )
+    done = cli(
+        "monitor", "screening", "--current", "data/new.csv", "--json", cwd=registry_project.root
+    )
+    result = json.loads(done.stdout)
+    steps = [s["step"] for s in result["steps"]]
+    assert steps[:4] == ["start", "drift", "train", "register"] and result["candidate"] == "v1.0.1"
+    assert result["steps"][1]["status"] == "drift"
+    assert done.returncode in (0, 1) and result["outcome"] in ("promoted", "not promoted")
+    production = in_stage(registry_project, "screening", "production").version
+    assert production == ("v1.0.1" if result["outcome"] == "promoted" else "v1.0.0")
+    record = json.loads((registry_project.runs_dir / f"{result['run_id']}.json").read_text())
+    assert record["kind"] == "retrain" and [s["step"] for s in record["steps"]] == steps
+    assert (
+        cli("monitor", "screening", "--current", "nope.csv", cwd=registry_project.root).returncode
+        == 2
+    )
