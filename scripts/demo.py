@@ -8,8 +8,10 @@
    success criteria, trains, and records evidence on the held-out split;
 4. the gate (``readiness check``) and the lineage;
 5. drift between the training data and a shifted "production" sample (evidently);
-6. a retraining batch over two hyperparameter values (``readiness batch -j 2``), and
-   where every artefact lies.
+6. a retraining batch over two hyperparameter values (``readiness batch -j 2``);
+7. the registry: register, promote through the gate;
+8. drift in a labelled production sample: ``readiness monitor`` retrains, the gate decides;
+9. a forced promotion and the rollback, and where every artefact lies.
 """
 
 from __future__ import annotations
@@ -40,6 +42,10 @@ datasets:
     min_rows: 300
     columns:
       mean radius: {type: float, min: 0}
+      malignant: {type: int, allowed: [0, 1]}
+  breast_cancer_holdout:
+    path: data/breast_cancer/holdout.csv
+    columns:
       malignant: {type: int, allowed: [0, 1]}
 """
 
@@ -117,6 +123,27 @@ def main(argv: list[str] | None = None) -> int:
         "readiness batch",
     )
 
+    step("7. the registry: train, register, promote through the gate")
+    train = ["readiness", "run", "notebooks/retrain.ipynb", "-p", "model_name", '"screening"']
+    must(sh(*train, cwd=demo), "training run")
+    must(sh("readiness", "register", "screening", cwd=demo), "register")
+    must(sh("readiness", "promote", "screening", "1.0.0", "--to", "staging", cwd=demo), "staging")
+    must(
+        sh("readiness", "promote", "screening", "1.0.0", "--to", "production", cwd=demo),
+        "production",
+    )
+
+    step("8. production data drifts: the monitor retrains; the gate decides")
+    labelled = ["-m", "readiness.examples", "--shifted", "data/breast_cancer/train.csv"]
+    must(sh(sys.executable, *labelled, "production/labelled.csv", cwd=demo), "labelled sample")
+    sh("readiness", "monitor", "screening", "--current", "production/labelled.csv", cwd=demo)
+
+    step("9. a forced promotion, and the way back")
+    force = ["--force", "--reason", "demo: promote the retrained candidate anyway"]
+    sh("readiness", "promote", "screening", "1.0.1", "--to", "production", *force, cwd=demo)
+    must(sh("readiness", "rollback", "screening", cwd=demo), "rollback")
+    sh("readiness", "models", "screening", cwd=demo)
+
     step(f"where everything lies (in {demo})")
     for relative, what in [
         ("readiness.yaml", "success criteria (declared in the notebook) and the data schema"),
@@ -128,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
         ("runs/poc.ipynb", "the executed notebook, carrying its evidence"),
         ("reports/drift-*.html", "evidently's full drift report (and its JSON)"),
         ("runs/batch-*/", "the batch's executed notebooks; models/ holds its candidates"),
+        ("git tag", "the registry: screening@v1.0.0, screening#production#N (GTO)"),
+        (".readiness/audit.jsonl", "every promotion, forced override, drill and rollback"),
     ]:
         print(f"  {relative:<26} {what}")
     print(f"\ndemo finished in {time.perf_counter() - started:.1f}s; verdict exit code {code}")

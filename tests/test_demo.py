@@ -25,4 +25,5 @@ def test_demo_runs_end_to_end(tmp_path):
     assert (tmp_path / "demo" / "data" / "breast_cancer.dvc").is_file()
     assert "<- data/breast_cancer" in done.stdout  # the lineage
     assert "DATASET DRIFT: 4 of 31 columns drifted" in done.stdout  # the shifted sample
+    assert "production rolled back from v1.0.1 to v1.0.0" in done.stdout  # the registry
     assert (tmp_path / "demo" / ".readiness" / "criteria.lock").is_file()
