@@ -154,7 +154,7 @@ def test_batch_runs_in_parallel_and_one_failure_stops_nothing(work):
     assert result.exit_code == 1
     best = next(r for r in result.runs if r.result.run_id == result.best)
     assert best.result.params["C"] == 10.0  # highest roc_auc: the template's first criterion
-    assert [r.passed for r in result.runs] == [False, True, True, False]  # roc_auc >= 0.85
+    assert [r.passed for r in result.runs] == [False, True, True, None]  # the failed run: no verdict
     records = {r["id"]: r for r in list_runs(work)}
     assert all(records[r.result.run_id]["batch"] == result.batch_id for r in result.runs)
     assert "roc_auc" in result.key_metrics and "*" + result.best in str(result)
@@ -197,6 +197,7 @@ def test_dask_needs_a_reachable_scheduler(work):
             scheduler="tcp://127.0.0.1:9",
             front_end="quiet",
         )
+    assert not list_runs(work), "nothing recorded before the scheduler answered"
 
 
 def _kernels_of(run_ids: set[str]) -> list[int]:
@@ -289,3 +290,17 @@ def test_a_kernel_on_another_machine_sends_its_evidence_in_the_notebook(work):
     assert result.metrics()["roc_auc"] == pytest.approx(0.83)
     assert [e["name"] for e in record["evidence"]] == ["roc_auc", "recall", "latency_p95_ms"]
     assert all(e["run_id"] == spec.run_id for e in record["evidence"])
+
+
+def test_failing_right_after_the_parameters_cell_names_cell_2(project):
+    write_notebook(project.root / "early.ipynb", "x = 1", "raise RuntimeError('early')")
+    result = run_notebook("early.ipynb", {"x": 2}, project=project)
+    assert result.failure["cell"] == 2 and result.failure["evalue"] == "early"
+
+
+def test_a_notebook_without_kernelspec_is_refused_up_front(project):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    nbformat.write(nb, project.root / "bare.ipynb")
+    done = cli("run", "bare.ipynb", cwd=project.root)
+    assert done.returncode == 2 and "names no kernel" in done.stderr
+    assert cli("run", "bare.ipynb", "--kernel", "python3", cwd=project.root).returncode == 0

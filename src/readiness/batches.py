@@ -110,6 +110,8 @@ def _judge(project: Project, runs: list[BatchRun]) -> tuple[list[str], str | Non
     except ConfigError:
         criteria = []
     for run in runs:
+        if not run.result.succeeded:
+            continue  # no complete evidence: neither pass nor fail
         values = {}
         for item in run.result.evidence:
             evidence = Evidence.from_dict(item)
@@ -183,9 +185,9 @@ def batch(
     check_kernel(node, kernel)
     runner = get_executor(executor, workers=workers, scheduler=scheduler)
     batch_id = f"batch-{new_run_id()}"
-    folder = (
-        output_dir.rstrip("/") if output_dir else str(project.executed_notebooks_dir / batch_id)
-    )
+    # one folder per batch, so a second batch never overwrites the first one's notebooks
+    base = output_dir.rstrip("/") if output_dir else str(project.executed_notebooks_dir)
+    folder = f"{base}/{batch_id}"
     specs: list[JobSpec] = []
     for i, combo in enumerate(grid, start=1):
         specs.append(

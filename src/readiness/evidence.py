@@ -343,8 +343,11 @@ def list_runs(project: Project) -> list[dict[str, Any]]:
 
 
 def latest_run_with_evidence(project: Project) -> dict[str, Any] | None:
-    """The most recently updated run that holds any evidence."""
-    runs = [r for r in list_runs(project) if r.get("evidence")]
+    """The most recently updated run holding evidence that did not fail or get cancelled."""
+    unfinished = ("failed", "cancelled", "timed_out")  # partial evidence judges nothing
+    runs = [
+        r for r in list_runs(project) if r.get("evidence") and r.get("status") not in unfinished
+    ]
     return runs[-1] if runs else None
 
 

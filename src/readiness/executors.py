@@ -116,26 +116,31 @@ def _outcome(future: Any, spec: JobSpec) -> dict[str, Any]:
 
 
 class DaskExecutor:
-    """Jobs on a ``dask.distributed`` cluster; workers need readiness installed."""
+    """Jobs on a ``dask.distributed`` cluster; workers need readiness installed.
+
+    The scheduler is reached when the executor is made, before any run is recorded.
+    A task already running on a worker cannot be interrupted: after Ctrl-C its kernel
+    finishes on the worker, and its run stays recorded as cancelled.
+    """
 
     def __init__(self, scheduler: str | None = None, workers: int | None = None) -> None:
         if not scheduler:
             raise UsageError("the dask executor needs --scheduler ADDRESS (e.g. tcp://host:8786)")
-        self.scheduler = scheduler
-
-    def run_all(self, specs: Sequence[JobSpec], on_done: OnDone) -> None:
         try:
-            from distributed import Client, as_completed
+            from distributed import Client
         except ImportError:
             raise UsageError(
                 "the dask executor needs dask: pip install 'readiness[dask]'"
             ) from None
         try:
-            client = Client(self.scheduler, timeout="10s")
+            self.client = Client(scheduler, timeout="10s")
         except OSError as exc:
-            raise UsageError(
-                f"cannot reach the Dask scheduler at {self.scheduler}: {exc}"
-            ) from None
+            raise UsageError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+
+    def run_all(self, specs: Sequence[JobSpec], on_done: OnDone) -> None:
+        from distributed import as_completed
+
+        client = self.client
         try:
             futures = {
                 client.submit(execute_job, spec, pure=False, key=f"readiness-{spec.run_id}"): spec

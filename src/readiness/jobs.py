@@ -236,10 +236,16 @@ def _input_cell_number(output: str, index: int) -> int:
     try:
         from papermill.iorw import load_notebook_node
 
-        cells = load_notebook_node(output).cells[:index]
+        cells = load_notebook_node(output).cells
     except Exception:  # unreadable output: fall back to papermill's own count
         return index + 1
-    injected = sum("injected-parameters" in c.get("metadata", {}).get("tags", []) for c in cells)
+    # papermill's index counts the executed cells before it added its error-marker cells
+    executed = [
+        c for c in cells if "papermill-error-cell-tag" not in c.get("metadata", {}).get("tags", [])
+    ]
+    injected = sum(
+        "injected-parameters" in c.get("metadata", {}).get("tags", []) for c in executed[:index]
+    )
     return index - injected + 1
 
 

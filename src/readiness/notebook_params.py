@@ -157,9 +157,12 @@ def check_kernel(notebook: Any, kernel: str | None) -> str | None:
     from jupyter_client.kernelspec import KernelSpecManager
 
     name = kernel or notebook.metadata.get("kernelspec", {}).get("name")
-    if name is None:
-        return None
     installed = KernelSpecManager().find_kernel_specs()
+    if name is None:
+        raise UsageError(
+            "the notebook names no kernel (no kernelspec metadata): pass --kernel NAME; "
+            f"installed kernels: {', '.join(sorted(installed)) or 'none'}"
+        )
     if name not in installed:
         raise UsageError(
             f"no kernel named {name!r}; installed kernels: {', '.join(sorted(installed)) or 'none'}"

@@ -41,6 +41,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_json_flag(parser)
 
 
+def _output_dir(path: str | None, ctx: Context) -> str | None:
+    if path is None or "://" in path:
+        return path
+    return str(ctx.cwd / path)
+
+
 def execute(args: argparse.Namespace, ctx: Context) -> Any:
     from readiness.batches import batch, load_grid
 
@@ -55,7 +61,7 @@ def execute(args: argparse.Namespace, ctx: Context) -> Any:
         workers=args.jobs,
         executor=args.executor,
         scheduler=args.scheduler,
-        output_dir=args.output_dir,
+        output_dir=_output_dir(args.output_dir, ctx),
         timeout=args.timeout,
         kernel=args.kernel,
         inputs=args.input,

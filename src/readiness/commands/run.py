@@ -52,6 +52,8 @@ def collect_params(args: argparse.Namespace, cwd: Path) -> dict[str, Any]:
     from readiness.jobs import parse_value
 
     params: dict[str, Any] = {}
+    if args.params_key and not args.params_file:
+        raise UsageError("--params-key needs --params-file")
     if args.params_file:
         path = cwd / args.params_file
         if not path.is_file():
@@ -69,6 +71,13 @@ def collect_params(args: argparse.Namespace, cwd: Path) -> dict[str, Any]:
     return params
 
 
+def _output(path: str | None, ctx: Context) -> Any:
+    """A local path (relative to the working folder) or a URL papermill writes to."""
+    if path is None:
+        return None
+    return path if "://" in path else ctx.cwd / path
+
+
 def execute(args: argparse.Namespace, ctx: Context) -> Any:
     from readiness.jobs import run_notebook
 
@@ -76,7 +85,7 @@ def execute(args: argparse.Namespace, ctx: Context) -> Any:
         ctx.cwd / args.notebook,
         params=collect_params(args, ctx.cwd),
         project=ctx.project(),
-        output=(ctx.cwd / args.output) if args.output else None,
+        output=_output(args.output, ctx),
         timeout=args.timeout,
         kernel=args.kernel,
         cwd=(ctx.cwd / args.cwd) if args.cwd else None,
