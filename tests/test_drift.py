@@ -186,3 +186,30 @@ def test_magic_takes_dataframes_from_the_notebook(project):
     bundle = result._repr_mimebundle_()
     assert "<svg" in bundle["text/html"] and "<script" not in bundle["text/html"]
     assert len(bundle["text/html"]) < 50_000  # a summary, not evidently's megabytes
+
+
+def test_policy_mistakes_are_caught_when_the_file_is_read():
+    with pytest.raises(Exception, match="unknown drift method"):
+        DriftPolicy.model_validate({"columns": {"a": {"method": "bogus"}}})
+    with pytest.raises(Exception, match="unknown key 'methd'"):
+        DriftPolicy.model_validate({"methd": "ks"})
+    reference, current = synthetic(200, 200, 12)
+    policy = DriftPolicy.model_validate({"columns": {"nope": {"method": "psi"}}, "target": "label"})
+    with pytest.raises(DriftError, match=r"nope \(drift: columns:\), label \(drift: target:\)"):
+        drift(reference, current, policy=policy, save=False)
+
+
+def test_per_kind_methods_dates_and_text():
+    reference, current = synthetic(400, 400, 13)
+    policy = DriftPolicy.model_validate(
+        {"num_method": "wasserstein", "cat_method": "jensenshannon"}
+    )
+    result = drift(
+        reference.assign(seen=pd.Timestamp("2026-01-01")),
+        current.assign(seen=pd.Timestamp("2026-02-01")),
+        policy=policy,
+        save=False,
+    )
+    methods = {c.column: c.method for c in result.columns}
+    assert methods["stable"] == "wasserstein" and methods["plan"] == "jensenshannon"
+    assert result.skipped == ["seen: a date/time column (compare derived features instead)"]

@@ -154,7 +154,12 @@ def test_batch_runs_in_parallel_and_one_failure_stops_nothing(work):
     assert result.exit_code == 1
     best = next(r for r in result.runs if r.result.run_id == result.best)
     assert best.result.params["C"] == 10.0  # highest roc_auc: the template's first criterion
-    assert [r.passed for r in result.runs] == [False, True, True, None]  # the failed run: no verdict
+    assert [r.passed for r in result.runs] == [
+        False,
+        True,
+        True,
+        None,
+    ]  # the failed run: no verdict
     records = {r["id"]: r for r in list_runs(work)}
     assert all(records[r.result.run_id]["batch"] == result.batch_id for r in result.runs)
     assert "roc_auc" in result.key_metrics and "*" + result.best in str(result)

@@ -116,7 +116,12 @@ def _read_at_revision(project: Project | None, path: Path, rev: str, what: str) 
 
     if project is None:
         raise DriftError(f"{what}: reading at a revision needs a project")
-    relative = path.resolve().relative_to(project.root) if path.is_absolute() else path
+    try:
+        relative = path.resolve().relative_to(project.root) if path.is_absolute() else path
+    except ValueError:
+        raise DriftError(
+            f"{what}: {path} is outside the project: --rev reads tracked files"
+        ) from None
     try:
         with dvc.api.open(str(relative), repo=str(project.root), rev=rev, mode="rb") as handle:
             data = handle.read()
@@ -139,6 +144,15 @@ def _prepare(
     if reference.empty or current.empty:
         empty = "reference" if reference.empty else "current"
         raise DriftError(f"the {empty} data is empty: nothing to compare")
+    named = {**{c: "drift: columns:" for c in policy.columns}}
+    for role in ("target", "prediction"):
+        if getattr(policy, role):
+            named[getattr(policy, role)] = f"drift: {role}:"
+    unknown = [f"{c} ({where})" for c, where in named.items() if c not in reference.columns]
+    if unknown:
+        raise DriftError(
+            f"the drift policy names columns the data does not have: {', '.join(unknown)}"
+        )
     if columns:
         missing = {
             name: [c for c in columns if c not in frame.columns]
@@ -169,10 +183,15 @@ def _prepare(
                 "in readiness.yaml"
             )
         wanted = [c for c in reference.columns if c not in policy.ignore]
+    from pandas.api.types import is_datetime64_any_dtype
+
     skipped = []
     kept = []
     for column in wanted:
         ref, cur = reference[column], current[column]
+        if is_datetime64_any_dtype(ref) or is_datetime64_any_dtype(cur):
+            skipped.append(f"{column}: a date/time column (compare derived features instead)")
+            continue
         if ref.isna().all() or cur.isna().all():
             side = "reference" if ref.isna().all() else "current"
             skipped.append(f"{column}: every value is missing in the {side} data")
@@ -206,10 +225,16 @@ def _preset(policy: DriftPolicy, columns: list[str]) -> Any:
     kwargs: dict[str, Any] = {"columns": columns}
     if policy.max_drift_share is not None:
         kwargs["drift_share"] = policy.max_drift_share
-    if policy.method:
-        kwargs["method"] = policy.method
-    if policy.threshold is not None:
-        kwargs["threshold"] = policy.threshold
+    for key in (
+        "method",
+        "threshold",
+        "num_method",
+        "cat_method",
+        "num_threshold",
+        "cat_threshold",
+    ):
+        if getattr(policy, key) is not None:
+            kwargs[key] = getattr(policy, key)
     methods = {c: o.method for c, o in policy.columns.items() if o.method and c in columns}
     thresholds = {
         c: o.threshold
@@ -344,12 +369,13 @@ def drift(
     verdicts, share = _column_results(snapshot)
     definition = snapshot.context.data_definition
     numerical = set(definition.get_numerical_columns())
+    text = set(definition.get_text_columns())
     threshold_share = policy.max_drift_share if policy.max_drift_share is not None else 0.5
     results = []
     for column in kept:
         verdict = verdicts.get(column, {})
         numeric = column in numerical
-        kind = "numerical" if numeric else "categorical"
+        kind = "numerical" if numeric else "text" if column in text else "categorical"
         role = (
             "target"
             if column == policy.target
@@ -368,7 +394,9 @@ def drift(
                 role=role,
                 missing_reference=round(float(ref[column].isna().mean()), 4),
                 missing_current=round(float(cur[column].isna().mean()), 4),
-                new_categories=[] if numeric else _new_categories(ref[column], cur[column]),
+                new_categories=[]
+                if kind != "categorical"
+                else _new_categories(ref[column], cur[column]),
                 histogram=_histogram(ref[column], cur[column], numeric),
             )
         )

@@ -198,6 +198,30 @@ class ColumnDrift(_Strict):
     threshold: float | None = None
 
 
+# evidently 0.7's stattest names (checked when readiness.yaml is read, not when drift runs)
+STATTESTS = {
+    "abs_text_content_drift",
+    "anderson",
+    "chisquare",
+    "cramer_von_mises",
+    "ed",
+    "empirical_mmd",
+    "es",
+    "fisher_exact",
+    "g_test",
+    "hellinger",
+    "jensenshannon",
+    "kl_div",
+    "ks",
+    "mannw",
+    "perc_text_content_drift",
+    "psi",
+    "t_test",
+    "TVD",
+    "wasserstein",
+    "z",
+}
+
 COLUMN_TYPES = ("int", "float", "number", "str", "bool", "datetime", "category")
 
 
@@ -257,8 +281,36 @@ class DriftPolicy(_Strict):
     columns: dict[str, ColumnDrift] = Field(default_factory=dict)
     target: str | None = None
     prediction: str | None = None
-    method: str | None = None
+    method: str | None = Field(default=None, description="every column (evidently stattest name)")
     threshold: float | None = None
+    num_method: str | None = Field(default=None, description="numeric columns, e.g. wasserstein")
+    cat_method: str | None = Field(
+        default=None, description="categorical columns, e.g. jensenshannon"
+    )
+    num_threshold: float | None = None
+    cat_threshold: float | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, values: Any) -> Any:
+        _reject_unknown(values, set(cls.model_fields), "drift")
+        return values
+
+    @model_validator(mode="after")
+    def _known_methods(self) -> DriftPolicy:
+        names = [
+            self.method,
+            self.num_method,
+            self.cat_method,
+            *(c.method for c in self.columns.values()),
+        ]
+        unknown = sorted({n for n in names if n and n not in STATTESTS})
+        if unknown:
+            raise ValueError(
+                f"unknown drift method(s) {', '.join(unknown)}; evidently's methods: "
+                f"{', '.join(sorted(STATTESTS))}"
+            )
+        return self
 
 
 class Attestation(_Strict):

@@ -10,7 +10,7 @@ from readiness.commands import Command, Context, add_json_flag
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "reference", help="reference data: CSV/Parquet (in a notebook: a DataFrame name)"
+        "reference", help="reference data: CSV, TSV or Parquet (in a notebook: a DataFrame name)"
     )
     parser.add_argument("current", help="current data, e.g. a production sample")
     parser.add_argument("--columns", metavar="A,B", help="compare only these columns")
@@ -37,7 +37,12 @@ def _input(name: str, ctx: Context) -> Any:
     value = (ctx.namespace or {}).get(name)
     if value is not None and hasattr(value, "columns"):
         return value
-    return ctx.cwd / name
+    path = ctx.cwd / name
+    if ctx.namespace is not None and name.isidentifier() and not path.exists():
+        from readiness.drift_report import DriftError
+
+        raise DriftError(f"{name} is neither a DataFrame in this notebook nor a file")
+    return path
 
 
 def execute(args: argparse.Namespace, ctx: Context) -> Any:
