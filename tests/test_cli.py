@@ -28,7 +28,7 @@ def test_init_then_check_not_ready(empty_dir):
 
 def test_check_json_shape_and_ready_exit(project):
     record_all(GOOD_EVIDENCE)
-    done = cli("check", "--json", cwd=project.root)
+    done = cli("check", "--criteria-only", "--json", cwd=project.root)
     assert done.returncode == 0, done.stdout + done.stderr
     data = json.loads(done.stdout)
     assert data["verdict"] == "READY"
@@ -65,7 +65,7 @@ def test_amend_flow_from_the_terminal(project):
     assert cli("criteria", "amend", cwd=project.root).returncode == 2
     done = cli("criteria", "amend", "--reason", "SLO tightened", cwd=project.root)
     assert done.returncode == 0, done.stderr
-    data = json.loads(cli("check", "--json", cwd=project.root).stdout)
+    data = json.loads(cli("check", "--criteria-only", "--json", cwd=project.root).stdout)
     assert data["verdict"] == "READY" and data["amendments"][0]["reason"] == "SLO tightened"
 
 

@@ -59,7 +59,7 @@ def test_criteria_first_notebook_evidence_reads_back(empty_dir):
         for cell in notebook.cells
         for output in cell.get("outputs", [])
     )
-    assert cli("check", cwd=path.parent).returncode == 0
+    assert cli("check", "--criteria-only", cwd=path.parent).returncode == 0
 
 
 def test_template_notebook_runs_in_an_initialised_project(empty_dir):
@@ -68,7 +68,7 @@ def test_template_notebook_runs_in_an_initialised_project(empty_dir):
     execute(path, path.parent)
     assert (TEMPLATES / "poc.ipynb").read_bytes() != path.read_bytes()  # outputs were written
     assert readiness.read_notebook_evidence(path)
-    assert cli("check", cwd=empty_dir).returncode == 0
+    assert cli("check", "--criteria-only", cwd=empty_dir).returncode == 0
 
 
 def test_a_failing_criteria_cell_stops_execution(empty_dir):

@@ -80,7 +80,7 @@ def test_register_promote_and_models_come_from_the_tags(registry_project):
     shutil.rmtree(registry_project.root / ".dvc" / "cache")
     assert [v.to_dict() for v in versions(registry_project)] == before  # ...tags tell it all
     done = cli("models", "screening", "--json", cwd=registry_project.root)
-    assert json.loads(done.stdout)["versions"][0]["stages"] == ["staging", "production"]
+    assert json.loads(done.stdout)["versions"][0]["stages"] == ["production", "staging"]
 
 
 def test_the_gate_refuses_with_reasons_and_force_is_audited(registry_project):

@@ -41,7 +41,7 @@ def test_dvc_repro_of_the_repository_pipeline(tmp_path, monkeypatch):
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert (root / "data" / "breast_cancer" / "train.csv").is_file()
     assert (root / "runs" / "poc.ipynb").is_file()
-    assert cli("check", cwd=root).returncode == 0
+    assert cli("check", "--criteria-only", cwd=root).returncode == 0
     assert cli("validate", cwd=root).returncode == 0
     commit_all(root, "repro")
     assert "up to date" in dvc("status", cwd=root).stdout

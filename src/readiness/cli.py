@@ -28,8 +28,22 @@ def main(argv: list[str] | None = None) -> int:
         print("readiness: interrupted", file=sys.stderr)
         return 130
     if result is not None:
-        print(result.to_json() if getattr(args, "json", False) else str(result))
+        print(_formatted(result, "json" if getattr(args, "json", False) else None))
     return getattr(result, "exit_code", 0)
+
+
+def _formatted(result: object, wanted: str | None) -> str:
+    """The result as text (default), json, html or markdown."""
+    from readiness import render
+
+    kind = wanted or getattr(result, "output_format", "text")
+    if kind == "json":
+        return result.to_json()  # type: ignore[attr-defined]
+    if kind == "html":
+        return render.html_of(result)  # type: ignore[arg-type]
+    if kind == "md":
+        return render.markdown(result)  # type: ignore[arg-type]
+    return str(result)
 
 
 def run() -> None:

@@ -123,7 +123,7 @@ def versions(project: Project, name: str | None = None) -> list[ModelVersion]:
             if not registrations:
                 continue
             info = _message(registrations[-1].get("message", ""))
-            stages = [s["stage"] for s in row.get("stages") or [] if s.get("is_active")]
+            stages = sorted(s["stage"] for s in row.get("stages") or [] if s.get("is_active"))
             out.append(
                 ModelVersion(
                     name=artifact,

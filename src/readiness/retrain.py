@@ -137,6 +137,7 @@ def retrain(
         production_before=production.version if production else None,
     )
     steps = _Steps(project, result)
+    update_record(project, result.run_id, current=current)  # the production sample, for probes
     steps.add("start", "ok", f"production is {result.production_before or 'empty'}")
 
     reference = _training_data(project, production.run_id, data_param) if production else None

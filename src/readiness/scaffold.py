@@ -18,6 +18,7 @@ FILES = {
     "readiness.yaml": CONFIG_NAME,
     "poc.ipynb": "notebooks/poc.ipynb",
     "retrain.ipynb": "notebooks/retrain.ipynb",
+    "runbook.md": "docs/runbook.md",
     "gitignore": ".gitignore",
 }
 

@@ -323,6 +323,22 @@ class Attestation(_Strict):
     note: str | None = None
 
 
+class Fairness(_Strict):
+    """The bias check: the largest between-group difference of a metric, and its bound."""
+
+    sensitive_features: list[str] = Field(min_length=1)
+    metric: Literal["recall", "precision", "accuracy", "selection_rate"] = "recall"
+    max_difference: float = Field(gt=0, le=1)
+    data: str = Field(min_length=1, description="labelled held-out data with the features")
+    target: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, values: Any) -> Any:
+        _reject_unknown(values, set(cls.model_fields), "fairness")
+        return values
+
+
 class Config(_Strict):
     """All of ``readiness.yaml``."""
 
@@ -330,7 +346,9 @@ class Config(_Strict):
     criteria: Criteria
     drift: DriftPolicy | None = None
     datasets: dict[str, DatasetSchema] = Field(default_factory=dict)
-    attestations: dict[str, Attestation] = Field(default_factory=dict)
+    fairness: Fairness | None = None
+    # checked item by item by the checklist: one malformed attestation costs only its item
+    attestations: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod

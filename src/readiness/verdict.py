@@ -73,10 +73,23 @@ class CheckResult(Renderable):
     amendments: list[dict[str, Any]]
     flags: list[str]
     lock_hash: str | None
+    checklist: list[Any] | None = None  # the readiness checklist's items, when judged
+    score: dict[str, Any] | None = None
+    unamended_change: bool = False  # readiness.yaml edited after evidence, no amendment
 
     @property
     def passed(self) -> bool:
         return self.verdict == "READY"
+
+    @property
+    def criteria_passed(self) -> bool:
+        """The success criteria alone (the checklist aside)."""
+        return (
+            self.run_id is not None
+            and all(c.passed for c in self.criteria)
+            and (self.business is None or self.business.passed)
+            and not self.unamended_change
+        )
 
     @property
     def exit_code(self) -> int:
@@ -96,6 +109,12 @@ class CheckResult(Renderable):
             ],
             "flags": self.flags,
             "lock_hash": self.lock_hash,
+            "criteria_passed": self.criteria_passed,
+            **(
+                {"score": self.score, "checklist": [i.to_dict() for i in self.checklist]}
+                if self.checklist is not None
+                else {}
+            ),
         }
 
 
@@ -269,4 +288,20 @@ def check(project: Project, run_id: str | None = None) -> CheckResult:
         amendments=amendments(lock),
         flags=flags,
         lock_hash=(lock or {}).get("hash"),
+        unamended_change=unrecorded_change,
     )
+
+
+def full_check(project: Project, run_id: str | None = None) -> CheckResult:
+    """The success criteria and the production readiness checklist: READY needs both.
+
+    READY only when every criterion passes and no checklist item is failed or missing.
+    """
+    from readiness.checklist import evaluate
+
+    result = check(project, run_id=run_id)
+    card = evaluate(project)
+    result.checklist = card.items
+    result.score = {"overall": card.overall, "categories": card.categories}
+    result.verdict = "READY" if result.criteria_passed and card.complete else "NOT_READY"
+    return result

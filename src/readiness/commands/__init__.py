@@ -89,6 +89,7 @@ def all_commands() -> list[Command]:
     from readiness.commands import (
         batch,
         check,
+        checklist,
         criteria,
         drift,
         init,
@@ -122,6 +123,10 @@ def all_commands() -> list[Command]:
         retrain.RETRAIN,
         retrain.MONITOR,
         check.COMMAND,
+        checklist.ATTEST,
+        checklist.CARD,
+        checklist.CI,
+        checklist.REPORT,
     ]
 
 

@@ -1,30 +1,49 @@
-"""``readiness check``: criteria against the latest evidence, exit 0 READY / 1 not."""
+"""``readiness check``: criteria and the readiness checklist; exit 0 READY / 1 not."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-from readiness.commands import Command, Context, add_json_flag
+from readiness.commands import Command, Context
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--run", metavar="RUN_ID", help="judge this run's evidence (default: the latest)"
     )
-    add_json_flag(parser)
+    parser.add_argument(
+        "--criteria-only",
+        action="store_true",
+        help="judge the success criteria only, not the production readiness checklist",
+    )
+    parser.add_argument(
+        "--format",
+        choices=["text", "html", "md", "json"],
+        default="text",
+        help="text (default), script-free html, markdown (pull-request comments) or json",
+    )
+    parser.add_argument("--json", action="store_true", help="same as --format json")
 
 
 def execute(args: argparse.Namespace, ctx: Context) -> Any:
-    from readiness.verdict import check
+    from readiness.verdict import check, full_check
 
-    return check(ctx.project(), run_id=args.run)
+    project = ctx.project()
+    result = (
+        check(project, run_id=args.run) if args.criteria_only else full_check(project, args.run)
+    )
+    result.output_format = "json" if args.json else args.format
+    return result
 
 
 COMMAND = Command(
     name="check",
-    summary="judge the success criteria against the latest evidence (exit 0 READY, 1 not)",
+    summary="judge the success criteria and the readiness checklist (exit 0 READY, 1 not)",
     configure=configure,
     execute=execute,
-    usage_example="examples:\n  readiness check\n  readiness check --json > verdict.json",
+    usage_example=(
+        "examples:\n  readiness check\n  readiness check --json > verdict.json\n"
+        "  readiness check --format md >> $GITHUB_STEP_SUMMARY"
+    ),
 )

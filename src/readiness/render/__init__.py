@@ -14,6 +14,7 @@ from readiness.results import Renderable
 
 _TEXT: dict[str, Callable[[Any], str]] = {}
 _HTML: dict[str, Callable[[Any], str]] = {}
+_MARKDOWN: dict[str, Callable[[Any], str]] = {}
 
 STYLE = "font-family:system-ui,sans-serif;font-size:13px;border-collapse:collapse;"
 CELL = "padding:2px 8px;border-bottom:1px solid #ddd;text-align:left"
@@ -21,10 +22,10 @@ PASS, FAIL = "#1a7f37", "#cf222e"
 
 
 def renders(kind: str, name: str) -> Callable[[Callable[[Any], str]], Callable[[Any], str]]:
-    """Register a renderer for result class ``name`` in format ``kind`` (text or html)."""
+    """Register a renderer for result class ``name`` in format ``kind`` (text, html or md)."""
 
     def register(fn: Callable[[Any], str]) -> Callable[[Any], str]:
-        (_TEXT if kind == "text" else _HTML)[name] = fn
+        {"text": _TEXT, "html": _HTML, "md": _MARKDOWN}[kind][name] = fn
         return fn
 
     return register
@@ -38,6 +39,11 @@ def text(obj: Renderable) -> str:
 def html_of(obj: Renderable) -> str:
     fn = _HTML.get(type(obj).__name__)
     return fn(obj) if fn else f"<pre>{html.escape(text(obj))}</pre>"
+
+
+def markdown(obj: Renderable) -> str:
+    fn = _MARKDOWN.get(type(obj).__name__)
+    return fn(obj) if fn else "```\n" + text(obj) + "\n```"
 
 
 def mimebundle(obj: Renderable) -> dict[str, Any]:
@@ -112,4 +118,11 @@ def mark(ok: bool) -> str:
 
 
 # Each capability's renderers register themselves on import.
-from readiness.render import criteria, data, drift, jobs, registry  # noqa: E402, F401
+from readiness.render import (  # noqa: E402, F401
+    checklist,
+    criteria,
+    data,
+    drift,
+    jobs,
+    registry,
+)

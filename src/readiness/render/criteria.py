@@ -181,6 +181,9 @@ def _check_text(obj: Any) -> str:
         out += [f"  {a.get('at')}: {a.get('reason')}" for a in obj.amendments]
     if obj.flags:
         out += ["", *[f"! {flag}" for flag in obj.flags]]
+    from readiness.render.checklist import checklist_text
+
+    out += checklist_text(obj)
     return "\n".join(out)
 
 
@@ -203,7 +206,33 @@ def _check_html(obj: Any) -> str:
     if obj.flags:
         items = "".join(f"<li style='color:{FAIL}'>{html.escape(f)}</li>" for f in obj.flags)
         parts.append(f"<ul style='{STYLE}'>{items}</ul>")
+    from readiness.render.checklist import checklist_html
+
+    parts.append(checklist_html(obj))
     return "".join(parts)
+
+
+@renders("md", "CheckResult")
+def _check_markdown(obj: Any) -> str:
+    from readiness.render.checklist import checklist_markdown
+
+    out = [f"## {obj.use_case}: **{obj.verdict}**", ""]
+    if obj.run_id:
+        out.append(f"Evidence: run `{obj.run_id}` ({obj.evidence_at})")
+    out += ["", "| metric | split | required | observed | result |", "|---|---|---|---|---|"]
+    for c in obj.criteria:
+        word = ">=" if c.direction == "min" else "<="
+        out.append(
+            f"| {c.metric} | {c.split} | {word} {c.required:g} | {fmt(c.observed)} | "
+            f"{'pass' if c.passed else 'FAIL: ' + c.reason} |"
+        )
+    if obj.business is not None:
+        out += ["", f"Business criteria: {'pass' if obj.business.passed else 'FAIL'}", ""]
+        out += [f"- {line}" for line in _business_result_lines(obj.business)]
+    out += [f"- amended {a.get('at')}: {a.get('reason')}" for a in obj.amendments]
+    out += [f"- **{flag}**" for flag in obj.flags]
+    out += checklist_markdown(obj)
+    return "\n".join(out)
 
 
 # -- evidence ------------------------------------------------------------------------

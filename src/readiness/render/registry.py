@@ -95,3 +95,14 @@ def _retrain_text(obj: Any) -> str:
         detail = f": {step['detail']}" if step.get("detail") else ""
         lines.append(f"  {step['step']:<10} {step['status']}{detail}")
     return "\n".join(lines)
+
+
+@renders("text", "Written")
+def _written_text(obj: Any) -> str:
+    return f"wrote the {obj.what}: " + ", ".join(obj.paths)
+
+
+@renders("text", "Attested")
+def _attested_text(obj: Any) -> str:
+    entry = obj.entry
+    return f"attested {obj.item}: by {entry['by']} on {entry['date']}, evidence {entry['evidence']}"

@@ -1,0 +1,178 @@
+"""Files readiness writes for a project: the model card, a CI workflow, the reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from readiness.errors import UsageError
+from readiness.fsutil import atomic_write_text
+from readiness.project import Project
+from readiness.results import Renderable
+
+
+@dataclass
+class Written(Renderable):
+    what: str
+    paths: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"what": self.what, "paths": self.paths}
+
+
+def model_card(project: Project) -> Written:
+    """``docs/model-card.md`` from the criteria, the model's evidence and the checklist facts."""
+    from readiness.config import load_config
+    from readiness.probes import ProbeContext
+    from readiness.probes.governance import CARD, bias, card_fingerprint
+    from readiness.verdict import check
+
+    config = load_config(project)
+    ctx = ProbeContext(project)
+    model = ctx.model
+    if model is None:
+        raise UsageError("no registered model: readiness register NAME first")
+    result = check(project, run_id=model.run_id)
+    run = ctx.model_run or {}
+    u = config.use_case
+    lines = [
+        f"<!-- readiness:card {card_fingerprint(ctx)} -->",
+        f"# Model card: {model.name} {model.version}",
+        "",
+        "## Intended use",
+        f"{u.description or u.name}. Business owner: {u.owner}. "
+        f"Business metric: {u.business_metric}.",
+        "",
+        "## Owners",
+        f"- business owner: {u.owner}",
+        f"- registered by: {model.author} on {model.created_at}",
+        "",
+        "## Data versions",
+        *[
+            f"- `{p}`: md5 `{(v.get('md5') or '')[:12]}`"
+            for p, v in (run.get("data_versions") or {}).items()
+        ],
+        "",
+        "## Performance against the success criteria",
+        f"Evidence: run `{model.run_id}` (notebook `{run.get('notebook', '-')}`, "
+        f"parameters `{run.get('params', {})}`).",
+        "",
+        "| metric | split | required | observed | result |",
+        "|---|---|---|---|---|",
+        *[
+            f"| {c.metric} | {c.split} | {'>=' if c.direction == 'min' else '<='} {c.required:g} | "
+            f"{c.observed if c.observed is not None else '-'} | {'pass' if c.passed else 'FAIL'} |"
+            for c in result.criteria
+        ],
+        "",
+        "## Bias",
+        _bias_line(bias, ctx),
+        "",
+        "## Limitations",
+        "- Judged on the held-out split named above; data that drifts away from it voids "
+        "the numbers (readiness monitor watches for that).",
+        *[f"- {flag}" for flag in result.flags],
+        "",
+    ]
+    path = project.root / CARD
+    atomic_write_text(path, "\n".join(lines))
+    return Written("model card", [CARD])
+
+
+def _bias_line(probe: Any, ctx: Any) -> str:
+    try:
+        passed, detail = probe(ctx)
+    except Exception as exc:  # the card still gets written; the checklist reports the failure
+        return f"not assessed: {type(exc).__name__}: {exc}"
+    return (
+        "within bound: " if passed else "not assessed: " if passed is None else "OUT OF BOUND: "
+    ) + detail
+
+
+GITHUB = """\
+# Written by `readiness ci github`: the production readiness gate on every push.
+name: readiness
+on: [push, pull_request]
+jobs:
+  gate:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+        with: {fetch-depth: 0}          # GTO reads the registry from git tags
+      - uses: actions/setup-python@v5
+        with: {python-version: "3.11"}
+      - name: Install
+        run: pip install -r requirements.txt || pip install readiness
+      - name: Data
+        run: dvc pull
+      - name: Data validation
+        run: readiness validate
+      - name: Success criteria of the candidate
+        run: readiness check --criteria-only
+      - name: Production readiness gate
+        run: readiness check --format md >> "$GITHUB_STEP_SUMMARY" && readiness check
+"""
+
+GITLAB = """\
+# Written by `readiness ci gitlab`: the production readiness gate on every push.
+readiness:
+  image: python:3.11
+  variables: {GIT_DEPTH: "0"}           # GTO reads the registry from git tags
+  script:
+    - pip install -r requirements.txt || pip install readiness
+    - dvc pull
+    - readiness validate                 # data validation
+    - readiness check --criteria-only    # success criteria of the candidate
+    - readiness check                    # production readiness gate
+"""
+
+CI_TARGETS = {
+    "github": (".github/workflows/readiness.yml", GITHUB),
+    "gitlab": (".gitlab-ci.yml", GITLAB),
+}
+
+
+def ci_workflow(project: Project, kind: str, force: bool = False) -> Written:
+    if kind not in CI_TARGETS:
+        raise UsageError(f"unknown CI {kind!r}; choose from {', '.join(CI_TARGETS)}")
+    relative, text = CI_TARGETS[kind]
+    path = project.root / relative
+    if path.exists() and not force:
+        raise UsageError(f"{relative} exists: --force replaces it")
+    atomic_write_text(path, text)
+    return Written(f"{kind} CI workflow", [relative])
+
+
+def report(project: Project) -> Written:
+    """The scorecard (HTML, markdown, JSON), model card and latest drift summary in reports/."""
+    import contextlib
+    import json
+
+    from readiness import render
+    from readiness.verdict import full_check
+
+    result = full_check(project)
+    folder = project.reports_dir
+    paths = []
+    for name, content in (
+        (
+            "scorecard.html",
+            f"<!doctype html><meta charset='utf-8'><title>readiness scorecard</title>"
+            f"{render.html_of(result)}",
+        ),
+        ("scorecard.md", render.markdown(result)),
+        ("scorecard.json", result.to_json()),
+    ):
+        atomic_write_text(folder / name, content)
+        paths.append(f"reports/{name}")
+    with contextlib.suppress(UsageError):  # no registered model yet: the scorecard says so
+        paths += model_card(project).paths
+    drifts = sorted(folder.glob("drift-*.json"))
+    if drifts:
+        summary = {
+            "latest_drift_report": drifts[-1].relative_to(project.root).as_posix(),
+            "html": drifts[-1].with_suffix(".html").relative_to(project.root).as_posix(),
+        }
+        atomic_write_text(folder / "drift-latest.json", json.dumps(summary, indent=2))
+        paths.append("reports/drift-latest.json")
+    return Written("reports", paths)

@@ -1,0 +1,93 @@
+"""The twenty checklist items and the probes that establish them automatically.
+
+One module per category; this one holds what every probe reads (``ProbeContext``,
+computed once and cached) and the item table in its stable order.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from readiness.project import Project
+
+
+class ProbeContext:
+    """The project as probes see it; each fact is read once."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.root = project.root
+
+    @functools.cached_property
+    def config(self) -> Any:
+        from readiness.config import load_config
+
+        return load_config(self.project) if self.project.config_path.is_file() else None
+
+    def raw_attestations(self) -> dict[str, Any]:
+        from readiness import yamlio
+
+        if not self.project.config_path.is_file():
+            return {}
+        data = yamlio.parse(self.project.config_path.read_text(encoding="utf-8")).data
+        return dict((data or {}).get("attestations") or {})
+
+    @functools.cached_property
+    def versions(self) -> list[Any]:
+        from readiness.errors import ReadinessError
+        from readiness.registry import versions
+
+        if not (self.root / ".git").exists():
+            return []
+        try:
+            return versions(self.project)
+        except ReadinessError:
+            return []
+
+    @functools.cached_property
+    def model(self) -> Any:
+        """The production version, else the newest registered one (the candidate)."""
+        if not self.versions:
+            return None
+        production = [v for v in self.versions if "production" in v.stages]
+        return production[0] if production else self.versions[0]
+
+    @functools.cached_property
+    def model_run(self) -> dict[str, Any] | None:
+        from readiness.errors import ReadinessError
+        from readiness.evidence import read_run
+
+        if self.model is None or not self.model.run_id:
+            return None
+        try:
+            return read_run(self.project, self.model.run_id)
+        except ReadinessError:
+            return None
+
+    @functools.cached_property
+    def audit(self) -> list[dict[str, Any]]:
+        from readiness import audit
+
+        return audit.read(self.project)
+
+    @functools.cached_property
+    def runs(self) -> list[dict[str, Any]]:
+        from readiness.evidence import list_runs
+
+        return list_runs(self.project)
+
+    @functools.cached_property
+    def data_versions(self) -> dict[str, Any]:
+        from readiness.dvcstore import data_versions
+
+        return data_versions(self.project)
+
+
+def _items() -> list[Any]:
+    from readiness.probes import data, governance, operational, security, technical
+
+    return [*technical.ITEMS, *data.ITEMS, *security.ITEMS, *governance.ITEMS, *operational.ITEMS]
+
+
+ITEMS = _items()

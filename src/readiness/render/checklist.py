@@ -1,0 +1,85 @@
+"""The readiness checklist part of the scorecard (text, script-free HTML, markdown)."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from readiness.render import FAIL, PASS, STYLE
+
+MARKS = {"automated": "pass", "attested": "attested", "failed": "FAILED", "missing": "missing"}
+COLORS = {"automated": PASS, "attested": "#9a6700", "failed": FAIL, "missing": FAIL}
+
+
+def _by_category(obj: Any) -> list[tuple[str, float, list[Any]]]:
+    out = []
+    for category, score in obj.score["categories"].items():
+        out.append((category, score, [i for i in obj.checklist if i.category == category]))
+    return out
+
+
+def checklist_text(obj: Any) -> list[str]:
+    if obj.checklist is None:
+        return []
+    lines = ["", f"readiness checklist: overall {obj.score['overall']:.2f} (the lowest category)"]
+    for category, score, items in _by_category(obj):
+        lines.append(f"  {category:<12} {score:.2f}")
+        for item in items:
+            lines.append(f"    [{MARKS[item.status]:<8}] {item.id}: {item.detail}")
+            if item.next_step and item.status in ("failed", "missing"):
+                lines.append(f"               next: {item.next_step}")
+    return lines
+
+
+def _bar(score: float) -> str:
+    color = PASS if score >= 1 else "#9a6700" if score >= 0.5 else FAIL
+    return (
+        f"<span style='display:inline-block;width:120px;height:10px;background:#eee'>"
+        f"<span style='display:inline-block;width:{int(score * 120)}px;height:10px;"
+        f"background:{color}'></span></span>"
+    )
+
+
+def checklist_html(obj: Any) -> str:
+    if obj.checklist is None:
+        return ""
+    parts = [
+        f"<div style='{STYLE}'><b>Readiness checklist</b>: overall "
+        f"{obj.score['overall']:.2f} (the lowest category)</div>"
+    ]
+    for category, score, items in _by_category(obj):
+        rows = "".join(
+            f"<li><b style='color:{COLORS[i.status]}'>{MARKS[i.status]}</b> "
+            f"{html.escape(i.id)}: {html.escape(i.detail)}"
+            + (
+                f"<br><i>next: {html.escape(i.next_step)}</i>"
+                if i.status in ("failed", "missing")
+                else ""
+            )
+            + "</li>"
+            for i in items
+        )
+        parts.append(
+            f"<details style='{STYLE}'><summary>{html.escape(category)} {score:.2f} {_bar(score)}"
+            f"</summary><ul>{rows}</ul></details>"
+        )
+    return "".join(parts)
+
+
+def checklist_markdown(obj: Any) -> list[str]:
+    if obj.checklist is None:
+        return []
+    lines = [
+        "",
+        f"### Readiness checklist: overall {obj.score['overall']:.2f}",
+        "",
+        "| category | score |",
+        "|---|---|",
+    ]
+    lines += [f"| {c} | {s:.2f} |" for c, s, _ in _by_category(obj)]
+    lines += ["", "| item | status | detail | next step |", "|---|---|---|---|"]
+    for item in obj.checklist:
+        next_step = item.next_step if item.status in ("failed", "missing") else ""
+        detail = item.detail.replace("|", "\\|")
+        lines.append(f"| `{item.id}` | {MARKS[item.status]} | {detail} | {next_step} |")
+    return lines
