@@ -50,7 +50,9 @@ def bias(ctx: Any) -> tuple[bool | None, str]:
     if missing or target is None:
         return False, f"{fairness.data} lacks {', '.join(map(str, missing)) or 'a target column'}"
     model = load_model(ctx.project, ctx.model.name, version=ctx.model.version)
-    features = frame.drop(columns=[target])
+    # the columns the model was trained on (the sensitive ones may not be features)
+    names = getattr(model, "feature_names_in_", None)
+    features = frame[list(names)] if names is not None else frame.drop(columns=[target])
     functions = {
         "recall": metrics.recall_score,
         "precision": metrics.precision_score,
