@@ -218,3 +218,20 @@ def test_list_parameters_come_from_params_yaml(dvc_project):
     done = dvc("repro", "layers", cwd=root)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert json.loads((root / "metrics" / "layers.json").read_text())["holdout"]["depth"] == 2.0
+
+
+def test_a_stage_whose_output_is_a_saved_model(dvc_project):
+    root = make_stage_project(dvc_project)
+    write_notebook(
+        root / "notebooks" / "fit.ipynb",
+        "scale = 1.0",
+        "import readiness\nfrom sklearn.dummy import DummyClassifier\n"
+        "model = DummyClassifier().fit([[0], [1]], [0, 1])\n"
+        "readiness.record('score', scale)\nreadiness.save_model(model, 'dummy')",
+    )
+    add_stage(dvc_project, "notebooks/fit.ipynb", "fit", outs=["models/dummy.skops"])
+    commit_all(root, "stage")
+    done = dvc("repro", "fit", cwd=root)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert not (root / "models" / "dummy.skops.dvc").exists()  # dvc.lock versions it
+    assert "dummy" in (root / "dvc.yaml").read_text()  # declared as an artifact for GTO

@@ -69,7 +69,7 @@ def test_register_promote_and_models_come_from_the_tags(registry_project):
     assert first.version == "v1.0.0" and first.metrics["roc_auc/holdout"] > 0.95
     assert promote(registry_project, "screening", "1.0.0", "staging").promoted
     assert promote(registry_project, "screening", "1.0.0", "production").promoted
-    with pytest.raises(ReadinessError, match="nothing new to register"):
+    with pytest.raises(ReadinessError, match=r"already screening v1\.0\.0: nothing new"):
         register(registry_project, "screening")
     tags = subprocess.run(
         ["git", "tag"], cwd=registry_project.root, capture_output=True, text=True
@@ -107,7 +107,7 @@ def test_rollback_drill_and_rollback(registry_project):
     train(registry_project)
     register(registry_project, "screening")
     promote(registry_project, "screening", "1.0.0", "production")
-    with pytest.raises(ReadinessError, match="no previous version"):
+    with pytest.raises(ReadinessError, match="nothing to roll back to"):
         rollback(registry_project, "screening")
     train(registry_project, C=0.5)
     assert register(registry_project, "screening").version == "v1.0.1"
@@ -258,7 +258,8 @@ def test_monitor_nothing_to_do_then_retrain_through_the_gate(registry_project):
     )
     result = json.loads(done.stdout)
     steps = [s["step"] for s in result["steps"]]
-    assert steps[:4] == ["start", "drift", "train", "register"] and result["candidate"] == "v1.0.1"
+    assert steps[:5] == ["start", "drift", "data", "train", "register"]
+    assert result["candidate"] == "v1.0.1" and "versioned" in result["steps"][2]["detail"]
     assert result["steps"][1]["status"] == "drift"
     assert done.returncode in (0, 1) and result["outcome"] in ("promoted", "not promoted")
     production = in_stage(registry_project, "screening", "production").version

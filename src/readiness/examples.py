@@ -51,7 +51,9 @@ def shifted_sample(source: str | Path, target: str | Path, seed: int = 1) -> Pat
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "--shifted":
+    if len(sys.argv) > 1 and sys.argv[1] in ("-h", "--help"):
+        print(__doc__)
+    elif len(sys.argv) == 4 and sys.argv[1] == "--shifted":
         print(f"production sample: {shifted_sample(sys.argv[2], sys.argv[3])}")
     else:
         target = sys.argv[1] if len(sys.argv) > 1 else "data/breast_cancer"

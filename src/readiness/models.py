@@ -70,9 +70,28 @@ def track_model(project: Project, name: str) -> str | None:
 
     if not is_dvc_project(project.root):
         return None
+    if model_path(name) in stage_output_paths(project):
+        declare_artifact(project, name)
+        return None  # a pipeline stage produces it: DVC versions it through dvc.lock
     result = track(project, [model_path(name)], cwd=project.root)
     declare_artifact(project, name)
     return result.items[0].md5
+
+
+def stage_output_paths(project: Project) -> set[str]:
+    """Paths that dvc.yaml stages declare as outputs."""
+    from readiness import yamlio
+
+    path = project.root / "dvc.yaml"
+    if not path.is_file():
+        return set()
+    data = yamlio.parse(path.read_text(encoding="utf-8"), "dvc.yaml").data or {}
+    found = set()
+    for stage in (data.get("stages") or {}).values():
+        for key in ("outs", "metrics", "plots"):
+            for out in (stage or {}).get(key) or []:
+                found.add(next(iter(out)) if isinstance(out, dict) else str(out))
+    return found
 
 
 def declare_artifact(project: Project, name: str) -> None:

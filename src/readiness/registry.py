@@ -254,10 +254,11 @@ def register(project: Project, name: str, version: str | None = None) -> Registr
             },
         }
         commit = _git(project.root, "rev-parse", "HEAD")
-        already = next((v for v in versions(project, name) if v.commit == commit), None)
+        known = versions(project, name)
+        already = next((v for v in known if v.commit == commit or (md5 and v.md5 == md5)), None)
         if already is not None:
             raise RegistryError(
-                f"this commit is already {name} {already.version}: nothing new to register"
+                f"this model file is already {name} {already.version}: nothing new to register"
             )
         if version is not None and not version.startswith("v"):
             version = f"v{version}"
@@ -529,8 +530,8 @@ def rollback(project: Project, name: str) -> Rollback:
         previous = _previous_production(project, name, current)
         if previous is None:
             raise RegistryError(
-                f"{name} {current.version} is the only version ever in production: there is no "
-                "previous version to roll back to"
+                f"no version of {name} other than {current.version} still holds a production "
+                "assignment: there is nothing to roll back to"
             )
         with _quiet():
             gto.api.unassign(str(project.root), name, version=current.version, stage="production")
@@ -564,6 +565,8 @@ def drill(
     current = in_stage(project, name, "production")
     if current is None:
         raise RegistryError(f"no version of {name} is in production: nothing to rehearse")
+    if sample is not None and not Path(sample).is_file():
+        raise RegistryError(f"drill sample {sample} does not exist")  # a typo is not a failed drill
     if candidate is None:
         newer = [v for v in versions(project, name) if "production" not in v.stages]
         candidate = (

@@ -85,6 +85,29 @@ def _training_data(project: Project, run_id: str | None, data_param: str) -> str
     return os.path.relpath(path, project.root)
 
 
+def _version_data(project: Project, current: str, steps: _Steps) -> None:
+    """Track and commit the new training data, so the model's commit pins its version."""
+    import subprocess
+
+    from readiness import gitinfo
+    from readiness.tracking import track
+
+    if gitinfo.is_tracked(project.root, Path(current)):
+        steps.add("data", "ok", f"{current} is versioned by git")
+        return
+    tracked = track(project, [current], cwd=project.root)
+    pointer = f"{current}.dvc"
+    ignore = str(Path(current).parent / ".gitignore")
+    files = [p for p in (pointer, ignore) if (project.root / p).exists()]
+    subprocess.run(["git", "add", "--", *files], cwd=project.root, capture_output=True)
+    subprocess.run(
+        ["git", "commit", "-q", "-m", f"readiness retrain: training data {current}", "--", *files],
+        cwd=project.root,
+        capture_output=True,
+    )
+    steps.add("data", "ok", f"{current} versioned (md5 {(tracked.items[0].md5 or '')[:8]})")
+
+
 def _rehearse(project: Project, name: str, candidate: str, steps: _Steps) -> None:
     """Without a recent successful drill, rehearse the way back from this candidate first."""
     from readiness.registry import drill, drill_is_recent, latest_drill
@@ -165,6 +188,7 @@ def retrain(
 
     values = {"model_name": name, **(params or {})}
     if current is not None:
+        _version_data(project, current, steps)
         values[data_param] = os.path.relpath(project.root / current, source.parent)
     run = run_notebook(source, values, project=project)
     steps.add("train", run.status, f"run {run.run_id}", run=run.run_id)

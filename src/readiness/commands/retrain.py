@@ -32,7 +32,12 @@ def _execute(args: argparse.Namespace, ctx: Context) -> Any:
     project = ctx.project()
     current = None
     if args.current:
-        current = str((ctx.cwd / args.current).resolve().relative_to(project.root))
+        full = (ctx.cwd / args.current).resolve()
+        if not full.is_relative_to(project.root):
+            from readiness.errors import UsageError
+
+            raise UsageError(f"--current {args.current} is outside the project: copy it inside")
+        current = str(full.relative_to(project.root))
     return retrain(
         project,
         args.name,
