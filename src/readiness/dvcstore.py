@@ -244,3 +244,25 @@ def init_dvc(project: Project, remote: str | None = None) -> dict[str, str]:
 def default_remote(project: Project) -> str | None:
     """The name of the default remote, or None."""
     return read(project, lambda repo: repo.config["core"].get("remote"))
+
+
+def share_cache(project: Project, workspace: Project) -> None:
+    """Point a temporary workspace (a clone) at the project's DVC cache and local remotes.
+
+    Nothing is copied: checkouts in the workspace link from the project's cache, and
+    what is missing there comes from the same remotes.
+    """
+    if not is_dvc_project(project.root) or not is_dvc_project(workspace.root):
+        return
+    cache_dir = read(project, lambda repo: repo.cache.local_cache_dir)
+    local = read(project, lambda repo: repo.config.read("local"))
+
+    def configure(repo: Any) -> None:
+        with repo.config.edit("local") as conf:
+            for name, settings in (local.get("remote") or {}).items():
+                conf["remote"][name] = dict(settings)
+            if (local.get("core") or {}).get("remote"):
+                conf["core"]["remote"] = local["core"]["remote"]
+            conf["cache"]["dir"] = str(cache_dir)
+
+    write(workspace, configure)

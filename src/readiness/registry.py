@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from readiness import audit
+from readiness.dvcstore import share_cache
 from readiness.errors import ReadinessError
 from readiness.fsutil import file_lock
 from readiness.models import ModelError, check_name, declare_artifact, model_path
@@ -585,7 +586,7 @@ def drill(
         ):
             _git(folder, "config", key, value)
         clone = Project(folder)
-        _share_cache(project, clone)
+        share_cache(project, clone)
         try:
             if candidate is not None:
                 with _quiet():
@@ -613,25 +614,6 @@ def drill(
         detail=result.detail,
     )
     return result
-
-
-def _share_cache(project: Project, clone: Project) -> None:
-    from readiness import dvcstore
-
-    if not dvcstore.is_dvc_project(project.root):
-        return
-    cache_dir = dvcstore.read(project, lambda repo: repo.cache.local_cache_dir)
-    local = dvcstore.read(project, lambda repo: repo.config.read("local"))
-
-    def configure(repo: Any) -> None:
-        with repo.config.edit("local") as conf:
-            for remote, settings in (local.get("remote") or {}).items():
-                conf["remote"][remote] = dict(settings)
-            if (local.get("core") or {}).get("remote"):
-                conf["core"]["remote"] = local["core"]["remote"]
-            conf["cache"]["dir"] = str(cache_dir)
-
-    dvcstore.write(clone, configure)
 
 
 def _sample_frame(project: Project, sample: str | Path | None, rows: int = 50) -> Any:

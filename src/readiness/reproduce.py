@@ -245,7 +245,7 @@ def reproduce(
         if record.get("git_dirty"):
             result.notes.append("the run's work tree had uncommitted changes: code is as committed")
         if dvcstore.is_dvc_project(folder):
-            _share_dvc_config(project, workspace)
+            dvcstore.share_cache(project, workspace)
             result.restored = _restore_data(
                 project,
                 workspace,
@@ -276,19 +276,3 @@ def reproduce(
         else:
             shutil.rmtree(folder, ignore_errors=True)
     return result
-
-
-def _share_dvc_config(project: Project, workspace: Project) -> None:
-    """The workspace uses the project's cache (no copy of the data) and its local remotes."""
-    local = dvcstore.read(project, lambda repo: repo.config.read("local"))
-    cache_dir = dvcstore.read(project, lambda repo: repo.cache.local_cache_dir)
-
-    def configure(repo: Any) -> None:
-        with repo.config.edit("local") as conf:
-            for name, remote in (local.get("remote") or {}).items():
-                conf["remote"][name] = dict(remote)
-            if (local.get("core") or {}).get("remote"):
-                conf["core"]["remote"] = local["core"]["remote"]
-            conf["cache"]["dir"] = str(cache_dir)
-
-    dvcstore.write(workspace, configure)

@@ -7,7 +7,7 @@ a positive margin over a baseline) live here, with messages that say how to fix 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -18,7 +18,20 @@ OUTCOMES = ("tp", "fp", "fn", "tn")
 
 
 class _Strict(BaseModel):
+    """Frozen models that refuse unknown keys with the list of allowed ones."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
+    _label: ClassVar[str] = "this section"
+
+    @classmethod
+    def _what(cls, values: Any) -> str:
+        return cls._label
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, values: Any) -> Any:
+        _reject_unknown(values, set(cls.model_fields), cls._what(values))
+        return values
 
 
 def _reject_unknown(values: Any, allowed: set[str], what: str) -> None:
@@ -44,16 +57,12 @@ def held_out_split(split: str) -> str:
 class UseCase(_Strict):
     """Who the model is for and how the business measures it."""
 
+    _label: ClassVar[str] = "use_case"
+
     name: str = Field(min_length=1, description="Short name of the use case.")
     owner: str = Field(min_length=1, description="The business owner who evaluates the PoC.")
     business_metric: str = Field(min_length=1, description="The business KPI the model moves.")
     description: str | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _known_keys(cls, values: Any) -> Any:
-        _reject_unknown(values, set(cls.model_fields), "use_case")
-        return values
 
 
 class TechnicalCriterion(_Strict):
@@ -66,15 +75,11 @@ class TechnicalCriterion(_Strict):
     baseline: float | None = None
     min_margin: float | None = None
 
-    @model_validator(mode="before")
     @classmethod
-    def _known_keys(cls, values: Any) -> Any:
-        _reject_unknown(
-            values,
-            set(cls.model_fields),
-            f"criterion {values.get('metric', '?')!r}" if isinstance(values, dict) else "criterion",
+    def _what(cls, values: Any) -> str:
+        return (
+            f"criterion {values.get('metric', '?')!r}" if isinstance(values, dict) else "criterion"
         )
-        return values
 
     @field_validator("split")
     @classmethod
@@ -132,6 +137,8 @@ class TechnicalCriterion(_Strict):
 class BusinessCriteria(_Strict):
     """The ROI, latency and decision rule that the business owner judges by."""
 
+    _label: ClassVar[str] = "criteria.business"
+
     value_per_outcome: dict[str, float] | None = Field(
         default=None, description="Value of each outcome: tp, fp, fn, tn (missing ones count 0)."
     )
@@ -142,12 +149,6 @@ class BusinessCriteria(_Strict):
     split: str = "holdout"
     decision_rule: str | None = None
     reviews: list[dt.date] = Field(default_factory=list)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _known_keys(cls, values: Any) -> Any:
-        _reject_unknown(values, set(cls.model_fields), "criteria.business")
-        return values
 
     @field_validator("split")
     @classmethod
@@ -174,6 +175,8 @@ class BusinessCriteria(_Strict):
 class Criteria(_Strict):
     """The success criteria: technical thresholds and business criteria."""
 
+    _label: ClassVar[str] = "criteria"
+
     technical: list[TechnicalCriterion] = Field(default_factory=list)
     business: BusinessCriteria | None = None
 
@@ -194,6 +197,7 @@ class Criteria(_Strict):
 
 
 class ColumnDrift(_Strict):
+    _label: ClassVar[str] = "a drift column override"
     method: str | None = None
     threshold: float | None = None
 
@@ -228,6 +232,8 @@ COLUMN_TYPES = ("int", "float", "number", "str", "bool", "datetime", "category")
 class ColumnSchema(_Strict):
     """Rules for one column of a dataset."""
 
+    _label: ClassVar[str] = "a dataset column"
+
     type: Literal["int", "float", "number", "str", "bool", "datetime", "category"] | None = None
     min: float | None = None
     max: float | None = None
@@ -236,12 +242,6 @@ class ColumnSchema(_Strict):
         default=0.0, ge=0, le=1, description="largest share of missing values"
     )
     unique: bool = False
-
-    @model_validator(mode="before")
-    @classmethod
-    def _known_keys(cls, values: Any) -> Any:
-        _reject_unknown(values, set(cls.model_fields), "a dataset column")
-        return values
 
     @model_validator(mode="after")
     def _range(self) -> ColumnSchema:
@@ -253,17 +253,13 @@ class ColumnSchema(_Strict):
 class DatasetSchema(_Strict):
     """What a dataset must look like before a job may use it."""
 
+    _label: ClassVar[str] = "a dataset"
+
     path: str | None = Field(default=None, description="the file this schema applies to")
     columns: dict[str, ColumnSchema] = Field(min_length=1)
     min_rows: int | None = Field(default=None, ge=0)
     unique: list[str] = Field(default_factory=list, description="key columns, unique together")
     strict: bool = Field(default=False, description="refuse columns that are not declared")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _known_keys(cls, values: Any) -> Any:
-        _reject_unknown(values, set(cls.model_fields), "a dataset")
-        return values
 
     @model_validator(mode="after")
     def _keys_declared(self) -> DatasetSchema:
@@ -275,6 +271,8 @@ class DatasetSchema(_Strict):
 
 class DriftPolicy(_Strict):
     """How drift is judged (the drift capability reads it)."""
+
+    _label: ClassVar[str] = "drift"
 
     max_drift_share: float | None = Field(default=None, gt=0, le=1)
     ignore: list[str] = Field(default_factory=list)
@@ -289,12 +287,6 @@ class DriftPolicy(_Strict):
     )
     num_threshold: float | None = None
     cat_threshold: float | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _known_keys(cls, values: Any) -> Any:
-        _reject_unknown(values, set(cls.model_fields), "drift")
-        return values
 
     @model_validator(mode="after")
     def _known_methods(self) -> DriftPolicy:
@@ -316,6 +308,8 @@ class DriftPolicy(_Strict):
 class Attestation(_Strict):
     """A dated, named manual check with an evidence link (the checklist reads it)."""
 
+    _label: ClassVar[str] = "an attestation"
+
     by: str = Field(min_length=1)
     date: dt.date
     evidence: str = Field(min_length=1)
@@ -326,21 +320,19 @@ class Attestation(_Strict):
 class Fairness(_Strict):
     """The bias check: the largest between-group difference of a metric, and its bound."""
 
+    _label: ClassVar[str] = "fairness"
+
     sensitive_features: list[str] = Field(min_length=1)
     metric: Literal["recall", "precision", "accuracy", "selection_rate"] = "recall"
     max_difference: float = Field(gt=0, le=1)
     data: str = Field(min_length=1, description="labelled held-out data with the features")
     target: str | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _known_keys(cls, values: Any) -> Any:
-        _reject_unknown(values, set(cls.model_fields), "fairness")
-        return values
-
 
 class Config(_Strict):
     """All of ``readiness.yaml``."""
+
+    _label: ClassVar[str] = "readiness.yaml"
 
     use_case: UseCase
     criteria: Criteria
@@ -352,10 +344,9 @@ class Config(_Strict):
 
     @model_validator(mode="before")
     @classmethod
-    def _known_sections(cls, values: Any) -> Any:
+    def _a_mapping(cls, values: Any) -> Any:
         if not isinstance(values, dict):
             raise ValueError("readiness.yaml must be a mapping with use_case and criteria")
-        _reject_unknown(values, set(cls.model_fields), "readiness.yaml")
         return values
 
 

@@ -9,19 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from readiness.checklist import Item
+from readiness.dvcstore import SKIP_DIRS as WORK_TREE_SKIP
 
 SCANNED = ("*.ipynb", "*.yaml", "*.yml", "*.json", "*.toml", "*.cfg", "*.ini", "*.env", "*.py")
 # generated state and reports hold hashes, not credentials
-SKIP_DIRS = {
-    ".git",
-    ".dvc",
-    ".venv",
-    "venv",
-    "node_modules",
-    ".readiness",
-    "__pycache__",
-    "reports",
-}
+SKIP_DIRS = {*WORK_TREE_SKIP, "reports"}
 SKIP_FILES = {"dvc.lock"}
 # content hashes (md5, sha256) look like hex secrets to the entropy detector: not credentials
 IGNORED_TYPES = {"Hex High Entropy String"}
