@@ -88,7 +88,7 @@ def holdout(ctx: Any) -> tuple[bool | None, str]:
         return False, f"{tracked[0]} is tracked, but no production sample to compare it with yet"
     sample = monitors[-1]["current"]
     try:
-        report = drift(tracked[0], ctx.root / sample, project=ctx.project, save=False)
+        report = drift(ctx.root / tracked[0], ctx.root / sample, project=ctx.project, save=False)
     except DriftError as exc:
         return False, str(exc)
     if report.dataset_drift:
