@@ -120,3 +120,16 @@ def dvc(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     """The real ``dvc`` command line of this environment."""
     exe = Path(sys.executable).with_name("dvc")
     return subprocess.run([str(exe), *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+# A screening use case on the breast cancer example data (registry and checklist tests).
+SCREENING = """
+use_case: {name: screening, owner: head@example.com, business_metric: cost per patient}
+criteria:
+  technical:
+    - {metric: roc_auc, split: holdout, min: 0.95}
+    - {metric: recall, split: holdout, min: 0.85}
+drift: {target: malignant, max_drift_share: 0.1}
+datasets:
+  holdout: {path: data/breast_cancer/holdout.csv, columns: {malignant: {type: int, allowed: [0, 1]}}}
+"""

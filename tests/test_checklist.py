@@ -16,25 +16,20 @@ from readiness.checklist import ItemResult, Scorecard, attestation_status, evalu
 from readiness.probes import ITEMS, ProbeContext
 from readiness.project import Project
 
-from .conftest import cli, commit_all, dvc, git_init
+from .conftest import SCREENING, cli, commit_all, dvc, git_init
 
 pytestmark = pytest.mark.slow
 
-SETUP = """
-use_case: {name: screening, owner: head@example.com, business_metric: cost per patient}
-criteria:
-  technical:
-    - {metric: roc_auc, split: holdout, min: 0.95}
-    - {metric: recall, split: holdout, min: 0.85}
-drift: {target: malignant, max_drift_share: 0.1}
-datasets:
-  holdout: {path: data/breast_cancer/holdout.csv, columns: {malignant: {type: int, allowed: [0, 1]}}}
+SETUP = (
+    SCREENING
+    + """
 fairness:
   sensitive_features: [site]
   metric: recall
   max_difference: 0.5
   data: data/fairness.csv
 """
+)
 RUNBOOK = "\n".join(
     f"## {s}\nWritten down.\n"
     for s in ("Serving", "Retraining", "Rollback", "Monitoring alerts", "On-call", "Escalation")

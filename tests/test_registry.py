@@ -15,20 +15,11 @@ from readiness.errors import ReadinessError
 from readiness.models import ModelError, loads
 from readiness.registry import drill, in_stage, promote, register, rollback, versions
 
-from .conftest import cli, commit_all
+from .conftest import SCREENING, cli, commit_all
 
 pytestmark = pytest.mark.slow
 
-SETUP = """
-use_case: {name: screening, owner: head@example.com, business_metric: cost per patient}
-criteria:
-  technical:
-    - {metric: roc_auc, split: holdout, min: 0.95}
-    - {metric: recall, split: holdout, min: 0.85}
-drift: {target: malignant, max_drift_share: 0.1}
-datasets:
-  holdout: {path: data/breast_cancer/holdout.csv, columns: {malignant: {type: int}}}
-"""
+SETUP = SCREENING
 
 
 @pytest.fixture
