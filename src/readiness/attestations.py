@@ -40,6 +40,8 @@ def attest(
         raise UsageError(f"unknown checklist item {item!r}; items: {', '.join(sorted(known))}")
     if not by.strip() or not evidence.strip():
         raise UsageError("an attestation needs --by NAME and --evidence URL")
+    if date is not None and date > dt.date.today():
+        raise UsageError(f"--date {date} is in the future: attest what has been checked")
     entry: dict[str, Any] = {
         "by": by,
         "date": (date or dt.date.today()).isoformat(),

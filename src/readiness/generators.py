@@ -167,7 +167,7 @@ def report(project: Project) -> Written:
         paths.append(f"reports/{name}")
     with contextlib.suppress(UsageError):  # no registered model yet: the scorecard says so
         paths += model_card(project).paths
-    drifts = sorted(folder.glob("drift-*.json"))
+    drifts = sorted(folder.glob("drift-2*.json"))  # the reports drift writes, not our summary
     if drifts:
         summary = {
             "latest_drift_report": drifts[-1].relative_to(project.root).as_posix(),

@@ -224,8 +224,10 @@ def register(project: Project, name: str, version: str | None = None) -> Registr
         )
     with registry_lock(project):
         md5 = track_model(project, name)
+        if md5 is None:  # a pipeline stage outputs the model: dvc.lock holds its hash
+            md5 = data_versions(project).get(model_path(name), {}).get("md5")
         declare_artifact(project, name)
-        pointers = [f"{model_path(name)}.dvc", "dvc.yaml", "models/.gitignore"]
+        pointers = [f"{model_path(name)}.dvc", "dvc.yaml", "dvc.lock", "models/.gitignore"]
         existing = [p for p in pointers if (project.root / p).exists()]
         _git(project.root, "add", "--", *existing)
         staged = subprocess.run(

@@ -46,9 +46,11 @@ def bias(ctx: Any) -> tuple[bool | None, str]:
         return False, "no registered model to assess"
     target = fairness.target or (ctx.config.drift.target if ctx.config.drift else None)
     frame = read_table(ctx.root / fairness.data)
+    if target is None:
+        return False, "no target column: set fairness: target: (or drift: target:)"
     missing = [c for c in [*fairness.sensitive_features, target] if c not in frame.columns]
-    if missing or target is None:
-        return False, f"{fairness.data} lacks {', '.join(map(str, missing)) or 'a target column'}"
+    if missing:
+        return False, f"{fairness.data} lacks {', '.join(missing)}"
     model = load_model(ctx.project, ctx.model.name, version=ctx.model.version)
     # the columns the model was trained on (the sensitive ones may not be features)
     names = getattr(model, "feature_names_in_", None)

@@ -32,13 +32,15 @@ def cicd(ctx: Any) -> tuple[bool | None, str]:
     files = ci_workflows(ctx.root)
     if not files:
         return None, "no CI workflow (.github/workflows/*.yml or .gitlab-ci.yml)"
+    needed = {"data validation": "readiness validate", "the gate": "readiness check"}
+    gaps = []
     for path in files:
         text = path.read_text(encoding="utf-8", errors="replace")
-        needed = {"data validation": "readiness validate", "the gate": "readiness check"}
         missing = [what for what, command in needed.items() if command not in text]
         if not missing:
             return True, f"{path.relative_to(ctx.root)} validates data and runs readiness check"
-    return False, f"{files[0].relative_to(ctx.root)} lacks {', '.join(missing)}"
+        gaps.append(f"{path.relative_to(ctx.root)} lacks {', '.join(missing)}")
+    return False, "; ".join(gaps)
 
 
 def _recent(stamp: str | None, days: int) -> bool:
@@ -74,9 +76,14 @@ def monitoring(ctx: Any) -> tuple[bool | None, str]:
 def rollback(ctx: Any) -> tuple[bool | None, str]:
     from readiness.registry import DRILL_MAX_AGE_DAYS, drill_is_recent
 
-    drills = [e for e in ctx.audit if e.get("event") == "rollback.drill"]
+    name = ctx.model.name if ctx.model is not None else None
+    drills = [
+        e
+        for e in ctx.audit
+        if e.get("event") == "rollback.drill" and (name is None or e.get("name") == name)
+    ]
     if not drills:
-        return None, "no rollback drill on record"
+        return None, "no rollback drill on record" + (f" for {name}" if name else "")
     last = drills[-1]
     if drill_is_recent(last):
         return True, f"drill {last['at']}: {last.get('detail')}"
