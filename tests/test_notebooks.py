@@ -13,7 +13,9 @@ from readiness.evidence import latest_run_with_evidence
 from readiness.project import Project
 from readiness.results import EVIDENCE_MIME
 
-from .conftest import REPO, TEMPLATES, cli
+from .conftest import REPO, TEMPLATES, cli, write_notebook
+
+CELL_CRITERIA = "use_case: {name: job, owner: o@example.com, business_metric: m}\ncriteria: {technical: [{metric: roc_auc, split: holdout, min: 0.9}]}"
 
 pytestmark = pytest.mark.slow
 
@@ -27,6 +29,14 @@ def example_project(root):
     return root / "notebooks"
 
 
+def copy_examples(root):
+    """The example notebooks (they may run each other, e.g. a batch of train.ipynb)."""
+    folder = example_project(root)
+    for notebook in (REPO / "notebooks").glob("*.ipynb"):
+        shutil.copyfile(notebook, folder / notebook.name)
+    return folder
+
+
 def execute(path, cwd):
     notebook = nbformat.read(path, as_version=4)
     NotebookClient(
@@ -38,9 +48,70 @@ def execute(path, cwd):
 
 @pytest.mark.parametrize("name", sorted(p.name for p in (REPO / "notebooks").glob("*.ipynb")))
 def test_example_notebooks_run(name, empty_dir):
-    path = example_project(empty_dir) / name
-    shutil.copyfile(REPO / "notebooks" / name, path)
+    path = copy_examples(empty_dir) / name
     execute(path, path.parent)
+
+
+def outputs(cell):
+    return [o for o in cell.get("outputs", []) if "data" in o]
+
+
+def test_widget_notebook_shows_widgets_with_html_fallbacks(empty_dir):
+    """In a kernel, results come as widgets; each output also carries its HTML."""
+    path = copy_examples(empty_dir) / "02-notebook-widgets.ipynb"
+    notebook = execute(path, path.parent)
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    state = notebook.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    shown = {}
+    for first_line in (
+        "form = criteria_form()",
+        "result = %readiness check",
+        "from readiness.examples",
+        "sweep = readiness.batch(",
+    ):
+        (cell,) = [c for c in code if c.source.startswith(first_line)]
+        (output,) = outputs(cell)
+        view = output["data"]["application/vnd.jupyter.widget-view+json"]
+        assert view["model_id"] in state  # the widget's state was kept with the notebook
+        assert "<script" not in output["data"]["text/html"]
+        shown[first_line] = output["data"]["text/html"]
+    assert "breast-cancer-screening" in shown["form = criteria_form()"]
+    assert "Readiness checklist" in shown["result = %readiness check"]
+    assert (
+        "mean radius" in shown["from readiness.examples"]
+        and "<svg" in shown["from readiness.examples"]
+    )
+    # the batch display was updated when it finished: counts and the results table
+    assert "3/3 done" in shown["sweep = readiness.batch("]
+    assert shown["sweep = readiness.batch("].count("<tr>") >= 4
+    bars = [m["state"] for m in state.values() if m["model_name"] == "IntProgressModel"]
+    assert any(b["value"] == b["max"] == 3 for b in bars)
+    saved = Project(path.parent).config_path.read_text()
+    assert "breast-cancer-screening" in saved and "max_drift_share: 0.3" in saved
+    assert not any(o.get("name") == "stderr" for c in notebook.cells for o in c.get("outputs", []))
+
+
+def test_a_job_kernel_keeps_results_as_html(empty_dir):
+    """papermill output (a job) has no widget manager: no widget views, only HTML."""
+    folder = copy_examples(empty_dir)
+    write_notebook(
+        folder / "job.ipynb",
+        "x = 1",
+        "%load_ext readiness",
+        "%%readiness criteria\n" + CELL_CRITERIA,
+        "%readiness log roc_auc=0.97 --split holdout",
+        "%readiness check --criteria-only",
+    )
+    assert (
+        cli(
+            "run", "notebooks/job.ipynb", "--output", "runs/job-out.ipynb", cwd=empty_dir
+        ).returncode
+        == 0
+    )
+    executed = nbformat.read(empty_dir / "runs" / "job-out.ipynb", as_version=4)
+    datas = [o["data"] for c in executed.cells for o in outputs(c)]
+    assert any("READY" in d.get("text/html", "") for d in datas)
+    assert not any("application/vnd.jupyter.widget-view+json" in d for d in datas)
 
 
 def test_criteria_first_notebook_evidence_reads_back(empty_dir):

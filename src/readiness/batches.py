@@ -210,7 +210,12 @@ def batch(
         ),
         executor=executor,
     )
-    progress = make_progress(len(specs), front_end, label=f"{source.stem} x{len(specs)}")
+    progress = make_progress(
+        len(specs),
+        front_end,
+        label=f"{source.stem} x{len(specs)}",
+        workers=workers if executor == "local" else None,
+    )
     finished: dict[str, RunResult] = {}
     started = time.perf_counter()
 
@@ -241,4 +246,5 @@ def batch(
         result.runs.append(BatchRun(run))
     result.duration_s = round(time.perf_counter() - started, 3)
     result.key_metrics, result.best, result.best_reason = _judge(project, result.runs)
+    progress.finish(result)
     return result

@@ -287,6 +287,19 @@ def _stoppable() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+def _quiet_kernel_arguments(kernel: str | None) -> list[str]:
+    """Silence ipykernel's own log in job output: its TCP warning at start and the
+    "KeyboardInterrupt caught" that jupyter_client's interrupt-before-shutdown causes.
+    Only for ipykernel kernels: another kernel could refuse the option."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        argv = KernelSpecManager().get_kernel_spec(kernel or "python3").argv
+    except (NoSuchKernel, OSError, ValueError):
+        return []
+    return ["--IPKernelApp.log_level=CRITICAL"] if any("ipykernel" in a for a in argv) else []
+
+
 def execute_job(spec: JobSpec) -> dict[str, Any]:
     """Execute one job with papermill and return its outcome (plain data).
 
@@ -310,6 +323,7 @@ def execute_job(spec: JobSpec) -> dict[str, Any]:
                 progress_bar=False,
                 log_output=False,
                 resources={"metadata": {"path": spec.cwd}},  # kernel cwd, without chdir
+                extra_arguments=_quiet_kernel_arguments(spec.kernel),
             )
     except KeyboardInterrupt:
         status, failure = "cancelled", {"ename": "KeyboardInterrupt", "evalue": "cancelled"}

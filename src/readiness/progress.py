@@ -1,4 +1,4 @@
-"""Progress of a batch: a bar in terminals, a widget in notebooks, nothing in papermill."""
+"""Progress of a batch: a bar in terminals, a live widget in notebooks, nothing in jobs."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any, Protocol
 class Progress(Protocol):
     def update(self, status: str) -> None: ...
     def close(self) -> None: ...
+    def finish(self, result: Any) -> None: ...
 
 
 class _Silent:
@@ -16,6 +17,9 @@ class _Silent:
         pass
 
     def close(self) -> None:
+        pass
+
+    def finish(self, result: Any) -> None:
         pass
 
 
@@ -34,42 +38,27 @@ class _Terminal:
     def close(self) -> None:
         self.bar.close()
 
-
-class _Widget:
-    def __init__(self, total: int, label: str) -> None:
-        import ipywidgets as widgets
-        from IPython.display import display
-
-        self.total, self.done, self.failed = total, 0, 0
-        self.bar = widgets.IntProgress(value=0, min=0, max=total, description=label)
-        self.text = widgets.Label(value=self._text())
-        self.box = widgets.HBox([self.bar, self.text])
-        display(self.box)
-
-    def _text(self) -> str:
-        running = self.total - self.done
-        return f"{self.done}/{self.total} done, {self.failed} failed, {running} left"
-
-    def update(self, status: str) -> None:
-        self.done += 1
-        self.failed += status != "succeeded"
-        self.bar.value = self.done
-        self.bar.bar_style = "danger" if self.failed else ""
-        self.text.value = self._text()
-
-    def close(self) -> None:
-        self.bar.bar_style = "danger" if self.failed else "success"
+    def finish(self, result: Any) -> None:
+        pass  # the command prints the results table
 
 
-def make_progress(total: int, front_end: str, label: str = "batch") -> Any:
-    """The progress display that suits where the batch runs."""
+def make_progress(
+    total: int, front_end: str, label: str = "batch", workers: int | None = None
+) -> Any:
+    """The progress display that suits where the batch runs.
+
+    ``workers``: runs at once, to tell running from queued (None: unknown, a cluster).
+    """
     from readiness.evidence import _in_kernel
 
     if front_end == "quiet":
         return _Silent()
-    if _in_kernel():
-        try:
-            return _Widget(total, label)
-        except ImportError:
-            return _Silent()
+    from readiness.widgets.frontend import available
+
+    if available():
+        from readiness.widgets.progress_widget import BatchProgress
+
+        return BatchProgress(total, label, workers=workers)
+    if _in_kernel():  # a job's kernel: papermill keeps no live display
+        return _Silent()
     return _Terminal(total, label)

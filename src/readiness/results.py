@@ -15,6 +15,11 @@ class Renderable:
     outputs pick the richest MIME type they support from ``_repr_mimebundle_``.
     """
 
+    # Set by the notebook front end when a widget manager may be present: a factory of
+    # the widget view (see readiness.widgets); the text and HTML stay as the fallback.
+    interactive: Any = None
+    shown_live: bool = False  # a live widget (batch progress) already shows it in full
+
     def to_dict(self) -> dict[str, Any]:
         raise NotImplementedError
 

@@ -101,7 +101,8 @@ def parse(text: str, source: str = "<yaml>") -> Document:
 def merge_sections(existing_text: str | None, sections: dict[str, Any]) -> str:
     """Replace top-level ``sections`` in YAML text, keeping the others and their comments."""
     yaml = _yaml()
-    tree = yaml.load(existing_text) if existing_text else None
+    # parse() names a syntax error in the existing file (line:column) instead of raising
+    tree = parse(existing_text, "readiness.yaml").tree if existing_text else None
     if not isinstance(tree, dict):
         from ruamel.yaml.comments import CommentedMap
 

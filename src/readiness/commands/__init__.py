@@ -32,6 +32,14 @@ class Context:
 
         return Project(self.project_dir) if self.project_dir else current_project()
 
+    def widgets(self) -> bool:
+        """Whether results may come as widgets: the magic, in a kernel that can hold them."""
+        if self.front_end != "magic":
+            return False
+        from readiness.widgets.frontend import available
+
+        return available()
+
     @classmethod
     def from_args(
         cls,

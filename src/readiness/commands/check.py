@@ -34,6 +34,12 @@ def execute(args: argparse.Namespace, ctx: Context) -> Any:
         check(project, run_id=args.run) if args.criteria_only else full_check(project, args.run)
     )
     result.output_format = "json" if args.json else args.format
+    if result.output_format == "text" and ctx.widgets():
+        from readiness.widgets import scorecard
+
+        result.interactive = lambda: scorecard(
+            result, project, run_id=args.run, criteria_only=args.criteria_only
+        )
     return result
 
 

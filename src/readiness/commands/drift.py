@@ -50,7 +50,7 @@ def execute(args: argparse.Namespace, ctx: Context) -> Any:
 
     columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
     project = ctx.project()
-    return drift(
+    result = drift(
         _input(args.reference, ctx),
         _input(args.current, ctx),
         columns=columns,
@@ -61,6 +61,11 @@ def execute(args: argparse.Namespace, ctx: Context) -> Any:
         save=args.save,
         fail_on_drift=args.fail_on_drift,
     )
+    if ctx.widgets():
+        from readiness.widgets import drift_table
+
+        result.interactive = lambda: drift_table(result)
+    return result
 
 
 COMMAND = Command(

@@ -47,7 +47,15 @@ def markdown(obj: Renderable) -> str:
 
 
 def mimebundle(obj: Renderable) -> dict[str, Any]:
-    return {"text/plain": text(obj), "text/html": html_of(obj), "application/json": obj.to_dict()}
+    if getattr(obj, "shown_live", False):
+        # a live widget already shows this result in full: one line, not the table twice
+        line = text(obj).splitlines()[0] + " (details in the live view above)"
+        return {"text/plain": line, "text/html": f"<div style='{STYLE}'>{html.escape(line)}</div>"}
+    bundle = {"text/plain": text(obj), "text/html": html_of(obj), "application/json": obj.to_dict()}
+    view = getattr(obj, "interactive", None)
+    if view is not None:  # front ends with a widget manager show the widget, others the HTML
+        bundle.update(view().widget_bundle())
+    return bundle
 
 
 # -- helpers -------------------------------------------------------------------------

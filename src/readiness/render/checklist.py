@@ -11,7 +11,7 @@ MARKS = {"automated": "pass", "attested": "attested", "failed": "FAILED", "missi
 COLORS = {"automated": PASS, "attested": "#9a6700", "failed": FAIL, "missing": FAIL}
 
 
-def _by_category(obj: Any) -> list[tuple[str, float, list[Any]]]:
+def by_category(obj: Any) -> list[tuple[str, float, list[Any]]]:
     out = []
     for category, score in obj.score["categories"].items():
         out.append((category, score, [i for i in obj.checklist if i.category == category]))
@@ -22,7 +22,7 @@ def checklist_text(obj: Any) -> list[str]:
     if obj.checklist is None:
         return []
     lines = ["", f"readiness checklist: overall {obj.score['overall']:.2f} (the lowest category)"]
-    for category, score, items in _by_category(obj):
+    for category, score, items in by_category(obj):
         lines.append(f"  {category:<12} {score:.2f}")
         for item in items:
             lines.append(f"    [{MARKS[item.status]:<8}] {item.id}: {item.detail}")
@@ -47,23 +47,28 @@ def checklist_html(obj: Any) -> str:
         f"<div style='{STYLE}'><b>Readiness checklist</b>: overall "
         f"{obj.score['overall']:.2f} (the lowest category)</div>"
     ]
-    for category, score, items in _by_category(obj):
-        rows = "".join(
-            f"<li><b style='color:{COLORS[i.status]}'>{MARKS[i.status]}</b> "
-            f"{html.escape(i.id)}: {html.escape(i.detail)}"
-            + (
-                f"<br><i>next: {html.escape(i.next_step)}</i>"
-                if i.status in ("failed", "missing")
-                else ""
-            )
-            + "</li>"
-            for i in items
-        )
+    for category, score, items in by_category(obj):
         parts.append(
             f"<details style='{STYLE}'><summary>{html.escape(category)} {score:.2f} {_bar(score)}"
-            f"</summary><ul>{rows}</ul></details>"
+            f"</summary>{items_html(items)}</details>"
         )
     return "".join(parts)
+
+
+def items_html(items: list[Any]) -> str:
+    """Checklist items as a list: status, id, detail and, when not done, the next step."""
+    rows = "".join(
+        f"<li><b style='color:{COLORS[i.status]}'>{MARKS[i.status]}</b> "
+        f"{html.escape(i.id)}: {html.escape(i.detail)}"
+        + (
+            f"<br><i>next: {html.escape(i.next_step)}</i>"
+            if i.status in ("failed", "missing")
+            else ""
+        )
+        + "</li>"
+        for i in items
+    )
+    return f"<ul style='{STYLE}margin:4px 0'>{rows}</ul>"
 
 
 def checklist_markdown(obj: Any) -> list[str]:
@@ -76,7 +81,7 @@ def checklist_markdown(obj: Any) -> list[str]:
         "| category | score |",
         "|---|---|",
     ]
-    lines += [f"| {c} | {s:.2f} |" for c, s, _ in _by_category(obj)]
+    lines += [f"| {c} | {s:.2f} |" for c, s, _ in by_category(obj)]
     lines += ["", "| item | status | detail | next step |", "|---|---|---|---|"]
     for item in obj.checklist:
         next_step = item.next_step if item.status in ("failed", "missing") else ""

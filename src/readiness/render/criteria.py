@@ -189,6 +189,13 @@ def _check_text(obj: Any) -> str:
 
 @renders("html", "CheckResult")
 def _check_html(obj: Any) -> str:
+    from readiness.render.checklist import checklist_html
+
+    return check_summary_html(obj) + checklist_html(obj)
+
+
+def check_summary_html(obj: Any) -> str:
+    """The verdict and the success criteria (the checklist aside)."""
     parts = [
         f"<div style='{STYLE}'>{badge(obj.passed, obj.verdict)} <b>{html.escape(obj.use_case)}</b>"
         + (f" · run {html.escape(obj.run_id)}" if obj.run_id else "")
@@ -206,9 +213,6 @@ def _check_html(obj: Any) -> str:
     if obj.flags:
         items = "".join(f"<li style='color:{FAIL}'>{html.escape(f)}</li>" for f in obj.flags)
         parts.append(f"<ul style='{STYLE}'>{items}</ul>")
-    from readiness.render.checklist import checklist_html
-
-    parts.append(checklist_html(obj))
     return "".join(parts)
 
 

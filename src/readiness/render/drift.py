@@ -28,9 +28,13 @@ DRIFT_HEADER = (
 )
 
 
-def _drift_rows(obj: Any, html_cells: bool) -> list[list[Any]]:
+def drifted_first(obj: Any) -> list[Any]:
+    return sorted(obj.columns, key=lambda c: (not c.drifted, c.column))
+
+
+def _drift_rows(obj: Any, html_cells: bool, columns: list[Any] | None = None) -> list[list[Any]]:
     rows = []
-    for c in sorted(obj.columns, key=lambda c: (not c.drifted, c.column)):
+    for c in drifted_first(obj) if columns is None else columns:
         drifted: Any = (not c.drifted) if html_cells else ("DRIFT" if c.drifted else "no")
         missing = f"{c.missing_current:.1%}" + (
             f" (ref {c.missing_reference:.1%})" if c.missing_reference != c.missing_current else ""
@@ -74,7 +78,7 @@ def _drift_text(obj: Any) -> str:
     return "\n".join([*_drift_summary(obj), table_text(DRIFT_HEADER, _drift_rows(obj, False))])
 
 
-def _spark(histogram: dict[str, Any], width: int = 120, height: int = 28) -> str:
+def distribution_svg(histogram: dict[str, Any], width: int = 120, height: int = 28) -> str:
     """Reference (grey) and current (orange) distributions as a tiny script-free SVG."""
     ref, cur = histogram.get("reference") or [], histogram.get("current") or []
     if not ref:
@@ -97,6 +101,11 @@ def _spark(histogram: dict[str, Any], width: int = 120, height: int = 28) -> str
 
 @renders("html", "DriftResult")
 def _drift_html(obj: Any) -> str:
+    return drift_head_html(obj) + drift_table_html(obj)
+
+
+def drift_head_html(obj: Any) -> str:
+    """The dataset verdict, the counts and the link to evidently's full report."""
     import os
     from pathlib import Path
 
@@ -114,20 +123,22 @@ def _drift_html(obj: Any) -> str:
             f"<a href='{html.escape(target)}' target='_blank'>{html.escape(obj.report_html)}</a>"
         )
         link = f"<br>full evidently report: {anchor}"
+    label = "dataset drift" if obj.dataset_drift else "no dataset drift"
+    return f"<div style='{STYLE}'>{badge(not obj.dataset_drift, label)}<br>{head}{link}</div>"
+
+
+def drift_table_html(obj: Any, columns: list[Any] | None = None, picture_width: int = 120) -> str:
+    """The column table with a distribution picture per column, in ``columns`` order."""
+    columns = drifted_first(obj) if columns is None else columns
     header = [*DRIFT_HEADER, "distribution (grey: reference, orange: current)"]
-    rows = _drift_rows(obj, True)
-    by_name = {c.column: c for c in obj.columns}
+    rows = _drift_rows(obj, True, columns)
     body = "".join(
         "<tr>"
         + "".join(f'<td style="{CELL}">{cell_html(v)}</td>' for v in row)
-        + f'<td style="{CELL}">{_spark(by_name[row[0].split(" [")[0]].histogram)}</td></tr>'
-        for row in rows
+        + f'<td style="{CELL}">{distribution_svg(column.histogram, width=picture_width)}</td></tr>'
+        for row, column in zip(rows, columns, strict=True)
     )
     head_cells = "".join(f'<th style="{CELL}">{html.escape(h)}</th>' for h in header)
-    table = (
-        f'<table style="{STYLE}"><thead><tr>{head_cells}</tr></thead><tbody>{body}</tbody></table>'
-    )
-    label = "dataset drift" if obj.dataset_drift else "no dataset drift"
     return (
-        f"<div style='{STYLE}'>{badge(not obj.dataset_drift, label)}<br>{head}{link}</div>{table}"
+        f'<table style="{STYLE}"><thead><tr>{head_cells}</tr></thead><tbody>{body}</tbody></table>'
     )

@@ -1,0 +1,79 @@
+"""The drift table: every column with its distribution picture, sortable."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as w
+
+from readiness.widgets.frontend import WidgetView
+
+# how each sort key orders the columns (ascending); missing scores sort last
+SORT_KEYS: dict[str, Callable[[Any], Any]] = {
+    "score": lambda c: (c.score is None, c.score if c.score is not None else 0.0, c.column),
+    "column": lambda c: c.column.lower(),
+    "drifted": lambda c: (c.drifted, c.score if c.score is not None else 0.0),
+}
+
+
+class DriftTable(WidgetView):
+    """A :class:`readiness.drift_report.DriftResult` whose table sorts by score, name or drift."""
+
+    def __init__(self, result: Any, sort: str = "score", descending: bool = True) -> None:
+        from readiness.render.drift import drift_head_html
+
+        self.result = result
+        self.head = w.HTML(drift_head_html(result))
+        self.sort_buttons = w.ToggleButtons(
+            options=list(SORT_KEYS),
+            value=sort,
+            description="sort by",
+            tooltips=["drift score", "column name", "drifted columns (first when descending)"],
+            style={"button_width": "80px"},
+        )
+        self.descending_box = w.Checkbox(value=descending, description="descending", indent=False)
+        self.table = w.HTML()
+        self.sort_buttons.observe(lambda _: self._redraw(), names="value")
+        self.descending_box.observe(lambda _: self._redraw(), names="value")
+        self.root = w.VBox(
+            [self.head, w.HBox([self.sort_buttons, self.descending_box]), self.table]
+        )
+        self.root.add_class("readiness-drift")
+        self._redraw()
+
+    def sort_by(self, key: str, descending: bool | None = None) -> None:
+        """Order the table (what the sort buttons do)."""
+        if key not in SORT_KEYS:
+            raise ValueError(f"sort by one of {', '.join(SORT_KEYS)}, not {key!r}")
+        if descending is not None:
+            self.descending_box.value = descending
+        self.sort_buttons.value = key
+        self._redraw()
+
+    def order(self) -> list[str]:
+        """Column names in the order the table shows them."""
+        columns = self.result.columns
+        key = SORT_KEYS[self.sort_buttons.value]
+        ordered = sorted(columns, key=key, reverse=self.descending_box.value)
+        if self.sort_buttons.value == "score" and self.descending_box.value:
+            # reverse=True would also move the columns without a score to the top
+            ordered = [c for c in ordered if c.score is not None] + [
+                c for c in ordered if c.score is None
+            ]
+        return [c.column for c in ordered]
+
+    def _redraw(self) -> None:
+        from readiness.render.drift import drift_table_html
+
+        by_name = {c.column: c for c in self.result.columns}
+        columns = [by_name[name] for name in self.order()]
+        self.table.value = drift_table_html(self.result, columns, picture_width=180)
+
+    def fallback_text(self) -> str:
+        return str(self.result)
+
+    def fallback_html(self) -> str:
+        from readiness import render
+
+        return render.html_of(self.result)
