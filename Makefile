@@ -1,13 +1,13 @@
 # readiness: two commands on a fresh machine.
 #   make demo   the main job end to end (no server, no network)
-#   make test   ruff + the whole test suite
+#   make test   ruff + the whole test suite (the browser test needs /usr/bin/chromium)
 VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-test
 PYTEST_WORKERS ?= 2
 
-.PHONY: test demo lint bench clean
+.PHONY: test demo lint bench screenshots clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ bench: $(STAMP)
 	$(PY) benchmarks/track.py
 	$(PY) benchmarks/batch.py
 	$(PY) benchmarks/drift.py
+
+# the widget pictures in docs/widgets.md, taken by the browser test in JupyterLab
+screenshots: $(STAMP)
+	READINESS_SCREENSHOTS=docs/img DVC_NO_ANALYTICS=1 $(PY) -m pytest tests/test_browser.py -q
 
 clean:
 	rm -rf .demo .pytest_cache build dist

@@ -133,3 +133,20 @@ drift: {target: malignant, max_drift_share: 0.1}
 datasets:
   holdout: {path: data/breast_cancer/holdout.csv, columns: {malignant: {type: int, allowed: [0, 1]}}}
 """
+
+
+def example_project(root):
+    """The layout the example notebooks expect: notebooks/ beside data/breast_cancer/."""
+    from readiness.examples import breast_cancer
+
+    breast_cancer(root / "data" / "breast_cancer")
+    (root / "notebooks").mkdir(exist_ok=True)
+    return root / "notebooks"
+
+
+def copy_examples(root):
+    """The example notebooks (they may run each other, e.g. a batch of train.ipynb)."""
+    folder = example_project(root)
+    for notebook in (REPO / "notebooks").glob("*.ipynb"):
+        shutil.copyfile(notebook, folder / notebook.name)
+    return folder

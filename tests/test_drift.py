@@ -78,6 +78,10 @@ def test_verdicts_are_evidentlys_own(n_ref, n_cur, seed):
         assert "Wasserstein" in methods["stable"] and "Jensen-Shannon" in methods["plan"]
     gappy = next(c for c in result.columns if c.column == "gappy")
     assert gappy.missing_current > gappy.missing_reference
+    # the drift strength (what the drift widget sorts by) agrees with evidently's verdicts
+    for column in result.columns:
+        if column.strength is not None and column.strength != 1.0:
+            assert (column.strength > 1) == column.drifted, column
 
 
 def test_quality_next_to_drift_new_categories():

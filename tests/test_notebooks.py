@@ -13,28 +13,11 @@ from readiness.evidence import latest_run_with_evidence
 from readiness.project import Project
 from readiness.results import EVIDENCE_MIME
 
-from .conftest import REPO, TEMPLATES, cli, write_notebook
+from .conftest import REPO, TEMPLATES, cli, copy_examples, example_project, write_notebook
 
 CELL_CRITERIA = "use_case: {name: job, owner: o@example.com, business_metric: m}\ncriteria: {technical: [{metric: roc_auc, split: holdout, min: 0.9}]}"
 
 pytestmark = pytest.mark.slow
-
-
-def example_project(root):
-    """The layout the example notebooks expect: notebooks/ beside data/breast_cancer/."""
-    from readiness.examples import breast_cancer
-
-    breast_cancer(root / "data" / "breast_cancer")
-    (root / "notebooks").mkdir(exist_ok=True)
-    return root / "notebooks"
-
-
-def copy_examples(root):
-    """The example notebooks (they may run each other, e.g. a batch of train.ipynb)."""
-    folder = example_project(root)
-    for notebook in (REPO / "notebooks").glob("*.ipynb"):
-        shutil.copyfile(notebook, folder / notebook.name)
-    return folder
 
 
 def execute(path, cwd):

@@ -29,6 +29,17 @@ class DriftError(ReadinessError):
     """The two samples cannot be compared as given."""
 
 
+# evidently's methods whose score is a distance (higher: more drift); the others are p-values
+DISTANCE_METHODS = {
+    "Energy-distance",
+    "Hellinger distance",
+    "Jensen-Shannon distance",
+    "Kullback-Leibler divergence",
+    "PSI",
+    "Wasserstein distance (normed)",
+}
+
+
 @dataclass
 class ColumnDrift:
     column: str
@@ -42,6 +53,19 @@ class ColumnDrift:
     missing_current: float = 0.0
     new_categories: list[str] = field(default_factory=list)
     histogram: dict[str, Any] = field(default_factory=dict)  # for the inline picture
+
+    @property
+    def strength(self) -> float | None:
+        """The score against its threshold, comparable across methods (above 1: drifted).
+
+        evidently's distances drift when they reach the threshold; its tests when the
+        p-value falls below it.
+        """
+        if self.score is None or not self.threshold:
+            return None
+        if self.method in DISTANCE_METHODS:
+            return self.score / self.threshold
+        return self.threshold / max(self.score, 1e-300)
 
     def to_dict(self) -> dict[str, Any]:
         out = dict(self.__dict__)

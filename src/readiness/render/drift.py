@@ -132,10 +132,11 @@ def drift_table_html(obj: Any, columns: list[Any] | None = None, picture_width: 
     columns = drifted_first(obj) if columns is None else columns
     header = [*DRIFT_HEADER, "distribution (grey: reference, orange: current)"]
     rows = _drift_rows(obj, True, columns)
+    cell = CELL + ";white-space:nowrap"  # a method name or a p-value reads on one line
     body = "".join(
         "<tr>"
-        + "".join(f'<td style="{CELL}">{cell_html(v)}</td>' for v in row)
-        + f'<td style="{CELL}">{distribution_svg(column.histogram, width=picture_width)}</td></tr>'
+        + "".join(f'<td style="{cell}">{cell_html(v)}</td>' for v in row)
+        + f'<td style="{cell}">{distribution_svg(column.histogram, width=picture_width)}</td></tr>'
         for row, column in zip(rows, columns, strict=True)
     )
     head_cells = "".join(f'<th style="{CELL}">{html.escape(h)}</th>' for h in header)

@@ -9,11 +9,12 @@ import ipywidgets as w
 
 from readiness.widgets.frontend import WidgetView
 
-# how each sort key orders the columns (ascending); missing scores sort last
+# how each sort key orders the columns (ascending). "score" compares each score with its
+# threshold, so p-values (low: drift) and distances (high: drift) sort together.
 SORT_KEYS: dict[str, Callable[[Any], Any]] = {
-    "score": lambda c: (c.score is None, c.score if c.score is not None else 0.0, c.column),
+    "score": lambda c: (c.strength or 0.0, c.column),
     "column": lambda c: c.column.lower(),
-    "drifted": lambda c: (c.drifted, c.score if c.score is not None else 0.0),
+    "drifted": lambda c: (c.drifted, c.strength or 0.0),
 }
 
 
@@ -28,8 +29,12 @@ class DriftTable(WidgetView):
         self.sort_buttons = w.ToggleButtons(
             options=list(SORT_KEYS),
             value=sort,
-            description="sort by",
-            tooltips=["drift score", "column name", "drifted columns (first when descending)"],
+            tooltips=[
+                "drift strength: the score against its threshold (p-values: lower is "
+                "stronger; distances: higher)",
+                "column name",
+                "drifted columns (first when descending)",
+            ],
             style={"button_width": "80px"},
         )
         self.descending_box = w.Checkbox(value=descending, description="descending", indent=False)
@@ -37,7 +42,11 @@ class DriftTable(WidgetView):
         self.sort_buttons.observe(lambda _: self._redraw(), names="value")
         self.descending_box.observe(lambda _: self._redraw(), names="value")
         self.root = w.VBox(
-            [self.head, w.HBox([self.sort_buttons, self.descending_box]), self.table]
+            [
+                self.head,
+                w.HBox([w.Label("sort by"), self.sort_buttons, self.descending_box]),
+                self.table,
+            ]
         )
         self.root.add_class("readiness-drift")
         self._redraw()
@@ -56,11 +65,6 @@ class DriftTable(WidgetView):
         columns = self.result.columns
         key = SORT_KEYS[self.sort_buttons.value]
         ordered = sorted(columns, key=key, reverse=self.descending_box.value)
-        if self.sort_buttons.value == "score" and self.descending_box.value:
-            # reverse=True would also move the columns without a score to the top
-            ordered = [c for c in ordered if c.score is not None] + [
-                c for c in ordered if c.score is None
-            ]
         return [c.column for c in ordered]
 
     def _redraw(self) -> None:

@@ -93,6 +93,7 @@ class CriterionRow:
             self.margin,
         )
         self.box = w.HBox([*self.inputs, self.remove])
+        self.box.add_class("readiness-criterion")
 
     def values(self, number: int, errors: list[str]) -> dict[str, Any]:
         what = f"criterion {number}"

@@ -76,8 +76,8 @@ class Scorecard(WidgetView):
         self.status = w.HTML()
         self.root = w.VBox(
             [
-                self.header,
                 self.summary,
+                self.header,
                 self.categories_box,
                 w.HBox([self.refresh_button, self.status]),
             ]
