@@ -164,6 +164,8 @@ def test_a_refused_save_says_why_and_writes_nothing(project, monkeypatch):
     assert form.save() is None
     assert "not saved" in form.status.value and "invalid YAML" in form.status.value
     assert project.config_path.read_text() == "use_case: [unclosed\n"
+    reopened = criteria_form(project)  # a form opened on the broken file says so at once
+    assert "invalid YAML" in reopened.status.value and reopened.name.value == ""
     project.config_path.write_text(before)
 
 

@@ -197,6 +197,7 @@ class CriteriaForm(WidgetView):
         for widget in self._fixed_inputs():
             widget.observe(self._on_change, names="value")
         self.set_values(self._current_sections())
+        self._report_unreadable_file()
 
     def set_values(self, data: dict[str, Any]) -> None:
         """Fill the form from a mapping shaped like ``readiness.yaml`` (nothing is saved).
@@ -397,6 +398,16 @@ class CriteriaForm(WidgetView):
             return _current_sections(self.project)
         except ConfigError:  # unreadable YAML: start empty, saving reports the syntax error
             return {}
+
+    def _report_unreadable_file(self) -> None:
+        from readiness.criteria import _current_sections
+
+        try:
+            _current_sections(self.project)
+        except ConfigError as exc:
+            self.status.value = error_html(
+                f"{exc}\nThe form starts empty; saving needs the file fixed."
+            )
 
     def _lock(self) -> dict[str, Any] | None:
         from readiness.criteria import read_lock
