@@ -133,6 +133,21 @@ def test_form_starts_from_readiness_yaml_and_keeps_what_it_does_not_show(project
     assert "Go at the week-9 review." in text
 
 
+def test_numbers_survive_a_round_trip_through_the_form(tmp_path):
+    values = {"tp": 1234567.25, "fp": -0.1, "fn": -2000.0, "tn": 1e-07}
+    cell = CELL.replace(
+        "tp: 800\n      fp: -60",
+        "tp: 1234567.25\n      fp: -0.1\n      fn: -2000.0\n      tn: 1.0e-07",
+    )
+    (tmp_path / "readiness.yaml").write_text(cell)
+    form = criteria_form(tmp_path)
+    assert {o: float(t.value) for o, t in form.outcome_values.items()} == values
+    assert form.outcome_values["fn"].value == "-2000"
+    assert form.save().event == "declared"
+    saved = criteria_form(tmp_path)
+    assert {o: float(t.value) for o, t in saved.outcome_values.items()} == values
+
+
 def test_a_change_after_evidence_needs_a_reason(project):
     form = criteria_form(project)
     form.save()
@@ -248,3 +263,25 @@ def test_notebook_front_end_decides_widget_or_html(project, shell, monkeypatch):
     assert not available()  # a terminal IPython has no widget front end
     result = shell.run_line_magic("readiness", "check --criteria-only")
     assert result.interactive is None and WIDGET_VIEW_MIME not in result._repr_mimebundle_()
+
+
+def test_batch_progress_counts_and_final_table(capsys):
+    from readiness.batches import BatchResult
+    from readiness.widgets.progress_widget import BatchProgress
+
+    progress = BatchProgress(5, "train x5", workers=2)
+    assert progress.fallback_text() == "train x5: 0/5 done · 0 failed · 2 running · 3 queued"
+    progress.update("succeeded")
+    progress.update("failed")
+    assert "2/5 done · 1 failed · 2 running · 1 queued" in progress.counts.value
+    assert progress.bar.value == 2 and progress.bar.bar_style == "danger"
+    progress.close()  # Ctrl-C: three never finished
+    assert progress.fallback_text() == "train x5: 2/5 done · 1 failed · 3 cancelled"
+    result = BatchResult(batch_id="batch-1", notebook="train.ipynb", executor="local")
+    progress.finish(result)
+    assert "batch-1" in progress.results.value and "batch-1" in progress.fallback_html()
+    bundle = result._repr_mimebundle_()  # the table is in the widget: one line here
+    assert set(bundle) == {"text/plain", "text/html"} and "\n" not in bundle["text/plain"]
+    assert "live view above" in bundle["text/plain"]
+    cluster = BatchProgress(3, "train x3", workers=None)
+    assert "3 running or queued" in cluster.fallback_text()

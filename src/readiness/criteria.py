@@ -195,12 +195,13 @@ def _merge(project: Project, body: str, source: str = "criteria") -> tuple[Confi
     try:
         config = validate(merged.data, positions=merged, source="readiness.yaml")
     except ConfigError:
-        validate({**_current_sections(project), **doc.data}, positions=doc, source=source)
+        validate({**current_sections(project), **doc.data}, positions=doc, source=source)
         raise
     return config, text
 
 
-def _current_sections(project: Project) -> dict[str, Any]:
+def current_sections(project: Project) -> dict[str, Any]:
+    """The top-level sections of readiness.yaml as plain data (empty without the file)."""
     if not project.config_path.is_file():
         return {}
     data = yamlio.parse(read_text(project), "readiness.yaml").data

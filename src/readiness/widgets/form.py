@@ -47,7 +47,12 @@ def _mapping(value: Any) -> dict[str, Any]:
 
 
 def _text(value: Any) -> str:
-    return "" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+    """A value as the form shows it; floats exactly (repr round-trips), without a bare .0."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value).removesuffix(".0")
+    return str(value)
 
 
 def _set(section: dict[str, Any], key: str, value: Any) -> None:
@@ -64,8 +69,8 @@ class CriterionRow:
     def __init__(self, form: CriteriaForm, data: dict[str, Any] | None = None) -> None:
         data = data or {}
         direction = "max" if data.get("max") is not None else "min"
-        self.metric = w.Text(value=str(data.get("metric", "")), placeholder="roc_auc")
-        self.split = w.Text(value=str(data.get("split", "holdout")), placeholder="holdout")
+        self.metric = w.Text(value=_text(data.get("metric")), placeholder="roc_auc")
+        self.split = w.Text(value=_text(data.get("split", "holdout")), placeholder="holdout")
         self.direction = w.Dropdown(
             options=[("min (higher is better)", "min"), ("max (lower is better)", "max")],
             value=direction,
@@ -197,7 +202,9 @@ class CriteriaForm(WidgetView):
         for widget in self._fixed_inputs():
             widget.observe(self._on_change, names="value")
         self.set_values(self._current_sections())
-        self._report_unreadable_file()
+        if self.load_error:
+            message = f"{self.load_error}\nThe form starts empty; saving needs the file fixed."
+            self.status.value = error_html(message)
 
     def set_values(self, data: dict[str, Any]) -> None:
         """Fill the form from a mapping shaped like ``readiness.yaml`` (nothing is saved).
@@ -392,22 +399,16 @@ class CriteriaForm(WidgetView):
     # -- project state ----------------------------------------------------------------
 
     def _current_sections(self) -> dict[str, Any]:
-        from readiness.criteria import _current_sections
+        """readiness.yaml's sections; empty when it cannot be read (``load_error`` says why)."""
+        from readiness.criteria import current_sections
 
         try:
-            return _current_sections(self.project)
-        except ConfigError:  # unreadable YAML: start empty, saving reports the syntax error
+            sections = current_sections(self.project)
+        except ConfigError as exc:  # saving will report it too
+            self.load_error: str | None = str(exc)
             return {}
-
-    def _report_unreadable_file(self) -> None:
-        from readiness.criteria import _current_sections
-
-        try:
-            _current_sections(self.project)
-        except ConfigError as exc:
-            self.status.value = error_html(
-                f"{exc}\nThe form starts empty; saving needs the file fixed."
-            )
+        self.load_error = None
+        return sections
 
     def _lock(self) -> dict[str, Any] | None:
         from readiness.criteria import read_lock

@@ -46,6 +46,10 @@ class BatchProgress(WidgetView):
         return 0 if self.closed else self.total - self.done - self.running
 
     def _counts_html(self) -> str:
+        color = "#cf222e" if self.failed else "#555"
+        return f"<span style='{STYLE}color:{color}'>{html.escape(self._counts_text())}</span>"
+
+    def _counts_text(self) -> str:
         parts = [f"{self.done}/{self.total} done", f"{self.failed} failed"]
         if self.workers is None and not self.closed:
             parts.append(f"{self.running} running or queued")
@@ -53,8 +57,7 @@ class BatchProgress(WidgetView):
             parts += [f"{self.running} running", f"{self.queued} queued"]
         elif self.done < self.total:
             parts.append(f"{self.total - self.done} cancelled")
-        color = "#cf222e" if self.failed else "#555"
-        return f"<span style='{STYLE}color:{color}'>{html.escape(' · '.join(parts))}</span>"
+        return " · ".join(parts)
 
     def update(self, status: str) -> None:
         if status == "succeeded":
@@ -81,7 +84,7 @@ class BatchProgress(WidgetView):
         self.update_display()
 
     def fallback_text(self) -> str:
-        return f"batch: {self._counts_html()}"
+        return f"{self.bar.description}: {self._counts_text()}"
 
     def fallback_html(self) -> str:
         return self.counts.value + self.results.value
