@@ -171,6 +171,21 @@ def test_a_change_after_evidence_needs_a_reason(project):
     assert form.reason.value == ""  # a reason is for one change
 
 
+def test_metric_names_are_suggested_from_evidence_and_evaluate(project):
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.linear_model import LogisticRegression
+
+    import readiness
+
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    model = LogisticRegression(max_iter=5000).fit(X[:400], y[:400])
+    recorded = readiness.evaluate(model, X[400:], y[400:], split="holdout").metrics
+    readiness.record("calibration_slope", 0.97, split="holdout")
+    suggested = criteria_form(project).rows[0].metric.options
+    assert set(recorded) - {"confusion_matrix"} <= set(suggested)  # the constant is complete
+    assert "calibration_slope" in suggested  # what this project recorded
+
+
 def test_a_refused_save_says_why_and_writes_nothing(project, monkeypatch):
     form = criteria_form(project)
     before = project.config_path.read_text()

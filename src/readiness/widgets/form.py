@@ -69,7 +69,13 @@ class CriterionRow:
     def __init__(self, form: CriteriaForm, data: dict[str, Any] | None = None) -> None:
         data = data or {}
         direction = "max" if data.get("max") is not None else "min"
-        self.metric = w.Text(value=_text(data.get("metric")), placeholder="roc_auc")
+        # suggestions, not a list to choose from: any recorded metric may be a criterion
+        self.metric = w.Combobox(
+            value=_text(data.get("metric")),
+            options=form.metric_names,
+            ensure_option=False,
+            placeholder="roc_auc",
+        )
         self.split = w.Text(value=_text(data.get("split", "holdout")), placeholder="holdout")
         self.direction = w.Dropdown(
             options=[("min (higher is better)", "min"), ("max (lower is better)", "max")],
@@ -117,6 +123,7 @@ class CriteriaForm(WidgetView):
     def __init__(self, project: Project) -> None:
         self.project = project
         self._quiet = True  # no validation while the widgets are being filled
+        self.metric_names = _metric_names(project)
 
         def text(label: str, holder: str = "", width: str = "460px") -> w.Text:
             layout = w.Layout(width=width)
@@ -453,6 +460,20 @@ class CriteriaForm(WidgetView):
             return note + render.html_of(show(self.project))
         except ReadinessError as exc:
             return note + error_html(str(exc))
+
+
+def _metric_names(project: Project) -> list[str]:
+    """Metric names to suggest: those the latest run recorded, then what evaluate() records."""
+    from readiness.evidence import latest_run_with_evidence
+    from readiness.metrics import EVALUATED_METRICS
+
+    try:
+        run = latest_run_with_evidence(project) or {}
+    except ReadinessError:
+        run = {}
+    recorded = [e.get("name") for e in run.get("evidence", []) if isinstance(e, dict)]
+    names = [n for n in recorded if isinstance(n, str) and n != "confusion_matrix"]
+    return list(dict.fromkeys([*names, *EVALUATED_METRICS]))
 
 
 def _friendly(line: str) -> str:
