@@ -172,6 +172,11 @@ def main(argv: list[str] | None = None) -> int:
         ("reports/scorecard.*", "the readiness scorecard as HTML, markdown and JSON"),
     ]:
         print(f"  {relative:<26} {what}")
+    print(
+        "\nIn a notebook, the same as widgets (criteria form, scorecard, drift table, batch"
+        "\nprogress): open notebooks/02-notebook-widgets.ipynb of this repository in JupyterLab,"
+        "\nor `%readiness check` in a notebook of the demo project (docs/widgets.md)."
+    )
     print(f"\ndemo finished in {time.perf_counter() - started:.1f}s")
     return 0
 
