@@ -57,8 +57,11 @@ def git_init(root: Path) -> None:
 def cli(*args: str, cwd: Path, input: str | None = None) -> subprocess.CompletedProcess:
     """The installed ``readiness`` console script, as a user runs it."""
     exe = Path(sys.executable).with_name("readiness")
+    # the venv's dvc/readiness on PATH, for the commands readiness itself starts
+    env = {**os.environ, "PATH": f"{exe.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     return subprocess.run(
-        [str(exe), *args], cwd=cwd, capture_output=True, text=True, input=input, timeout=120
+        [str(exe), *args], cwd=cwd, capture_output=True, text=True, input=input, timeout=120,
+        env=env,
     )
 
 

@@ -6,7 +6,6 @@ import datetime as dt
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
@@ -50,19 +49,34 @@ def readiness_cli(*args, cwd):
     return done
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def ready(tmp_path_factory):
-    """A project where every item is satisfied (built once; tests copy it to break things)."""
-    import os
+    """A project where every item is satisfied, built once for all xdist workers.
 
+    Tests only read it; those that break something copy it first (``broken``).
+    """
+    from readiness.fsutil import file_lock
+
+    # the parent of the per-worker base temp is shared by every worker of one run
+    shared = tmp_path_factory.getbasetemp().parent
+    root = shared / "ready" / "project"
+    with file_lock(shared / "ready.lock"):
+        if not (root.parent / "built").is_file():
+            shutil.rmtree(root.parent, ignore_errors=True)
+            root.parent.mkdir(parents=True)
+            with pytest.MonkeyPatch.context() as env:
+                env.setenv("READINESS_REMOTE_HOME", str(root.parent / "remotes"))
+                build_ready_project(root)
+            (root.parent / "built").write_text("ok")
+    return root
+
+
+def build_ready_project(root: Path) -> None:
     import pandas as pd
 
     from readiness.examples import breast_cancer
 
-    base = tmp_path_factory.mktemp("ready")
-    os.environ["READINESS_REMOTE_HOME"] = str(base / "remotes")
-    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
-    root = base / "project"
+    base = root.parent
     readiness_cli("init", str(root), cwd=base)
     git_init(root)
     breast_cancer(root / "data" / "breast_cancer")
@@ -123,7 +137,6 @@ def ready(tmp_path_factory):
             cwd=root,
         )
     commit_all(root, "everything")
-    return root
 
 
 @pytest.fixture

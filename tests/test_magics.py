@@ -29,7 +29,7 @@ def run(shell, code):
 def test_declare_show_log_check(shell, empty_dir, capsys):
     declared = run(shell, "%%readiness criteria\n" + CRITERIA_CELL)
     assert declared.success, declared.error_in_exec
-    assert declared.result is None or declared.result.event == "declared"
+    assert declared.result is not None and declared.result.event == "declared"
     assert (empty_dir / "readiness.yaml").is_file()
     shown = shell.run_line_magic("readiness", "criteria")
     assert shown.event == "locked"
