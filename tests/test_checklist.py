@@ -320,6 +320,28 @@ def test_holdout_fails_when_production_looks_different(broken):
     assert passed is False and "columns drifted" in detail
 
 
+def test_holdout_probe_reuses_its_drift_result_until_a_file_changes(broken):
+    from readiness.examples import shifted_sample
+
+    assert probe(broken, "data.holdout")[0] is True
+    cache = broken / ".readiness" / "cache" / "holdout-drift.json"
+    entries = json.loads(cache.read_text())
+    assert entries and (broken / ".readiness" / "cache" / ".gitignore").read_text() == "*\n"
+    # a planted answer for the same inputs comes back: evidently did not run again
+    cache.write_text(json.dumps(dict.fromkeys(entries, 99)))
+    assert probe(broken, "data.holdout") == (
+        False,
+        "data/breast_cancer/holdout.csv differs from production (data/sample.csv): "
+        "99 columns drifted",
+    )
+    shifted_sample(
+        broken / "data" / "breast_cancer" / "holdout.csv", broken / "data" / "sample.csv"
+    )
+    passed, detail = probe(broken, "data.holdout")
+    assert passed is False and "99 columns" not in detail and "columns drifted" in detail
+    assert len(json.loads(cache.read_text())) == len(entries) + 1
+
+
 def test_secrets_in_a_notebook_output_not_its_source(broken):
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(get_token())")])
     notebook.cells[0].outputs = [

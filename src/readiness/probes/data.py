@@ -67,7 +67,7 @@ def lineage(ctx: Any) -> tuple[bool | None, str]:
 
 
 def holdout(ctx: Any) -> tuple[bool | None, str]:
-    from readiness.drift_report import DriftError, drift
+    from readiness.drift_report import DriftError
 
     if ctx.config is None or not ctx.config.criteria.technical:
         return None, "no technical criteria"
@@ -88,15 +88,36 @@ def holdout(ctx: Any) -> tuple[bool | None, str]:
         return False, f"{tracked[0]} is tracked, but no production sample to compare it with yet"
     sample = monitors[-1]["current"]
     try:
-        report = drift(ctx.root / tracked[0], ctx.root / sample, project=ctx.project, save=False)
+        drifted = _drifted_columns(ctx, tracked[0], sample)
     except DriftError as exc:
         return False, str(exc)
-    if report.dataset_drift:
-        return False, (
-            f"{tracked[0]} differs from production ({sample}): "
-            f"{len(report.drifted_columns)} columns drifted"
-        )
+    if drifted is not None:
+        return False, f"{tracked[0]} differs from production ({sample}): {drifted} columns drifted"
     return True, f"{tracked[0]} is DVC-tracked and looks like production ({sample})"
+
+
+def _drifted_columns(ctx: Any, reference: str, current: str) -> int | None:
+    """Columns drifted when the dataset drifts, else None; cached while nothing changed.
+
+    evidently costs seconds per report, and a check re-reads the same two files.
+    """
+    from readiness.cache import file_digest, memo
+    from readiness.drift_report import DriftError, drift
+
+    ref, cur = ctx.root / reference, ctx.root / current
+    try:
+        parts: dict[str, Any] = {"reference": file_digest(ref), "current": file_digest(cur)}
+    except OSError as exc:
+        raise DriftError(f"cannot read {exc.filename}: {exc.strerror}") from None
+    policy = ctx.config.drift.model_dump(mode="json") if ctx.config.drift else None
+    datasets = {n: d.model_dump(mode="json") for n, d in ctx.config.datasets.items()}
+
+    def compute() -> int | None:
+        report = drift(ref, cur, project=ctx.project, save=False)
+        return len(report.drifted_columns) if report.dataset_drift else None
+
+    parts.update(policy=policy, datasets=datasets)
+    return memo(ctx.project, "holdout-drift", parts, compute)
 
 
 ITEMS = [
