@@ -14,7 +14,7 @@ from readiness.project import Project
 from readiness.scaffold import init_project
 from readiness.tracking import track
 
-from .conftest import cli, commit_all, dvc, git_init
+from .conftest import HANG, cli, commit_all, dvc, git_init
 
 pytestmark = pytest.mark.slow
 
@@ -118,7 +118,7 @@ def test_four_processes_tracking_at_once_all_succeed(dvc_project):
         )
         for i in range(4)
     ]
-    outputs = [p.communicate(timeout=300) for p in procs]
+    outputs = [p.communicate(timeout=HANG) for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0, 0], [o[1][-500:] for o in outputs]
     versions = data_versions(dvc_project)
     assert all(f"file{i}.txt" in versions for i in range(4))

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from .conftest import REPO
+from .conftest import HANG, REPO
 
 pytestmark = pytest.mark.slow
 
@@ -17,7 +17,7 @@ def test_demo_runs_end_to_end(tmp_path):
         [sys.executable, str(REPO / "scripts" / "demo.py"), "--dir", str(tmp_path / "demo")],
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=HANG,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "breast-cancer-screening: READY" in done.stdout

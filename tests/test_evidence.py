@@ -13,7 +13,7 @@ import readiness
 from readiness.errors import EvidenceError
 from readiness.evidence import latest_run_with_evidence, list_runs
 
-from .conftest import git_init
+from .conftest import HANG, git_init
 
 
 def test_record_writes_run_record_and_dvc_metrics(project):
@@ -74,7 +74,7 @@ def test_four_processes_recording_at_once_lose_nothing(project):
     procs = [
         subprocess.Popen([sys.executable, "-c", WRITER, str(w)], cwd=project.root) for w in range(4)
     ]
-    assert all(p.wait(timeout=120) == 0 for p in procs)
+    assert all(p.wait(timeout=HANG) == 0 for p in procs)
     metrics = json.loads(project.metrics_path.read_text())["holdout"]
     assert len(metrics) == 100
     runs = list_runs(project)

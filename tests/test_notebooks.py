@@ -13,7 +13,7 @@ from readiness.evidence import latest_run_with_evidence
 from readiness.project import Project
 from readiness.results import EVIDENCE_MIME
 
-from .conftest import REPO, TEMPLATES, cli, copy_examples, example_project, write_notebook
+from .conftest import HANG, REPO, TEMPLATES, cli, copy_examples, example_project, write_notebook
 
 CELL_CRITERIA = "use_case: {name: job, owner: o@example.com, business_metric: m}\ncriteria: {technical: [{metric: roc_auc, split: holdout, min: 0.9}]}"
 
@@ -161,7 +161,7 @@ def test_a_failing_criteria_cell_stops_execution(empty_dir):
     )
     client = NotebookClient(
         notebook,
-        timeout=120,
+        timeout=HANG,
         kernel_name="python3",
         resources={"metadata": {"path": str(empty_dir)}},
     )

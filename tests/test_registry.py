@@ -15,7 +15,7 @@ from readiness.errors import ReadinessError
 from readiness.models import ModelError, loads
 from readiness.registry import drill, in_stage, promote, register, rollback, versions
 
-from .conftest import SCREENING, cli, commit_all
+from .conftest import HANG, SCREENING, cli, commit_all
 
 pytestmark = pytest.mark.slow
 
@@ -168,7 +168,7 @@ def test_two_promotions_at_once_are_serialized(registry_project):
         )
         for version in ("v1.0.0", "v1.0.1")
     ]
-    outs = [p.communicate(timeout=120) for p in procs]
+    outs = [p.communicate(timeout=HANG) for p in procs]
     assert [o[0].strip() for o in outs] == ["True", "True"], [o[1][-800:] for o in outs]
     tags = subprocess.run(
         ["git", "tag"], cwd=registry_project.root, capture_output=True, text=True
