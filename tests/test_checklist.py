@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -57,8 +58,9 @@ def ready(tmp_path_factory):
     """
     from readiness.fsutil import file_lock
 
-    # the parent of the per-worker base temp is shared by every worker of one run
-    shared = tmp_path_factory.getbasetemp().parent
+    # under xdist, the parent of each worker's base temp is this run's own shared folder
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
     root = shared / "ready" / "project"
     with file_lock(shared / "ready.lock"):
         if not (root.parent / "built").is_file():
