@@ -12,7 +12,7 @@ import pytest
 
 from readiness.errors import ReadinessError, UsageError
 
-from .conftest import GOOD_EVIDENCE, cli, commit_all, record_all, write_notebook
+from .conftest import GOOD_EVIDENCE, cli, record_all, write_notebook
 
 CODE_NAME = 'x=1;import os;os.system("touch PWNED");y'
 
@@ -187,13 +187,13 @@ def test_register_with_an_invalid_version_commits_nothing(dvc_project):
     import readiness
 
     model = LogisticRegression().fit(np.array([[0.0], [1.0], [2.0], [3.0]]), [0, 0, 1, 1])
-    readiness.save_model(model, "m")
-    commit_all(dvc_project.root, "model saved")
+    readiness.save_model(model, "m")  # not committed yet: register commits its pointer
     before = _head(dvc_project.root)
     for bad in ("banana", "1.0", "v1.0.0.0"):
         done = cli("register", "m", "--version", bad, cwd=dvc_project.root)
-        assert done.returncode == 2 and "not a semantic version" in done.stderr, done.stderr
+        assert done.returncode == 2, done.stderr
         assert _head(dvc_project.root) == before, f"register --version {bad} left a commit behind"
+        assert "not a semantic version" in done.stderr
     done = cli("register", "m", "--version", "1.2.0", cwd=dvc_project.root)
     assert done.returncode == 0, done.stderr
     assert "v1.2.0" in done.stdout
