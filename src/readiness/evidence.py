@@ -47,7 +47,7 @@ _current: dict[Path, str] = {}
 RUN_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 
 
-def check_run_id(run_id: str, source: str = "run id") -> str:
+def check_run_id(run_id: str, source: str = "run") -> str:
     """``run_id`` when it is a valid run id; an error naming ``source`` otherwise."""
     if not isinstance(run_id, str) or not RUN_ID_RE.fullmatch(run_id):
         raise EvidenceError(
