@@ -42,6 +42,10 @@ def attest(
         raise UsageError("an attestation needs --by NAME and --evidence URL")
     if date is not None and date > dt.date.today():
         raise UsageError(f"--date {date} is in the future: attest what has been checked")
+    if expires is not None and expires < (date or dt.date.today()):
+        raise UsageError(
+            f"--expires {expires} is before the attestation's date {date or dt.date.today()}"
+        )
     entry: dict[str, Any] = {
         "by": by,
         "date": (date or dt.date.today()).isoformat(),

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from readiness import yamlio
-from readiness.errors import ConfigError, UsageError
+from readiness.errors import ConfigError
 from readiness.evidence import Evidence, new_run_id
+from readiness.fsutil import require_file
 from readiness.jobs import JobSpec, RunResult, finish_job, prepare_job, update_record
 from readiness.notebook_params import check_kernel, check_parameters, read_notebook
 from readiness.project import Project
@@ -95,8 +96,7 @@ def expand_grid(grid: Any) -> list[dict[str, Any]]:
 
 
 def load_grid(path: Path) -> list[dict[str, Any]]:
-    if not path.is_file():
-        raise UsageError(f"grid file {path} does not exist")
+    require_file(path, f"grid file {path}")
     return expand_grid(yamlio.parse(path.read_text(encoding="utf-8"), str(path)).data)
 
 
@@ -201,6 +201,7 @@ def batch(
                 inputs=inputs,
                 allow_extra=allow_extra,
                 batch=batch_id,
+                shared_output=True,
             )
         )
     result = BatchResult(

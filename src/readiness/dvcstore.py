@@ -190,6 +190,52 @@ def default_remote_dir(project: Project) -> Path:
     return Path(base) / f"{project.root.name}-{digest}"
 
 
+# Remote types whose DVC options include a user and password (DVC's config schema).
+PASSWORD_SCHEMES = {"http", "https", "ssh", "webdav", "webdavs", "webhdfs"}
+
+
+def split_credentials(url: str) -> tuple[str, dict[str, str]]:
+    """``url`` without a ``user:password@`` part, and that part as DVC remote options.
+
+    The options belong in ``.dvc/config.local`` (``dvc remote modify --local``), never in
+    the committed ``.dvc/config``. A URL with a user but no password is kept as it is.
+    """
+    from urllib.parse import unquote, urlsplit, urlunsplit
+
+    if "://" not in url:
+        return url, {}
+    parts = urlsplit(url)
+    userinfo, at, host = parts.netloc.rpartition("@")
+    if not at or ":" not in userinfo:
+        return url, {}
+    scheme = parts.scheme.lower()
+    if scheme not in PASSWORD_SCHEMES:
+        raise DataError(
+            f"a password in a {scheme}:// remote URL cannot be stored safely: give "
+            f"{mask_url(url)} without it and set credentials with "
+            "`dvc remote modify --local storage ...`"
+        )
+    user, _, password = userinfo.partition(":")
+    options = {"user": unquote(user), "password": unquote(password)}
+    if scheme in ("http", "https"):
+        options["auth"] = "basic"  # DVC sends user and password only with an auth method
+    return urlunsplit(parts._replace(netloc=host)), options
+
+
+def mask_url(url: str) -> str:
+    """``url`` with any password replaced by ``***``, for messages."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    if "://" not in url:
+        return url
+    parts = urlsplit(url)
+    userinfo, at, host = parts.netloc.rpartition("@")
+    if not at or ":" not in userinfo:
+        return url
+    user = userinfo.partition(":")[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
 def init_dvc(project: Project, remote: str | None = None) -> dict[str, str]:
     """``dvc init`` when needed and a default remote when none is configured.
 
@@ -204,6 +250,8 @@ def init_dvc(project: Project, remote: str | None = None) -> dict[str, str]:
 
     from readiness.gitinfo import toplevel
 
+    # Credentials in the URL go to config.local only (refused early when they cannot).
+    remote, credentials = split_credentials(remote) if remote else (remote, {})
     done: dict[str, str] = {}
     if not is_dvc_project(project.root):
         # A project inside a larger git repository is a DVC sub-project (dvc init --subdir).
@@ -226,7 +274,11 @@ def init_dvc(project: Project, remote: str | None = None) -> dict[str, str]:
             # A machine-local default would win over the shared one: drop it.
             with repo.config.edit("local") as conf:
                 conf["core"].pop("remote", None)
-            done["remote"] = f"storage -> {remote}"
+                if credentials:
+                    conf["remote"]["storage"] = credentials
+            done["remote"] = f"storage -> {remote}" + (
+                " (credentials in .dvc/config.local)" if credentials else ""
+            )
         elif current:
             done["remote"] = f"{current} (kept)"
         else:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import secrets
 import sys
 from collections.abc import Iterable
@@ -41,6 +42,20 @@ def _remote_job() -> bool:
 
 _current: dict[Path, str] = {}
 
+# A run id names a file in .readiness/runs/: one plain path segment, never a path. New ids
+# look like 20261126T110230850-55db6e; chosen ones (READINESS_RUN_ID=nightly-2026-11-26) too.
+RUN_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+
+
+def check_run_id(run_id: str, source: str = "run") -> str:
+    """``run_id`` when it is a valid run id; an error naming ``source`` otherwise."""
+    if not isinstance(run_id, str) or not RUN_ID_RE.fullmatch(run_id):
+        raise EvidenceError(
+            f"{source} {run_id!r} is not a run id: letters, digits, '.', '_' and '-', "
+            "starting with a letter or digit (e.g. 20261126T110230850-55db6e)"
+        )
+    return run_id
+
 
 def new_run_id() -> str:
     """A sortable, unique run id: UTC time plus random hex."""
@@ -52,7 +67,7 @@ def current_run_id(project: Project) -> str:
     """The run this process records into (``READINESS_RUN_ID`` wins, for jobs)."""
     env = os.environ.get(RUN_ID_ENV)
     if env:
-        return env
+        return check_run_id(env, RUN_ID_ENV)
     if project.root not in _current:
         _current[project.root] = new_run_id()
     return _current[project.root]
@@ -155,7 +170,22 @@ def make_evidence(name: str, value: Any, /, split: str = "holdout", **tags: Any)
 
 
 def run_path(project: Project, run_id: str) -> Path:
-    return project.runs_dir / f"{run_id}.json"
+    """The record of ``run_id``; every reader and writer of a run goes through here."""
+    return project.runs_dir / f"{check_run_id(run_id)}.json"
+
+
+def load_record(path: Path) -> dict[str, Any]:
+    """A run record file; a truncated or corrupt one is an error naming it, never skipped
+    (skipping the newest would let the check judge an older run)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise EvidenceError(f"run record {path} cannot be read: {exc.strerror or exc}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise EvidenceError(f"run record {path} is corrupt ({exc}): restore it from git") from None
+    if not isinstance(data, dict):
+        raise EvidenceError(f"run record {path} is corrupt (not a JSON object): restore it")
+    return data
 
 
 def read_run(project: Project, run_id: str) -> dict[str, Any]:
@@ -163,10 +193,7 @@ def read_run(project: Project, run_id: str) -> dict[str, Any]:
     path = run_path(project, run_id)
     if not path.is_file():
         raise EvidenceError(f"no run {run_id!r} in {project.runs_dir}")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise EvidenceError(f"run record {path} is corrupt: {exc}") from None
+    return load_record(path)
 
 
 def _source() -> str | None:
@@ -330,15 +357,10 @@ def read_notebook_evidence(path: str | Path) -> list[Evidence]:
 
 
 def list_runs(project: Project) -> list[dict[str, Any]]:
-    """Every readable run record, oldest first (by last update)."""
+    """Every run record, oldest first (by last update); a corrupt one is an error."""
     if not project.runs_dir.is_dir():
         return []
-    runs = []
-    for path in project.runs_dir.glob("*.json"):
-        try:
-            runs.append(json.loads(path.read_text(encoding="utf-8")))
-        except (json.JSONDecodeError, OSError):
-            continue
+    runs = [load_record(path) for path in project.runs_dir.glob("*.json")]
     return sorted(runs, key=lambda r: (r.get("updated_at", ""), r.get("id", "")))
 
 

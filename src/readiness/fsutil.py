@@ -69,3 +69,34 @@ def file_lock(path: Path, timeout: float | None = None, what: str = "") -> Itera
             yield
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def require_file(
+    path: Path, label: str, error: type[Exception] | None = None, hint: str = ""
+) -> Path:
+    """``path`` when it is a file; else one error saying whether it is missing or a folder.
+
+    ``label`` names it in the message (``"grid file grid.yaml"``); ``error`` is the
+    :class:`ReadinessError` subclass to raise (default ``UsageError``); ``hint`` follows
+    "does not exist".
+    """
+    from readiness.errors import UsageError
+
+    if path.is_file():
+        return path
+    kind = error or UsageError
+    if path.is_dir():
+        raise kind(f"{label} is a directory, not a file")
+    raise kind(f"{label} does not exist{hint}")
+
+
+def require_dir(path: Path, label: str, error: type[Exception] | None = None) -> Path:
+    """``path`` when it is a folder; else one error saying whether it is missing or a file."""
+    from readiness.errors import UsageError
+
+    if path.is_dir():
+        return path
+    kind = error or UsageError
+    if path.exists():
+        raise kind(f"{label} is not a directory")
+    raise kind(f"{label} does not exist")

@@ -24,8 +24,15 @@ from typing import Any
 
 from readiness import audit
 from readiness.errors import UsageError
-from readiness.evidence import METRICS_FILE_ENV, PROJECT_ENV, RUN_ID_ENV, new_run_id, run_path
-from readiness.fsutil import atomic_write_json, file_lock
+from readiness.evidence import (
+    METRICS_FILE_ENV,
+    PROJECT_ENV,
+    RUN_ID_ENV,
+    load_record,
+    new_run_id,
+    run_path,
+)
+from readiness.fsutil import atomic_write_json, file_lock, require_dir
 from readiness.project import Project
 from readiness.results import Renderable
 
@@ -115,10 +122,7 @@ def update_record(project: Project, run_id: str, **fields: Any) -> dict[str, Any
 
     with file_lock(project.write_lock_path):
         path = run_path(project, run_id)
-        if path.is_file():
-            record = json.loads(path.read_text(encoding="utf-8"))
-        else:
-            record = new_record(project, run_id)
+        record = load_record(path) if path.is_file() else new_record(project, run_id)
         record.update(fields)
         record["updated_at"] = audit.now()
         atomic_write_json(path, record)
@@ -126,6 +130,49 @@ def update_record(project: Project, run_id: str, **fields: Any) -> dict[str, Any
 
 
 # -- 1. prepare (coordinator) ----------------------------------------------------------
+
+# Project state an executed notebook must never be written onto.
+OWN_FILES = frozenset({"readiness.yaml", "dvc.yaml", "dvc.lock", "params.yaml", "metrics.json"})
+OWN_FOLDERS = frozenset({".readiness", ".dvc", ".git"})
+
+
+def _inside(project: Project, path: Path) -> Path | None:
+    """``path`` relative to the project root (as written, or once links resolve), else None."""
+    for candidate in (Path(os.path.abspath(path)), path.resolve()):
+        if candidate.is_relative_to(project.root):
+            return candidate.relative_to(project.root)
+    return None
+
+
+def check_output(
+    project: Project, target: Path, metrics_file: str | None = None, anywhere: bool = False
+) -> None:
+    """Refuse an executed-notebook path onto readiness's own files or a folder, and (unless
+    ``anywhere``: a batch's shared output folder) outside the project."""
+    own = OWN_FILES | ({os.path.normpath(metrics_file)} if metrics_file else set())
+    for candidate in (Path(os.path.abspath(target)), target.resolve()):
+        if not candidate.is_relative_to(project.root):
+            continue
+        relative = candidate.relative_to(project.root)
+        if relative.as_posix() in own or (relative.parts and relative.parts[0] in OWN_FOLDERS):
+            raise UsageError(
+                f"--output {relative.as_posix()} is one of readiness's own files: "
+                "choose another path (default runs/NAME-RUNID.ipynb)"
+            )
+    if not anywhere and _inside(project, target) is None:
+        raise UsageError(f"--output {target} is outside the project {project.root}")
+    if target.is_dir():
+        raise UsageError(f"--output {target} is a directory, not a file")
+
+
+def check_inputs(project: Project, inputs: list[str]) -> None:
+    """Refuse inputs outside the project: reproduce could never restore them."""
+    for raw in inputs:
+        if _inside(project, project.root / raw) is None:
+            raise UsageError(
+                f"--input {raw} is outside the project {project.root}: "
+                "copy or track the data inside it (readiness track)"
+            )
 
 
 def prepare_job(
@@ -141,8 +188,13 @@ def prepare_job(
     run_id: str | None = None,
     metrics_file: str | None = None,
     batch: str | None = None,
+    shared_output: bool = False,
 ) -> JobSpec:
-    """Check everything that can be checked before a kernel starts, and record the run."""
+    """Check everything that can be checked before a kernel starts, and record the run.
+
+    ``output`` must lie in the project unless ``shared_output`` (a batch's output folder
+    that every worker reaches may be elsewhere); never on readiness's own files.
+    """
     from readiness.dvcstore import data_versions
     from readiness.gitinfo import head_commit, is_dirty
     from readiness.notebook_params import check_kernel, check_parameters, read_notebook
@@ -154,15 +206,21 @@ def prepare_job(
     kernel = check_kernel(node, kernel)
     if timeout is not None and timeout <= 0:
         raise UsageError("--timeout must be a positive number of seconds")
+    if cwd is not None:
+        require_dir(Path(cwd), f"--cwd {cwd}")
     if inputs:
         from readiness.validation import validate_inputs
 
+        check_inputs(project, list(inputs))
         validate_inputs(project, list(inputs))
     run_id = run_id or new_run_id()
     if output is None:
         target = str(project.executed_notebooks_dir / f"{source.stem}-{run_id}.ipynb")
+    elif "://" in str(output):
+        target = str(output)
     else:
-        target = str(output) if "://" in str(output) else str(Path(output).resolve())
+        check_output(project, Path(output), metrics_file, anywhere=shared_output)
+        target = str(Path(output).resolve())
     if target == str(source):
         raise UsageError(
             "the executed notebook must not overwrite its input: choose another --output"
@@ -356,7 +414,7 @@ def finish_job(
     from readiness.criteria import lock_before_evidence
     from readiness.evidence import write_metrics
 
-    record = json.loads(run_path(project, spec.run_id).read_text(encoding="utf-8"))
+    record = load_record(run_path(project, spec.run_id))
     evidence = record.get("evidence") or []  # written by a kernel that shares this folder
     fields: dict[str, Any] = {}
     if not evidence and outcome.get("evidence"):  # the kernel ran on another machine

@@ -9,11 +9,13 @@ the list of accepted parameters, their types and defaults.
 from __future__ import annotations
 
 import ast
+import keyword
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from readiness.errors import UsageError
+from readiness.fsutil import require_file
 
 _NAMES = {
     "int": int,
@@ -80,8 +82,7 @@ def read_notebook(path: Path) -> Any:
     """The notebook node; a clear error for a missing or malformed file."""
     import nbformat
 
-    if not path.is_file():
-        raise UsageError(f"notebook {path} does not exist")
+    require_file(path, f"notebook {path}")
     if path.suffix != ".ipynb":
         raise UsageError(f"{path} is not a Jupyter notebook (.ipynb)")
     try:
@@ -122,10 +123,25 @@ def parameters_of(notebook: Any) -> dict[str, Parameter] | None:
     return found
 
 
+def check_names(names: Any) -> None:
+    """Refuse a parameter name that is not a Python identifier.
+
+    papermill writes each name into the injected cell as code (``name = value``), so a
+    name such as ``x=1;import os;y`` would run; this holds with ``--allow-extra`` too.
+    """
+    for name in names:
+        if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+            raise UsageError(
+                f"parameter name {name!r} is not a Python identifier (letters, digits and _, "
+                "not starting with a digit, not a keyword)"
+            )
+
+
 def check_parameters(
     notebook_path: Path, values: dict[str, Any], allow_extra: bool = False
 ) -> dict[str, Parameter]:
-    """Refuse unknown names and wrong types before a kernel starts; return the parameters."""
+    """Refuse bad or unknown names and wrong types before a kernel starts; return the parameters."""
+    check_names(values)
     declared = parameters_of(read_notebook(notebook_path))
     if declared is None:
         if values:

@@ -206,6 +206,20 @@ class Registration(Renderable):
         return dict(self.__dict__)
 
 
+def _new_version(project: Project, name: str, version: str) -> str:
+    """``version`` as GTO tags it (``v1.2.0``), refused unless it is new semver (GTO's rule)."""
+    from gto.versions import SemVer
+
+    tag = version if version.startswith("v") else f"v{version}"
+    if not SemVer.is_valid(tag):
+        raise RegistryError(
+            f"version {version!r} is not a semantic version: use MAJOR.MINOR.PATCH, e.g. 1.2.0"
+        )
+    if any(v.version == tag for v in versions(project, name)):
+        raise RegistryError(f"{name} {tag} is already registered: choose a new version")
+    return tag
+
+
 def register(project: Project, name: str, version: str | None = None) -> Registration:
     """Register the model file as it is now as a new GTO version.
 
@@ -223,6 +237,8 @@ def register(project: Project, name: str, version: str | None = None) -> Registr
             f"no {model_path(name)}: save the model first, readiness.save_model(model, {name!r})"
         )
     with registry_lock(project):
+        if version is not None:  # checked before anything is committed
+            version = _new_version(project, name, version)
         md5 = track_model(project, name)
         if md5 is None:  # a pipeline stage outputs the model: dvc.lock holds its hash
             md5 = data_versions(project).get(model_path(name), {}).get("md5")
@@ -568,8 +584,10 @@ def drill(
     current = in_stage(project, name, "production")
     if current is None:
         raise RegistryError(f"no version of {name} is in production: nothing to rehearse")
-    if sample is not None and not Path(sample).is_file():
-        raise RegistryError(f"drill sample {sample} does not exist")  # a typo is not a failed drill
+    if sample is not None:  # a typo is not a failed drill
+        from readiness.fsutil import require_file
+
+        require_file(Path(sample), f"drill sample {sample}", RegistryError)
     if candidate is None:
         newer = [v for v in versions(project, name) if "production" not in v.stages]
         candidate = (

@@ -16,6 +16,7 @@ from typing import Any
 from readiness import audit
 from readiness.errors import ReadinessError, UsageError
 from readiness.evidence import new_run_id, read_run
+from readiness.fsutil import require_file
 from readiness.jobs import update_record
 from readiness.project import Project
 from readiness.registry import fault_point, in_stage, promote, register
@@ -146,12 +147,9 @@ def retrain(
     from readiness.jobs import run_notebook
 
     source = project.root / notebook
-    if not source.is_file():
-        raise UsageError(
-            f"retraining notebook {notebook} does not exist (readiness init copies one)"
-        )
-    if current is not None and not (project.root / current).is_file():
-        raise UsageError(f"current data {current} does not exist")
+    require_file(source, f"retraining notebook {notebook}", hint=" (readiness init copies one)")
+    if current is not None:
+        require_file(project.root / current, f"current data {current}")
     production = in_stage(project, name, "production")
     result = RetrainResult(
         name,

@@ -13,6 +13,7 @@ from typing import Any
 
 from readiness.config import load_config
 from readiness.errors import ReadinessError
+from readiness.fsutil import require_file
 from readiness.project import Project
 from readiness.results import Renderable
 from readiness.schema import ColumnSchema, DatasetSchema
@@ -69,8 +70,7 @@ def read_table(path: Path) -> Any:
     import pandas as pd
 
     kind = READERS.get(path.suffix.lower())
-    if not path.is_file():
-        raise DataValidationError(f"{path} does not exist")
+    require_file(path, str(path), DataValidationError)
     if kind is None:
         raise DataValidationError(
             f"{path.name}: unsupported format {path.suffix or '(none)'}; use CSV, TSV or Parquet"
@@ -330,8 +330,7 @@ def validate_inputs(project: Project, paths: list[str]) -> list[ValidationResult
             file = (project.root / schema.path).resolve()
             if not (file == given or (given.is_dir() and file.is_relative_to(given))):
                 continue
-            if not file.is_file():
-                raise DataValidationError(f"input {schema.path} (dataset {name}) does not exist")
+            require_file(file, f"input {schema.path} (dataset {name})", DataValidationError)
             result = validate_frame(read_table(file), schema, dataset=name, path=schema.path)
             if not result.valid:
                 rules = "; ".join(

@@ -34,11 +34,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _read_file(name: str) -> str:
+    from readiness.fsutil import require_file
+
     if name == "-":
         return sys.stdin.read()
     path = Path(name)
-    if not path.is_file():
-        raise ProjectError(f"criteria file {name} does not exist")
+    require_file(path, f"criteria file {name}", ProjectError)
     return path.read_text(encoding="utf-8")
 
 

@@ -49,6 +49,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def collect_params(args: argparse.Namespace, cwd: Path) -> dict[str, Any]:
     from readiness import yamlio
+    from readiness.fsutil import require_file
     from readiness.jobs import parse_value
 
     params: dict[str, Any] = {}
@@ -56,8 +57,7 @@ def collect_params(args: argparse.Namespace, cwd: Path) -> dict[str, Any]:
         raise UsageError("--params-key needs --params-file")
     if args.params_file:
         path = cwd / args.params_file
-        if not path.is_file():
-            raise UsageError(f"params file {args.params_file} does not exist")
+        require_file(path, f"params file {args.params_file}")
         data = yamlio.parse(path.read_text(encoding="utf-8"), args.params_file).data
         if args.params_key:
             if not isinstance(data, dict) or args.params_key not in data:
