@@ -39,7 +39,10 @@ def _read_file(name: str) -> str:
     path = Path(name)
     if not path.is_file():
         raise ProjectError(f"criteria file {name} does not exist")
-    return path.read_text(encoding="utf-8")
+    from readiness import yamlio
+    from readiness.fsutil import read_text_file
+
+    return read_text_file(path, "criteria file", max_bytes=yamlio.MAX_YAML_BYTES)
 
 
 def execute(args: argparse.Namespace, ctx: Context) -> Any:
