@@ -305,6 +305,10 @@ def test_binary_files_given_to_commands(project):
         ("batch", "nb.ipynb", "--grid", "bin.yaml"),
     ):
         _one_line_error(cli(*args, cwd=project.root), "bin.yaml", "not UTF-8")
+    # control characters that happen to be valid UTF-8: the YAML reader's refusal, one line
+    (project.root / "nul.yaml").write_bytes(b"\x00\x01\x02 not text")
+    done = cli("criteria", "validate", "--file", "nul.yaml", cwd=project.root)
+    _one_line_error(done, "nul.yaml", "not YAML text")
 
 
 def test_non_utf8_readiness_yaml(project):

@@ -31,8 +31,8 @@ class Outcomes:
             counts = cls(tp=float(tp), fp=float(fp), fn=float(fn), tn=float(tn))
         except (TypeError, ValueError, OverflowError):
             raise EvidenceError(
-                "business criteria need a binary confusion matrix [[tn, fp], [fn, tp]] "
-                "of finite counts; the recorded one is not"
+                "business criteria need a binary confusion matrix [[tn, fp], [fn, tp]]; "
+                f"the recorded one is {matrix!r}"
             ) from None
         if not math.isfinite(counts.total):  # NaN, infinity, or counts whose sum overflows
             raise EvidenceError(

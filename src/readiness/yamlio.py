@@ -125,6 +125,7 @@ def _plain(node: Any, expansion: _Expansion | None = None, aliased: bool = False
 def parse(text: str, source: str = "<yaml>") -> Document:
     """Parse YAML text; any syntax problem becomes a :class:`ConfigError` with a position."""
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    from ruamel.yaml.reader import ReaderError
 
     if len(text) > MAX_YAML_BYTES:
         raise ConfigError(
@@ -137,6 +138,13 @@ def parse(text: str, source: str = "<yaml>") -> Document:
         where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
         problem = exc.problem or exc.context or "invalid YAML"
         raise ConfigError(f"{where}: invalid YAML: {problem}") from None
+    except ReaderError as exc:  # control characters: a binary file that decoded as UTF-8
+        char = exc.character
+        shown = f"#x{char:04x}" if isinstance(char, int) else repr(char)
+        raise ConfigError(
+            f"{source}: not YAML text: character {shown} at position {exc.position} "
+            "(a binary file?)"
+        ) from None
     except (YAMLError, ValueError, TypeError, RecursionError, AttributeError) as exc:
         long_number = _LONG_DIGITS.search(text)
         if isinstance(exc, ValueError) and long_number:
