@@ -169,9 +169,10 @@ def run_path(project: Project, run_id: str) -> Path:
 def _json_int(text: str) -> int | float:
     # Past Python's int-to-str limit (4,300 digits) json.loads raises: read such a
     # number as infinity, which the judge refuses as not finite, instead of failing here.
-    if len(text.lstrip("-")) < 4300:
+    try:
         return int(text)
-    return -math.inf if text.startswith("-") else math.inf
+    except ValueError:
+        return -math.inf if text.startswith("-") else math.inf
 
 
 def load_record(path: Path) -> dict[str, Any]:
