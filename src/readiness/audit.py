@@ -6,6 +6,8 @@ import datetime as dt
 import json
 from typing import Any
 
+from readiness.errors import FileError
+from readiness.fsutil import append_text
 from readiness.project import Project
 
 
@@ -20,9 +22,7 @@ def now() -> str:
 def append(project: Project, event: str, **fields: Any) -> dict[str, Any]:
     """Append one event as a JSON line to ``.readiness/audit.jsonl`` and return it."""
     entry = {"at": now(), "event": event, **fields}
-    project.state_dir.mkdir(parents=True, exist_ok=True)
-    with open(project.audit_path, "a", encoding="utf-8") as handle:
-        handle.write(json.dumps(entry, default=str) + "\n")
+    append_text(project.audit_path, json.dumps(entry, default=str) + "\n")
     return entry
 
 
@@ -31,7 +31,12 @@ def read(project: Project) -> list[dict[str, Any]]:
     if not project.audit_path.is_file():
         return []
     events = []
-    for line in project.audit_path.read_text(encoding="utf-8").splitlines():
+    try:
+        # bytes that are not UTF-8 spoil their line only, which is then skipped
+        text = project.audit_path.read_bytes().decode("utf-8", errors="replace")
+    except OSError as exc:
+        raise FileError(f"cannot read the audit log {project.audit_path}: {exc.strerror}") from None
+    for line in text.splitlines():
         try:
             events.append(json.loads(line))
         except json.JSONDecodeError:

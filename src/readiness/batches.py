@@ -97,7 +97,7 @@ def expand_grid(grid: Any) -> list[dict[str, Any]]:
 
 def load_grid(path: Path) -> list[dict[str, Any]]:
     require_file(path, f"grid file {path}")
-    return expand_grid(yamlio.parse(path.read_text(encoding="utf-8"), str(path)).data)
+    return expand_grid(yamlio.load_file(path, "grid file").data)
 
 
 def _judge(project: Project, runs: list[BatchRun]) -> tuple[list[str], str | None, str]:

@@ -1,7 +1,13 @@
-"""Net value of a classifier from its confusion matrix, and the break-even performance."""
+"""Net value of a classifier from its confusion matrix, and the break-even performance.
+
+Counts and values are finite (schema and evidence refuse others), but products and sums
+of large ones overflow: a result that is not finite is returned as NaN or infinity by
+:func:`net_value_per_1000` (the judge fails it) and as None by the break-even functions.
+"""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,11 +29,16 @@ class Outcomes:
         try:
             (tn, fp), (fn, tp) = matrix
             counts = cls(tp=float(tp), fp=float(fp), fn=float(fn), tn=float(tn))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise EvidenceError(
                 "business criteria need a binary confusion matrix [[tn, fp], [fn, tp]]; "
                 f"the recorded one is {matrix!r}"
             ) from None
+        if not math.isfinite(counts.total):  # NaN, infinity, or counts whose sum overflows
+            raise EvidenceError(
+                "the recorded confusion matrix has counts that are not finite numbers "
+                "(or overflow when added): it judges nothing"
+            )
         if min(counts.tp, counts.fp, counts.fn, counts.tn) < 0 or counts.total == 0:
             raise EvidenceError(f"confusion matrix {matrix!r} has negative or no counts")
         return counts
@@ -51,19 +62,30 @@ def net_value_per_1000(counts: Outcomes, values: dict[str, float]) -> float:
     return total / counts.total * 1000.0
 
 
+def _finite(value: float | None) -> float | None:
+    """None for a break-even point lost to overflow (NaN, infinity): unknown, not reached."""
+    return value if value is None or math.isfinite(value) else None
+
+
 def break_even_precision(counts: Outcomes, values: dict[str, float], target: float = 0.0):
     """Precision at which net value per 1,000 reaches ``target``, recall held as observed.
 
     Net value is linear in the number of false positives once true positives are
     fixed, so the break-even point is exact. Returns None when no precision reaches
-    it at this recall, 0.0 when every precision does.
+    it at this recall (or the computation overflows), 0.0 when every precision does.
     """
+    return _finite(_break_even_precision(counts, values, target))
+
+
+def _break_even_precision(counts: Outcomes, values: dict[str, float], target: float):
     v_fp, v_tn = values.get("fp", 0.0), values.get("tn", 0.0)
     positives_found = counts.tp * values.get("tp", 0.0) + counts.fn * values.get("fn", 0.0)
     negatives = counts.fp + counts.tn
     fixed = positives_found + negatives * v_tn
     goal = target * counts.total / 1000.0
     slope = v_fp - v_tn  # value change per negative turned into a false positive
+    if not all(map(math.isfinite, (fixed, goal, slope))):
+        return None
     if slope == 0:
         return 0.0 if fixed >= goal else None
     fp_at_goal = (goal - fixed) / slope
@@ -79,8 +101,13 @@ def break_even_precision(counts: Outcomes, values: dict[str, float], target: flo
 def break_even_recall(counts: Outcomes, values: dict[str, float], target: float = 0.0):
     """Recall at which net value per 1,000 reaches ``target``, precision held as observed.
 
-    Returns None when no recall reaches it at this precision, 0.0 when every recall does.
+    Returns None when no recall reaches it at this precision (or the computation
+    overflows), 0.0 when every recall does.
     """
+    return _finite(_break_even_recall(counts, values, target))
+
+
+def _break_even_recall(counts: Outcomes, values: dict[str, float], target: float):
     precision = counts.precision
     positives = counts.tp + counts.fn
     negatives = counts.fp + counts.tn
@@ -90,6 +117,8 @@ def break_even_recall(counts: Outcomes, values: dict[str, float], target: float 
     fixed = positives * v["fn"] + negatives * v["tn"]
     per_recall = positives * (v["tp"] - v["fn"] + (1 - precision) / precision * (v["fp"] - v["tn"]))
     goal = target * counts.total / 1000.0
+    if not all(map(math.isfinite, (fixed, per_recall, goal))):
+        return None
     if per_recall == 0:
         return 0.0 if fixed >= goal else None
     recall = (goal - fixed) / per_recall

@@ -24,12 +24,25 @@ def main(argv: list[str] | None = None) -> int:
     except ReadinessError as exc:
         print(f"readiness: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:
+        raise  # run() handles a reader that went away
+    except OSError as exc:
+        # A read or write that no helper translated (a read-only project, a full disk):
+        # still one line and exit 2, never a traceback or 1 (which means NOT_READY).
+        print(f"readiness: error: {_os_error(exc)}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("readiness: interrupted", file=sys.stderr)
         return 130
     if result is not None:
         print(_formatted(result, "json" if getattr(args, "json", False) else None))
     return getattr(result, "exit_code", 0)
+
+
+def _os_error(exc: OSError) -> str:
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    where = " -> ".join(str(f) for f in (exc.filename, exc.filename2) if f)
+    return f"{where}: {reason}" if where else reason
 
 
 def _formatted(result: object, wanted: str | None) -> str:

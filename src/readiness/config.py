@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from readiness import yamlio
-from readiness.errors import ProjectError
+from readiness.errors import ConfigError, ProjectError
+from readiness.fsutil import read_text_file
 from readiness.project import Project
 from readiness.schema import Config, validate
 
@@ -22,7 +23,14 @@ def read_text(project: Project) -> str:
             f"no readiness.yaml in {project.root}: run `readiness init` there, or declare "
             "criteria with %%readiness criteria"
         )
-    return project.config_path.read_text(encoding="utf-8")
+    return _read(project)
+
+
+def _read(project: Project) -> str:
+    """readiness.yaml's text: a binary, non-UTF-8 or oversized file is a ConfigError."""
+    return read_text_file(
+        project.config_path, "the configuration", error=ConfigError, max_bytes=yamlio.MAX_YAML_BYTES
+    )
 
 
 def load_config(project: Project) -> Config:
@@ -32,7 +40,5 @@ def load_config(project: Project) -> Config:
 
 def merged_text(project: Project, sections: dict[str, Any]) -> str:
     """``readiness.yaml`` with ``sections`` replaced and every other section (and comment) kept."""
-    existing = (
-        project.config_path.read_text(encoding="utf-8") if project.config_path.is_file() else None
-    )
+    existing = _read(project) if project.config_path.is_file() else None
     return yamlio.merge_sections(existing, sections)

@@ -16,7 +16,7 @@ from typing import Any
 from readiness import audit, yamlio
 from readiness.config import load_config, merged_text, read_text
 from readiness.errors import ConfigError, CriteriaLockedError, UsageError
-from readiness.fsutil import atomic_write_json, atomic_write_text, file_lock
+from readiness.fsutil import atomic_write_json, atomic_write_text, file_lock, read_text_file
 from readiness.gitinfo import head_commit
 from readiness.project import Project
 from readiness.results import Renderable
@@ -35,7 +35,7 @@ def read_lock(project: Project) -> dict[str, Any] | None:
     if not path.is_file():
         return None
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(read_text_file(path, "criteria lock", error=ConfigError))
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{path} is corrupt ({exc}); restore it from git") from None
 

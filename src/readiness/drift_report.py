@@ -376,6 +376,9 @@ def drift(
     save:
         Save evidently's full HTML and JSON report under ``reports/``.
     """
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+        # numpy's random_state range: checked before any data is read
+        raise DriftError(f"seed must be a whole number from 0 to {2**32 - 1}, got {seed!r}")
     policy = policy or _project_policy(project)
     ref = load_frame(reference, project, rev, "reference")
     cur = load_frame(current, project, None, "current")

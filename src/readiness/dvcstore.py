@@ -111,7 +111,7 @@ def _outs_of(path: Path) -> list[dict[str, Any]]:
     from readiness import yamlio
 
     try:
-        data = yamlio.parse(path.read_text(encoding="utf-8"), str(path)).data
+        data = yamlio.load_file(path, "DVC file").data
     except (OSError, ReadinessError):
         return []
     outs = data.get("outs") if isinstance(data, dict) else None
@@ -163,7 +163,7 @@ def stage_outputs(project: Project) -> dict[str, dict[str, Any]]:
     if not lock.is_file():
         return {}
     try:
-        data = yamlio.parse(lock.read_text(encoding="utf-8"), "dvc.lock").data
+        data = yamlio.load_file(lock, "dvc.lock", "dvc.lock").data
     except ReadinessError:
         return {}
     out: dict[str, dict[str, Any]] = {}

@@ -31,6 +31,10 @@ class EvidenceError(ReadinessError):
     """Evidence cannot be recorded or read (bad value, unreadable run record)."""
 
 
+class FileError(ReadinessError):
+    """A file cannot be read or written: missing, not text, no permission, disk full."""
+
+
 class ProjectError(ReadinessError):
     """The project folder is missing, or a file the command needs is not there."""
 

@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from readiness import audit
+from readiness import audit, numbers
 from readiness.dvcstore import data_versions
 from readiness.errors import EvidenceError
-from readiness.fsutil import atomic_write_json, file_lock
+from readiness.fsutil import atomic_write_json, file_lock, read_text_file
 from readiness.gitinfo import head_commit, is_dirty
 from readiness.project import Project, current_project
 from readiness.results import EVIDENCE_MIME, Renderable
@@ -81,20 +81,28 @@ def start_run(project: Project | None = None) -> str:
 
 
 def _check_value(name: str, value: Any) -> Any:
-    """Accept numbers, booleans and JSON lists/dicts of them; refuse NaN and infinity."""
+    """Accept numbers, booleans and JSON lists/dicts of them; refuse NaN, infinity, huge ints.
+
+    Every number must be finite and representable as a float (:mod:`readiness.numbers`),
+    inside lists and dicts too: the judge compares them.
+    """
     if isinstance(value, bool):
         return value
     if hasattr(value, "tolist"):  # numpy scalars and arrays
         value = value.tolist()
     if isinstance(value, (int, float)):
-        if isinstance(value, float) and not math.isfinite(value):
-            raise EvidenceError(f"evidence {name!r} is {value}: record a finite number")
+        reason = numbers.problem(value)
+        if reason:
+            raise EvidenceError(f"evidence {name!r} is {reason}: {numbers.RULE}")
         return value
     if not isinstance(value, (list, tuple, dict)):
         raise EvidenceError(
             f"evidence {name!r} must be a number, a boolean, or JSON data (lists, dicts); "
-            f"got {type(value).__name__} {value!r}"
+            f"got {type(value).__name__} {numbers.describe(value)}"
         )
+    bad = numbers.first_problem(value)
+    if bad:
+        raise EvidenceError(f"evidence {name!r} holds {bad[1]} at {bad[0]}: {numbers.RULE}")
     try:
         json.dumps(value, allow_nan=False)
     except (TypeError, ValueError):
@@ -113,7 +121,7 @@ def _check_tag(name: str, key: str, value: Any) -> Any:
         json.dumps(value, allow_nan=False)
     except (TypeError, ValueError):
         raise EvidenceError(
-            f"tag {key!r} of evidence {name!r} is not JSON data: {value!r}"
+            f"tag {key!r} of evidence {name!r} is not JSON data: {numbers.describe(value)}"
         ) from None
     return value
 
@@ -174,18 +182,30 @@ def run_path(project: Project, run_id: str) -> Path:
     return project.runs_dir / f"{check_run_id(run_id)}.json"
 
 
-def load_record(path: Path) -> dict[str, Any]:
-    """A run record file; a truncated or corrupt one is an error naming it, never skipped
-    (skipping the newest would let the check judge an older run)."""
+def _json_int(text: str) -> int | float:
+    # Past Python's int-to-str limit (4,300 digits) json.loads raises: read such a
+    # number as infinity, which the judge refuses as not finite, instead of failing here.
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise EvidenceError(f"run record {path} cannot be read: {exc.strerror or exc}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return int(text)
+    except ValueError:
+        return -math.inf if text.startswith("-") else math.inf
+
+
+def load_record(path: Path) -> dict[str, Any]:
+    """A run record file; unreadable, binary, corrupt or non-object JSON is an EvidenceError.
+
+    Never skipped: skipping a corrupt newest record would let the check judge an older run.
+    """
+    text = read_text_file(path, "run record", error=EvidenceError)
+    try:
+        record = json.loads(text, parse_int=_json_int)
+    except ValueError as exc:  # JSONDecodeError, and numbers json cannot convert
         raise EvidenceError(f"run record {path} is corrupt ({exc}): restore it from git") from None
-    if not isinstance(data, dict):
-        raise EvidenceError(f"run record {path} is corrupt (not a JSON object): restore it")
-    return data
+    if not isinstance(record, dict):
+        raise EvidenceError(
+            f"run record {path} is corrupt: a JSON {type(record).__name__}, not an object"
+        )
+    return record
 
 
 def read_run(project: Project, run_id: str) -> dict[str, Any]:
@@ -223,7 +243,7 @@ def write_metrics(path: Path, items: Iterable[Evidence | dict[str, Any]]) -> Non
     """Merge numeric evidence into a DVC metrics file as ``{split: {metric: value}}``."""
     try:
         metrics = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    except json.JSONDecodeError:
+    except (ValueError, OSError):  # corrupt, binary or unreadable: start it again
         metrics = {}
     if not isinstance(metrics, dict):
         metrics = {}

@@ -1,4 +1,10 @@
-"""File writes that never leave a half-written file, and an inter-process lock."""
+"""Every file readiness reads or writes goes through here, so failures are one line.
+
+Reads name the file and why it cannot be read (missing, a folder, not UTF-8 text, too
+large); writes never leave a half-written file, and an ``OSError`` (read-only file
+system, disk full, a parent that is not a folder) becomes a :class:`FileError` naming
+the file. Plus an inter-process lock.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,62 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from readiness.errors import FileError, ReadinessError
+
+
+def _reason(exc: OSError) -> str:
+    """``No space left on device`` rather than ``[Errno 28] ...: '/long/path'``."""
+    if isinstance(exc, (FileExistsError, NotADirectoryError)) and exc.filename:
+        # mkdir of a folder whose name a regular file holds
+        blocker = Path(exc.filename)
+        while blocker != blocker.parent and not blocker.exists():
+            blocker = blocker.parent
+        if blocker.exists() and not blocker.is_dir():
+            return f"{blocker} is a file, not a folder"
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    if exc.filename and exc.strerror:
+        reason += f" ({exc.filename})"
+    return reason
+
+
+def read_text_file(
+    path: Path,
+    what: str = "file",
+    *,
+    error: type[ReadinessError] = FileError,
+    max_bytes: int | None = None,
+) -> str:
+    """The UTF-8 text of ``path``; any failure is one ``error`` naming ``what`` and the path.
+
+    ``max_bytes`` refuses larger files before reading them (YAML documents, for example).
+    """
+    path = Path(path)
+    try:
+        if max_bytes is not None and path.stat().st_size > max_bytes:
+            raise error(
+                f"{what} {path} is larger than {max_bytes // 1_000_000} MB: "
+                "too large to be read as configuration"
+            )
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise error(f"{what} {path} does not exist") from None
+    except IsADirectoryError:
+        raise error(f"{what} {path} is a folder, not a file") from None
+    except OSError as exc:
+        raise error(f"cannot read {what} {path}: {_reason(exc)}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise error(
+            f"{what} {path} is not UTF-8 text (byte {exc.start} is {data[exc.start]:#04x}): "
+            "a binary file, or text to save as UTF-8"
+        ) from None
+
+
+def write_error(path: Path, exc: OSError) -> FileError:
+    """The one-line error for a failed write of ``path``."""
+    return FileError(f"cannot write {path}: {_reason(exc)}")
+
 
 def atomic_write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file and a rename.
@@ -17,18 +79,33 @@ def atomic_write_text(path: Path, text: str) -> None:
     A reader sees the old content or the new one, never a partial file, even when
     the process dies mid-write.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise write_error(path, exc) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise write_error(path, exc) from None
         raise
+
+
+def append_text(path: Path, text: str) -> None:
+    """Append ``text`` to ``path`` (created with its folder if absent)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise write_error(path, exc) from None
 
 
 def atomic_write_json(path: Path, data: Any) -> None:
@@ -47,10 +124,12 @@ def file_lock(path: Path, timeout: float | None = None, what: str = "") -> Itera
     import fcntl
     import time
 
-    from readiness.errors import ReadinessError
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as handle:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path, "a+")  # noqa: SIM115 (closed below, after the lock is released)
+    except OSError as exc:
+        raise write_error(path, exc) from None
+    with handle:
         if timeout is None:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         else:

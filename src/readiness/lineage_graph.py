@@ -48,7 +48,7 @@ class Lineage(Renderable):
 def _metrics_summary(path: str, limit: int = 4) -> str:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+    except (OSError, ValueError):  # missing, corrupt or not UTF-8
         return "not computed yet"
     flat: list[str] = []
 

@@ -85,7 +85,7 @@ def stage_output_paths(project: Project) -> set[str]:
     path = project.root / "dvc.yaml"
     if not path.is_file():
         return set()
-    data = yamlio.parse(path.read_text(encoding="utf-8"), "dvc.yaml").data or {}
+    data = yamlio.load_file(path, "dvc.yaml", "dvc.yaml").data or {}
     found = set()
     for stage in (data.get("stages") or {}).values():
         for key in ("outs", "metrics", "plots"):
@@ -97,17 +97,18 @@ def stage_output_paths(project: Project) -> set[str]:
 def declare_artifact(project: Project, name: str) -> None:
     """``artifacts: {name: {path, type: model}}`` in dvc.yaml (GTO reads it), keeping the rest."""
     from readiness import yamlio
-    from readiness.fsutil import atomic_write_text
+    from readiness.fsutil import atomic_write_text, read_text_file
 
     path = project.root / "dvc.yaml"
-    text = path.read_text(encoding="utf-8") if path.is_file() else None
+    limit = yamlio.MAX_YAML_BYTES
+    text = read_text_file(path, "dvc.yaml", max_bytes=limit) if path.is_file() else None
     data = yamlio.parse(text, "dvc.yaml").data if text else {}
     artifacts = dict((data or {}).get("artifacts") or {})
     wanted = {"path": model_path(name), "type": "model"}
     if artifacts.get(name) == wanted:
         return
     artifacts[name] = wanted
-    atomic_write_text(path, yamlio.merge_sections(text, {"artifacts": artifacts}))
+    atomic_write_text(path, yamlio.merge_sections(text, {"artifacts": artifacts}, "dvc.yaml"))
 
 
 DEFAULT_TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.", "collections.")

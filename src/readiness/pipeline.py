@@ -17,7 +17,7 @@ from typing import Any
 
 from readiness import dvcstore, yamlio
 from readiness.dvcstore import DataError
-from readiness.fsutil import atomic_write_text
+from readiness.fsutil import atomic_write_text, read_text_file
 from readiness.project import Project
 from readiness.results import Renderable
 
@@ -125,9 +125,14 @@ def add_stage(
     cmd = " ".join(p if p.startswith(("${", '"${')) else shlex.quote(p) for p in parts)
 
     params_path = project.root / "params.yaml"
-    before = params_path.read_text(encoding="utf-8") if params_path.is_file() else None
+    before = (
+        read_text_file(params_path, "params.yaml", max_bytes=yamlio.MAX_YAML_BYTES)
+        if params_path.is_file()
+        else None
+    )
     if values:
-        atomic_write_text(params_path, yamlio.merge_sections(before, {name: values}))
+        merged = yamlio.merge_sections(before, {name: values}, "params.yaml")
+        atomic_write_text(params_path, merged)
 
     def stage_add(repo: Any) -> None:
         with dvcstore.silenced():

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from readiness import dvcstore, yamlio
+from readiness import dvcstore, numbers, yamlio
 from readiness.dvcstore import DataError
 from readiness.evidence import read_run
 from readiness.project import Project
@@ -87,9 +87,9 @@ def _git(cwd: Path, *args: str) -> None:
 def _numeric(evidence: list[dict[str, Any]]) -> dict[tuple[str, str], float]:
     values: dict[tuple[str, str], float] = {}
     for item in evidence:
-        value = item.get("value")
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            values[(item["name"], item.get("split", "holdout"))] = float(value)
+        value = numbers.as_finite(item.get("value"))  # NaN or a 400-digit int compares nothing
+        if value is not None:
+            values[(item["name"], item.get("split", "holdout"))] = value
     return values
 
 

@@ -7,20 +7,45 @@ a positive margin over a baseline) live here, with messages that say how to fix 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, ClassVar, Literal
+import math
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from readiness import numbers
 from readiness.errors import ConfigError
 
 TRAINING_SPLITS = {"train", "training", "trainset", "train_set", "in_sample", "in-sample", "fit"}
 OUTCOMES = ("tp", "fp", "fn", "tn")
 
 
+def _finite(value: Any) -> Any:
+    """The finite-number rule (:mod:`readiness.numbers`) for every number of readiness.yaml."""
+    reason = numbers.problem(value)
+    if reason:
+        raise ValueError(f"got {reason}; {numbers.RULE}")
+    return value
+
+
+# Every numeric field of readiness.yaml is one of these: NaN, infinity (.nan, .inf, 1e400)
+# and integers beyond the float range are refused with the key and its line.
+Number = Annotated[float, BeforeValidator(_finite)]
+Count = Annotated[int, BeforeValidator(_finite)]
+
+
 class _Strict(BaseModel):
     """Frozen models that refuse unknown keys with the list of allowed ones."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan=False also catches text such as "nan" that pydantic turns into a float
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     _label: ClassVar[str] = "this section"
 
     @classmethod
@@ -70,10 +95,10 @@ class TechnicalCriterion(_Strict):
 
     metric: str = Field(min_length=1)
     split: str = Field(min_length=1)
-    min: float | None = None
-    max: float | None = None
-    baseline: float | None = None
-    min_margin: float | None = None
+    min: Number | None = None
+    max: Number | None = None
+    baseline: Number | None = None
+    min_margin: Number | None = None
 
     @classmethod
     def _what(cls, values: Any) -> str:
@@ -114,6 +139,8 @@ class TechnicalCriterion(_Strict):
                 f"{name} has min_margin {self.min_margin:g}: a margin of zero or less accepts a "
                 "model no better than today. Give a positive margin, e.g. min_margin: 0.02"
             )
+        if not math.isfinite(self.required):
+            raise ValueError(f"{name}: baseline and min_margin overflow: {numbers.RULE}")
         return self
 
     @property
@@ -139,13 +166,13 @@ class BusinessCriteria(_Strict):
 
     _label: ClassVar[str] = "criteria.business"
 
-    value_per_outcome: dict[str, float] | None = Field(
+    value_per_outcome: dict[str, Number] | None = Field(
         default=None, description="Value of each outcome: tp, fp, fn, tn (missing ones count 0)."
     )
-    min_net_value_per_1000: float | None = Field(
+    min_net_value_per_1000: Number | None = Field(
         default=None, description="Minimum net value per 1,000 predictions (default 0: break even)."
     )
-    max_latency_ms: float | None = Field(default=None, gt=0)
+    max_latency_ms: Number | None = Field(default=None, gt=0)
     split: str = "holdout"
     decision_rule: str | None = None
     reviews: list[dt.date] = Field(default_factory=list)
@@ -199,7 +226,7 @@ class Criteria(_Strict):
 class ColumnDrift(_Strict):
     _label: ClassVar[str] = "a drift column override"
     method: str | None = None
-    threshold: float | None = None
+    threshold: Number | None = None
 
 
 # evidently 0.7's stattest names (checked when readiness.yaml is read, not when drift runs)
@@ -235,13 +262,20 @@ class ColumnSchema(_Strict):
     _label: ClassVar[str] = "a dataset column"
 
     type: Literal["int", "float", "number", "str", "bool", "datetime", "category"] | None = None
-    min: float | None = None
-    max: float | None = None
+    min: Number | None = None
+    max: Number | None = None
     allowed: list[Any] | None = Field(default=None, min_length=1)
-    max_missing: float = Field(
+    max_missing: Number = Field(
         default=0.0, ge=0, le=1, description="largest share of missing values"
     )
     unique: bool = False
+
+    @field_validator("allowed")
+    @classmethod
+    def _finite_allowed(cls, values: list[Any] | None) -> list[Any] | None:
+        for value in values or []:
+            _finite(value)
+        return values
 
     @model_validator(mode="after")
     def _range(self) -> ColumnSchema:
@@ -257,7 +291,7 @@ class DatasetSchema(_Strict):
 
     path: str | None = Field(default=None, description="the file this schema applies to")
     columns: dict[str, ColumnSchema] = Field(min_length=1)
-    min_rows: int | None = Field(default=None, ge=0)
+    min_rows: Count | None = Field(default=None, ge=0)
     unique: list[str] = Field(default_factory=list, description="key columns, unique together")
     strict: bool = Field(default=False, description="refuse columns that are not declared")
 
@@ -274,19 +308,19 @@ class DriftPolicy(_Strict):
 
     _label: ClassVar[str] = "drift"
 
-    max_drift_share: float | None = Field(default=None, gt=0, le=1)
+    max_drift_share: Number | None = Field(default=None, gt=0, le=1)
     ignore: list[str] = Field(default_factory=list)
     columns: dict[str, ColumnDrift] = Field(default_factory=dict)
     target: str | None = None
     prediction: str | None = None
     method: str | None = Field(default=None, description="every column (evidently stattest name)")
-    threshold: float | None = None
+    threshold: Number | None = None
     num_method: str | None = Field(default=None, description="numeric columns, e.g. wasserstein")
     cat_method: str | None = Field(
         default=None, description="categorical columns, e.g. jensenshannon"
     )
-    num_threshold: float | None = None
-    cat_threshold: float | None = None
+    num_threshold: Number | None = None
+    cat_threshold: Number | None = None
 
     @model_validator(mode="after")
     def _known_methods(self) -> DriftPolicy:
@@ -324,7 +358,7 @@ class Fairness(_Strict):
 
     sensitive_features: list[str] = Field(min_length=1)
     metric: Literal["recall", "precision", "accuracy", "selection_rate"] = "recall"
-    max_difference: float = Field(gt=0, le=1)
+    max_difference: Number = Field(gt=0, le=1)
     data: str = Field(min_length=1, description="labelled held-out data with the features")
     target: str | None = None
 
@@ -361,6 +395,8 @@ def _describe(error: dict[str, Any]) -> str:
         message = "required but missing"
     elif error.get("type") == "extra_forbidden":
         message = "unknown key"
+    elif error.get("type") == "finite_number":
+        message = f"got {error.get('input')!r}; {numbers.RULE}"
     return message
 
 

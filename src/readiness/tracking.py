@@ -56,7 +56,7 @@ def _state_path(project: Project) -> Path:
 def _load_state(project: Project) -> dict[str, Any]:
     try:
         return json.loads(_state_path(project).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+    except (OSError, ValueError):  # missing, corrupt or not UTF-8: no state yet
         return {}
 
 

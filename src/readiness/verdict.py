@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from readiness import business
+from readiness import business, numbers
 from readiness.config import load_config
 from readiness.criteria import amendments, criteria_hash, read_lock
 from readiness.errors import EvidenceError
@@ -118,17 +119,29 @@ class CheckResult(Renderable):
         }
 
 
-def _number(evidence: Evidence | None) -> float | None:
+def _number(evidence: Evidence | None) -> tuple[float | None, str | None]:
+    """The evidence as a finite float; else None and, for a non-finite number, why.
+
+    Records written before the finite-number rule, or by hand, may hold NaN, infinity
+    or a 400-digit integer: the judge reads them as failures, never as passes.
+    """
     if evidence is None or isinstance(evidence.value, bool):
-        return None
-    return float(evidence.value) if isinstance(evidence.value, (int, float)) else None
+        return None, None
+    if not isinstance(evidence.value, (int, float)):
+        return None, None
+    reason = numbers.problem(evidence.value)
+    return (None, reason) if reason else (float(evidence.value), None)
+
+
+def _not_finite(name: str, split: str, reason: str) -> str:
+    return f"{name} on {split} is recorded as {reason}, not a finite number: a failure"
 
 
 def judge_technical(
     criterion: TechnicalCriterion, values: dict[tuple[str, str], Evidence]
 ) -> CriterionResult:
     """Compare one criterion with the observed value of its metric on its split."""
-    observed = _number(values.get((criterion.metric, criterion.split)))
+    observed, bad = _number(values.get((criterion.metric, criterion.split)))
     result = CriterionResult(
         metric=criterion.metric,
         split=criterion.split,
@@ -140,6 +153,9 @@ def judge_technical(
         baseline=criterion.baseline,
         min_margin=criterion.min_margin,
     )
+    if bad:
+        result.reason = _not_finite(criterion.metric, criterion.split, bad)
+        return result
     if observed is None:
         result.reason = f"no numeric evidence for {criterion.metric} on {criterion.split}"
         return result
@@ -147,7 +163,10 @@ def judge_technical(
     if criterion.baseline is not None:
         gain = observed - criterion.baseline
         result.margin = gain if higher_is_better else -gain
-    result.passed = observed >= result.required if higher_is_better else observed <= result.required
+    # written so that a NaN anywhere compares false, i.e. fails
+    result.passed = math.isfinite(result.required) and (
+        observed >= result.required if higher_is_better else observed <= result.required
+    )
     word = ">=" if higher_is_better else "<="
     result.reason = (
         f"{observed:.4g} {word} {result.required:.4g}"
@@ -182,7 +201,8 @@ def judge_business(
                 out.problems.append(str(exc))
             else:
                 target = spec.min_net_value_per_1000 or 0.0
-                out.net_value_per_1000 = business.net_value_per_1000(counts, spec.value_per_outcome)
+                net = business.net_value_per_1000(counts, spec.value_per_outcome)
+                out.net_value_per_1000 = net if math.isfinite(net) else None
                 out.break_even_precision = business.break_even_precision(
                     counts, spec.value_per_outcome
                 )
@@ -194,18 +214,25 @@ def judge_business(
                     counts, spec.value_per_outcome, target
                 )
                 out.observed_precision, out.observed_recall = counts.precision, counts.recall
-                if out.net_value_per_1000 < target:
+                if not math.isfinite(net):
+                    out.problems.append(
+                        f"net value per 1,000 predictions is {net} (the counts and "
+                        "value_per_outcome overflow): not a finite number, a failure"
+                    )
+                elif not net >= target:  # NaN never passes
                     out.problems.append(
                         f"net value {out.net_value_per_1000:.1f} per 1,000 predictions is below "
                         f"{target:g}"
                     )
     if spec.max_latency_ms is not None:
-        out.latency_p95_ms = _number(values.get(("latency_p95_ms", spec.split)))
-        if out.latency_p95_ms is None:
+        out.latency_p95_ms, bad = _number(values.get(("latency_p95_ms", spec.split)))
+        if bad:
+            out.problems.append(_not_finite("latency_p95_ms", spec.split, bad))
+        elif out.latency_p95_ms is None:
             out.problems.append(
                 f"no latency_p95_ms recorded on {spec.split}: use readiness.evaluate"
             )
-        elif out.latency_p95_ms > spec.max_latency_ms:
+        elif not out.latency_p95_ms <= spec.max_latency_ms:  # NaN never passes
             out.problems.append(
                 f"p95 latency {out.latency_p95_ms:.2f} ms exceeds {spec.max_latency_ms:g} ms"
             )

@@ -40,7 +40,10 @@ def _read_file(name: str) -> str:
         return sys.stdin.read()
     path = Path(name)
     require_file(path, f"criteria file {name}", ProjectError)
-    return path.read_text(encoding="utf-8")
+    from readiness import yamlio
+    from readiness.fsutil import read_text_file
+
+    return read_text_file(path, "criteria file", max_bytes=yamlio.MAX_YAML_BYTES)
 
 
 def execute(args: argparse.Namespace, ctx: Context) -> Any:

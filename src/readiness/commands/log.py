@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import Any
 
+from readiness import numbers
 from readiness.commands import Command, Context, add_json_flag
 from readiness.errors import UsageError
 
@@ -39,6 +40,10 @@ def parse_pairs(pairs: list[str], placeholder: str) -> dict[str, Any]:
             out[name.strip()] = json.loads(raw)
         except json.JSONDecodeError:
             out[name.strip()] = raw
+        except ValueError:  # digits past Python's int-to-str limit (4,300)
+            raise UsageError(
+                f"{name.strip()}: a number of {len(raw)} characters is refused; {numbers.RULE}"
+            ) from None
     return out
 
 

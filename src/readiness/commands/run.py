@@ -58,7 +58,7 @@ def collect_params(args: argparse.Namespace, cwd: Path) -> dict[str, Any]:
     if args.params_file:
         path = cwd / args.params_file
         require_file(path, f"params file {args.params_file}")
-        data = yamlio.parse(path.read_text(encoding="utf-8"), args.params_file).data
+        data = yamlio.load_file(path, "params file", args.params_file).data
         if args.params_key:
             if not isinstance(data, dict) or args.params_key not in data:
                 raise UsageError(f"{args.params_file} has no key {args.params_key!r}")

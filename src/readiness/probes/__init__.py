@@ -27,10 +27,11 @@ class ProbeContext:
 
     def raw_attestations(self) -> dict[str, Any]:
         from readiness import yamlio
+        from readiness.config import read_text
 
         if not self.project.config_path.is_file():
             return {}
-        data = yamlio.parse(self.project.config_path.read_text(encoding="utf-8")).data
+        data = yamlio.parse(read_text(self.project)).data
         return dict((data or {}).get("attestations") or {})
 
     @functools.cached_property
