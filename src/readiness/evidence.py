@@ -22,10 +22,12 @@ from typing import Any
 from readiness import audit
 from readiness.dvcstore import data_versions
 from readiness.errors import EvidenceError
-from readiness.fsutil import atomic_write_json, file_lock
+from readiness.fsutil import atomic_write_json, file_lock, rewrite_json_in_place
 from readiness.gitinfo import head_commit, is_dirty
 from readiness.project import Project, current_project
 from readiness.results import EVIDENCE_MIME, Renderable
+from readiness.run_journal import append as journal_append
+from readiness.run_journal import compact, head, load_record
 
 RUN_ID_ENV = "READINESS_RUN_ID"
 # Set for a job's kernel: where the project is, which metrics file the job writes.
@@ -61,6 +63,10 @@ def current_run_id(project: Project) -> str:
 def start_run(project: Project | None = None) -> str:
     """Start a new run in this process: later evidence goes to a fresh run record."""
     project = project or current_project()
+    previous = _current.get(project.root)
+    if previous is not None and run_path(project, previous).is_file():
+        with file_lock(project.write_lock_path):
+            compact(run_path(project, previous))  # the finished run's record is complete
     _current[project.root] = new_run_id()
     return _current[project.root]
 
@@ -164,7 +170,7 @@ def read_run(project: Project, run_id: str) -> dict[str, Any]:
     if not path.is_file():
         raise EvidenceError(f"no run {run_id!r} in {project.runs_dir}")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return load_record(path)
     except json.JSONDecodeError as exc:
         raise EvidenceError(f"run record {path} is corrupt: {exc}") from None
 
@@ -192,8 +198,14 @@ def new_record(project: Project, run_id: str) -> dict[str, Any]:
     }
 
 
-def write_metrics(path: Path, items: Iterable[Evidence | dict[str, Any]]) -> None:
-    """Merge numeric evidence into a DVC metrics file as ``{split: {metric: value}}``."""
+def write_metrics(
+    path: Path, items: Iterable[Evidence | dict[str, Any]], durable: bool = True
+) -> None:
+    """Merge numeric evidence into a DVC metrics file as ``{split: {metric: value}}``.
+
+    ``durable=False`` (per record) rewrites the file in place: no fsync, no rename, and
+    still whole JSON if the process is killed.
+    """
     try:
         metrics = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
     except json.JSONDecodeError:
@@ -207,7 +219,10 @@ def write_metrics(path: Path, items: Iterable[Evidence | dict[str, Any]]) -> Non
             split = metrics.setdefault(entry.get("split", "holdout"), {})
             if isinstance(split, dict):
                 split[entry["name"]] = value
-    atomic_write_json(path, metrics)
+    if durable:
+        atomic_write_json(path, metrics)
+    else:
+        rewrite_json_in_place(path, metrics)
 
 
 def record_many(
@@ -241,16 +256,17 @@ def record_many(
             item.recorded_at, item.run_id = stamp, run_id
         lock_before_evidence(project)
         path = run_path(project, run_id)
-        record = read_run(project, run_id) if path.is_file() else new_record(project, run_id)
+        if not path.is_file():
+            atomic_write_json(path, new_record(project, run_id))
+        record = head(path)
         versions = {p: v.get("md5") for p, v in (record.get("data_versions") or {}).items()}
         for item in items:
             item.git_commit, item.data = record.get("git_commit"), versions
-        record["evidence"].extend(item.to_dict() for item in items)
-        record["updated_at"] = stamp
-        atomic_write_json(path, record)
+        # appended, not rewritten: O(1) per record (see run_journal)
+        journal_append(path, [item.to_dict() for item in items], project.write_lock_path)
         metrics = os.environ.get(METRICS_FILE_ENV)  # a job names its own, or "-" for none
         if metrics != "-":
-            write_metrics(Path(metrics) if metrics else project.metrics_path, items)
+            write_metrics(Path(metrics) if metrics else project.metrics_path, items, durable=False)
     if display:
         _display(items)
     return items
@@ -336,7 +352,7 @@ def list_runs(project: Project) -> list[dict[str, Any]]:
     runs = []
     for path in project.runs_dir.glob("*.json"):
         try:
-            runs.append(json.loads(path.read_text(encoding="utf-8")))
+            runs.append(load_record(path))
         except (json.JSONDecodeError, OSError):
             continue
     return sorted(runs, key=lambda r: (r.get("updated_at", ""), r.get("id", "")))

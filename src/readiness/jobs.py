@@ -25,7 +25,7 @@ from typing import Any
 from readiness import audit
 from readiness.errors import UsageError
 from readiness.evidence import METRICS_FILE_ENV, PROJECT_ENV, RUN_ID_ENV, new_run_id, run_path
-from readiness.fsutil import atomic_write_json, file_lock
+from readiness.fsutil import file_lock
 from readiness.project import Project
 from readiness.results import Renderable
 
@@ -112,16 +112,14 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
 def update_record(project: Project, run_id: str, **fields: Any) -> dict[str, Any]:
     """Merge ``fields`` into the run record under the project write lock."""
     from readiness.evidence import new_record
+    from readiness.run_journal import load_record, write
 
     with file_lock(project.write_lock_path):
         path = run_path(project, run_id)
-        if path.is_file():
-            record = json.loads(path.read_text(encoding="utf-8"))
-        else:
-            record = new_record(project, run_id)
+        record = load_record(path) if path.is_file() else new_record(project, run_id)
         record.update(fields)
         record["updated_at"] = audit.now()
-        atomic_write_json(path, record)
+        write(path, record)  # the evidence journal is folded in
     return record
 
 
@@ -355,8 +353,9 @@ def finish_job(
     """Complete the run record from a worker's outcome; update the metrics file if asked."""
     from readiness.criteria import lock_before_evidence
     from readiness.evidence import write_metrics
+    from readiness.run_journal import load_record
 
-    record = json.loads(run_path(project, spec.run_id).read_text(encoding="utf-8"))
+    record = load_record(run_path(project, spec.run_id))
     evidence = record.get("evidence") or []  # written by a kernel that shares this folder
     fields: dict[str, Any] = {}
     if not evidence and outcome.get("evidence"):  # the kernel ran on another machine
