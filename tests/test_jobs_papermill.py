@@ -57,7 +57,9 @@ def _papermill_failure(source: Path, output: Path, params: dict | None) -> tuple
 
 
 def test_the_failing_cell_is_numbered_in_the_input_file_despite_old_error_markers(tmp_path):
-    path = _notebook(tmp_path / "nb.ipynb", "y = 1", "raise ValueError('boom')", markdown_first=True)
+    path = _notebook(
+        tmp_path / "nb.ipynb", "y = 1", "raise ValueError('boom')", markdown_first=True
+    )
     source = nbformat.read(path, as_version=4)
     first, index = _papermill_failure(path, tmp_path / "first.ipynb", {"x": 1})
     assert input_cell_number(source.cells, first.cells, index) == 3  # heading, y = 1, raise
