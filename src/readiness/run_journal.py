@@ -27,9 +27,9 @@ from readiness.fsutil import atomic_write_json, file_lock
 
 SUFFIX = ".jsonl"
 
-# journal -> (its size after this process's last append, the next seq): a journal
+# journal -> (its stat key after this process's last append, the next seq): a journal
 # nobody else touched since needs no re-reading to continue its numbering.
-_tails: dict[Path, tuple[int, int]] = {}
+_tails: dict[Path, tuple[tuple[int, int, int], int]] = {}
 # record -> (its stat key, the parsed record): the record is rewritten rarely now.
 _heads: dict[Path, tuple[tuple[int, int, int], dict[str, Any]]] = {}
 # journals this process appended to, with the lock that guards them: folded at exit.
@@ -80,8 +80,7 @@ def load_record(record_path: Path) -> dict[str, Any]:
 
 def head(record_path: Path) -> dict[str, Any]:
     """The record file as written (journal not folded), re-read only when it changed."""
-    info = record_path.stat()
-    key = (info.st_ino, info.st_size, info.st_mtime_ns)
+    key = _stat_key(record_path)
     cached = _heads.get(record_path)
     if cached is not None and cached[0] == key:
         return cached[1]
@@ -90,14 +89,20 @@ def head(record_path: Path) -> dict[str, Any]:
     return record
 
 
+def _stat_key(path: Path) -> tuple[int, int, int]:
+    """Changes whenever another process rewrites, recreates or appends to ``path``."""
+    info = path.stat()
+    return (info.st_ino, info.st_size, info.st_mtime_ns)
+
+
 def _next_seq(journal: Path, in_record: int) -> int:
     """The seq of the next line; repairs a torn last line (the caller holds the lock)."""
     try:
-        size = journal.stat().st_size
+        key = _stat_key(journal)
     except FileNotFoundError:
         return in_record
     cached = _tails.get(journal)
-    if cached is not None and cached[0] == size:
+    if cached is not None and cached[0] == key:
         return max(cached[1], in_record)
     with open(journal, "rb+") as handle:
         data = handle.read()
@@ -118,7 +123,7 @@ def append(record_path: Path, items: list[dict[str, Any]], lock_path: Path) -> N
     )
     with open(journal, "a", encoding="utf-8") as handle:
         handle.write(text)
-    _tails[journal] = (journal.stat().st_size, seq + len(items))
+    _tails[journal] = (_stat_key(journal), seq + len(items))
     if not _pending:
         atexit.register(_compact_pending)
     _pending[journal] = lock_path
