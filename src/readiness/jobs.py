@@ -286,6 +286,7 @@ class _Stop:
 
     requested = False
     depth = 0  # nested _stoppable() blocks (run_notebook around execute_job)
+    executing = False  # papermill is running: our children are kernels, not git or DVC
 
 
 def _terminate_children() -> None:
@@ -299,7 +300,8 @@ def _terminate_children() -> None:
 def _keep_stopping() -> None:
     """After Ctrl-C, a kernel that was still being launched is stopped as it appears."""
     while _Stop.requested and _Stop.depth:
-        _terminate_children()
+        if _Stop.executing:
+            _terminate_children()
         time.sleep(0.2)
 
 
@@ -310,7 +312,8 @@ def _stop_kernels(signum: int, frame: Any) -> None:
 
     first = not _Stop.requested
     _Stop.requested = True
-    _terminate_children()
+    if _Stop.executing:
+        _terminate_children()
     if first:  # a kernel starting up may not be a child yet: keep watching for it
         threading.Thread(target=_keep_stopping, name="readiness-stop", daemon=True).start()
 
@@ -449,6 +452,7 @@ def execute_job(spec: JobSpec, on_cell: OnCell | None = None) -> dict[str, Any]:
         with _environment(spec.env), _stoppable(), _cell_log(spec.log_output):
             if _Stop.requested:  # Ctrl-C while the job was being prepared
                 raise _Cancelled
+            _Stop.executing = True
             papermill.execute_notebook(
                 spec.notebook,
                 spec.output,
@@ -470,6 +474,8 @@ def execute_job(spec: JobSpec, on_cell: OnCell | None = None) -> dict[str, Any]:
         status, failure = "cancelled", dict(CANCELLED)
     except Exception as exc:  # the notebook's failure is the job's outcome
         status, failure = _failure_of(exc)
+    finally:
+        _Stop.executing = False
     if _Stop.requested:
         status, failure = "cancelled", dict(CANCELLED)
     try:
