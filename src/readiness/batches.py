@@ -17,7 +17,15 @@ from readiness import yamlio
 from readiness.errors import ConfigError
 from readiness.evidence import Evidence, new_run_id
 from readiness.fsutil import require_file
-from readiness.jobs import JobSpec, RunResult, finish_job, prepare_job, update_record
+from readiness.jobs import (
+    JobSpec,
+    RunResult,
+    cancel_unfinished,
+    execute_job,
+    finish_job,
+    prepare_job,
+    update_record,
+)
 from readiness.notebook_params import check_kernel, check_parameters, read_notebook
 from readiness.project import Project
 from readiness.results import Renderable
@@ -56,7 +64,7 @@ class BatchResult(Renderable):
     def exit_code(self) -> int:
         if self.cancelled:
             return 130
-        return 0 if all(r.result.succeeded for r in self.runs) else 1
+        return 0 if all(r.result.exit_code == 0 for r in self.runs) else 1
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -128,19 +136,49 @@ def _judge(project: Project, runs: list[BatchRun]) -> tuple[list[str], str | Non
         keys = seen[:4]
     if not criteria:
         return keys, None, "no technical criteria declared: no ranking"
-    first = criteria[0]
+    best, reason = _best(runs, criteria[0])
+    return keys, best, reason
+
+
+def _best(runs: list[BatchRun], first: Any) -> tuple[str | None, str]:
+    """The best run by the first criterion among the runs that meet every criterion.
+
+    A tie goes to the first of the tied runs in grid order, and the reason says so.
+    """
     scored = [
-        (value, run.result.run_id)
+        (value, run)
         for run in runs
         if run.result.succeeded
         and (value := run.result.metrics(first.split).get(first.metric)) is not None
     ]
     if not scored:
-        return keys, None, f"no successful run recorded {first.metric} on {first.split}"
+        return None, f"no successful run recorded {first.metric} on {first.split}"
     higher = first.direction == "min"
-    value, best = max(scored) if higher else min(scored)
     way = "highest" if higher else "lowest"
-    return keys, best, f"{way} {first.metric} on {first.split} ({value:.4g}), the first criterion"
+    passing = [(value, run) for value, run in scored if run.passed]
+    if not passing:
+        value, run = _top(scored, higher)[0]
+        return None, (
+            f"no run meets every criterion; the {way} {first.metric} on {first.split} "
+            f"({value:.4g}) was {run.result.run_id}, which fails "
+            + ", ".join(k for k, ok in run.criteria.items() if not ok)
+        )
+    top = _top(passing, higher)
+    value, run = top[0]
+    reason = (
+        f"{way} {first.metric} on {first.split} ({value:.4g}), the first criterion, among "
+        f"the {len(passing)} of {len(scored)} runs that meet every criterion"
+    )
+    if len(top) > 1:
+        others = ", ".join(r.result.run_id for _, r in top[1:])
+        reason += f"; tied with {others}: the first in the grid is taken"
+    return run.result.run_id, reason
+
+
+def _top(scored: list[tuple[Any, BatchRun]], higher: bool) -> list[tuple[Any, BatchRun]]:
+    """The runs sharing the best value, in grid order."""
+    target = max(v for v, _ in scored) if higher else min(v for v, _ in scored)
+    return [(v, r) for v, r in scored if v == target]
 
 
 def batch(
@@ -156,6 +194,10 @@ def batch(
     inputs: list[str] | None = None,
     allow_extra: bool = False,
     front_end: str = "cli",
+    start_timeout: float | None = None,
+    report_mode: bool = False,
+    log_output: bool = False,
+    prepare_only: bool = False,
 ) -> BatchResult:
     """Run ``notebook`` once per parameter combination, in parallel.
 
@@ -170,6 +212,13 @@ def batch(
     output_dir:
         Where executed notebooks go: a folder or URL every worker can reach
         (default ``runs/<batch id>/``).
+    front_end:
+        The progress display: ``cli`` (a bar), ``lines`` (a line per finished run),
+        ``notebook`` (a widget) or ``quiet``.
+    start_timeout, report_mode, log_output, prepare_only:
+        As for :func:`readiness.jobs.run_notebook`, for every run. With
+        ``prepare_only`` the parameterized notebooks are written and nothing runs
+        or is recorded.
     """
     import time
 
@@ -183,27 +232,12 @@ def batch(
     for combo in grid:  # every combination is checked before anything runs
         check_parameters(source, combo, allow_extra=allow_extra)
     check_kernel(node, kernel)
-    runner = get_executor(executor, workers=workers, scheduler=scheduler)
+    runner = None if prepare_only else get_executor(executor, workers=workers, scheduler=scheduler)
     batch_id = f"batch-{new_run_id()}"
+    run_ids = [new_run_id() for _ in grid]  # known before any record: Ctrl-C cancels them
     # one folder per batch, so a second batch never overwrites the first one's notebooks
     base = output_dir.rstrip("/") if output_dir else str(project.executed_notebooks_dir)
     folder = f"{base}/{batch_id}"
-    specs: list[JobSpec] = []
-    for i, combo in enumerate(grid, start=1):
-        specs.append(
-            prepare_job(
-                project,
-                source,
-                combo,
-                output=f"{folder}/{source.stem}-{i:03d}.ipynb",
-                timeout=timeout,
-                kernel=kernel,
-                inputs=inputs,
-                allow_extra=allow_extra,
-                batch=batch_id,
-                shared_output=True,
-            )
-        )
     result = BatchResult(
         batch_id=batch_id,
         notebook=str(
@@ -212,30 +246,56 @@ def batch(
         executor=executor,
     )
     progress = make_progress(
-        len(specs),
+        len(grid),
         front_end,
-        label=f"{source.stem} x{len(specs)}",
+        label=f"{source.stem} x{len(grid)}",
         workers=workers if executor == "local" else None,
     )
+    specs: list[JobSpec] = []
     finished: dict[str, RunResult] = {}
     started = time.perf_counter()
 
     def on_done(spec: JobSpec, outcome: dict[str, Any]) -> None:
         finished[spec.run_id] = finish_job(project, spec, outcome)
-        progress.update(outcome["status"])
+        progress.update(outcome["status"], finished[spec.run_id])
 
     try:
-        for spec in specs:
-            update_record(project, spec.run_id, status="running")
-        runner.run_all(specs, on_done)
+        for i, (combo, run_id) in enumerate(zip(grid, run_ids, strict=True), start=1):
+            specs.append(
+                prepare_job(
+                    project,
+                    source,
+                    combo,
+                    output=f"{folder}/{source.stem}-{i:03d}.ipynb",
+                    timeout=timeout,
+                    kernel=kernel,
+                    inputs=inputs,
+                    allow_extra=allow_extra,
+                    run_id=run_id,
+                    batch=batch_id,
+                    start_timeout=start_timeout,
+                    report_mode=report_mode,
+                    log_output=log_output,
+                    prepare_only=prepare_only,
+                    shared_output=True,
+                )
+            )
+        if runner is None:  # --prepare-only: papermill writes each notebook, no kernel
+            for spec in specs:
+                on_done(spec, execute_job(spec))
+        else:
+            for spec in specs:
+                update_record(project, spec.run_id, status="running")
+            runner.run_all(specs, on_done)
     except KeyboardInterrupt:
         result.cancelled = True
     finally:
         progress.close()
+    if not prepare_only:  # whenever the Ctrl-C came, no run stays queued or running
+        cancel_unfinished(project, [r for r in run_ids if r not in finished])
     for spec in specs:
         run = finished.get(spec.run_id)
         if run is None:  # never finished: recorded as cancelled
-            update_record(project, spec.run_id, status="cancelled")
             run = RunResult(
                 run_id=spec.run_id,
                 status="cancelled",

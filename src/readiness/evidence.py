@@ -10,7 +10,6 @@ executed notebook carries its evidence and can be read back with nbformat.
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 import secrets
@@ -23,10 +22,12 @@ from typing import Any
 from readiness import audit, numbers
 from readiness.dvcstore import data_versions
 from readiness.errors import EvidenceError
-from readiness.fsutil import atomic_write_json, file_lock, read_text_file
+from readiness.fsutil import atomic_write_json, file_lock, rewrite_json_in_place
 from readiness.gitinfo import head_commit, is_dirty
 from readiness.project import Project, current_project
 from readiness.results import EVIDENCE_MIME, Renderable
+from readiness.run_journal import append as journal_append
+from readiness.run_journal import compact, head, load_record
 
 RUN_ID_ENV = "READINESS_RUN_ID"
 # Set for a job's kernel: where the project is, which metrics file the job writes.
@@ -76,6 +77,10 @@ def current_run_id(project: Project) -> str:
 def start_run(project: Project | None = None) -> str:
     """Start a new run in this process: later evidence goes to a fresh run record."""
     project = project or current_project()
+    previous = _current.get(project.root)
+    if previous is not None and run_path(project, previous).is_file():
+        with file_lock(project.write_lock_path):
+            compact(run_path(project, previous))  # the finished run's record is complete
     _current[project.root] = new_run_id()
     return _current[project.root]
 
@@ -182,32 +187,6 @@ def run_path(project: Project, run_id: str) -> Path:
     return project.runs_dir / f"{check_run_id(run_id)}.json"
 
 
-def _json_int(text: str) -> int | float:
-    # Past Python's int-to-str limit (4,300 digits) json.loads raises: read such a
-    # number as infinity, which the judge refuses as not finite, instead of failing here.
-    try:
-        return int(text)
-    except ValueError:
-        return -math.inf if text.startswith("-") else math.inf
-
-
-def load_record(path: Path) -> dict[str, Any]:
-    """A run record file; unreadable, binary, corrupt or non-object JSON is an EvidenceError.
-
-    Never skipped: skipping a corrupt newest record would let the check judge an older run.
-    """
-    text = read_text_file(path, "run record", error=EvidenceError)
-    try:
-        record = json.loads(text, parse_int=_json_int)
-    except ValueError as exc:  # JSONDecodeError, and numbers json cannot convert
-        raise EvidenceError(f"run record {path} is corrupt ({exc}): restore it from git") from None
-    if not isinstance(record, dict):
-        raise EvidenceError(
-            f"run record {path} is corrupt: a JSON {type(record).__name__}, not an object"
-        )
-    return record
-
-
 def read_run(project: Project, run_id: str) -> dict[str, Any]:
     """One run record; a missing or corrupt file is a clear error."""
     path = run_path(project, run_id)
@@ -239,8 +218,14 @@ def new_record(project: Project, run_id: str) -> dict[str, Any]:
     }
 
 
-def write_metrics(path: Path, items: Iterable[Evidence | dict[str, Any]]) -> None:
-    """Merge numeric evidence into a DVC metrics file as ``{split: {metric: value}}``."""
+def write_metrics(
+    path: Path, items: Iterable[Evidence | dict[str, Any]], durable: bool = True
+) -> None:
+    """Merge numeric evidence into a DVC metrics file as ``{split: {metric: value}}``.
+
+    ``durable=False`` (per record) rewrites the file in place: no fsync, no rename, and
+    still whole JSON if the process is killed.
+    """
     try:
         metrics = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
     except (ValueError, OSError):  # corrupt, binary or unreadable: start it again
@@ -254,7 +239,10 @@ def write_metrics(path: Path, items: Iterable[Evidence | dict[str, Any]]) -> Non
             split = metrics.setdefault(entry.get("split", "holdout"), {})
             if isinstance(split, dict):
                 split[entry["name"]] = value
-    atomic_write_json(path, metrics)
+    if durable:
+        atomic_write_json(path, metrics)
+    else:
+        rewrite_json_in_place(path, metrics)
 
 
 def record_many(
@@ -288,16 +276,17 @@ def record_many(
             item.recorded_at, item.run_id = stamp, run_id
         lock_before_evidence(project)
         path = run_path(project, run_id)
-        record = read_run(project, run_id) if path.is_file() else new_record(project, run_id)
+        if not path.is_file():
+            atomic_write_json(path, new_record(project, run_id))
+        record = head(path)
         versions = {p: v.get("md5") for p, v in (record.get("data_versions") or {}).items()}
         for item in items:
             item.git_commit, item.data = record.get("git_commit"), versions
-        record["evidence"].extend(item.to_dict() for item in items)
-        record["updated_at"] = stamp
-        atomic_write_json(path, record)
+        # appended, not rewritten: O(1) per record (see run_journal)
+        journal_append(path, [item.to_dict() for item in items], project.write_lock_path)
         metrics = os.environ.get(METRICS_FILE_ENV)  # a job names its own, or "-" for none
         if metrics != "-":
-            write_metrics(Path(metrics) if metrics else project.metrics_path, items)
+            write_metrics(Path(metrics) if metrics else project.metrics_path, items, durable=False)
     if display:
         _display(items)
     return items

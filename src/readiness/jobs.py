@@ -14,25 +14,19 @@ A job has three steps, split so that executors can run the middle one anywhere:
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from readiness import audit
 from readiness.errors import UsageError
-from readiness.evidence import (
-    METRICS_FILE_ENV,
-    PROJECT_ENV,
-    RUN_ID_ENV,
-    load_record,
-    new_run_id,
-    run_path,
-)
-from readiness.fsutil import atomic_write_json, file_lock, require_dir
+from readiness.evidence import METRICS_FILE_ENV, PROJECT_ENV, RUN_ID_ENV, new_run_id, run_path
+from readiness.fsutil import file_lock, require_dir
 from readiness.project import Project
 from readiness.results import Renderable
 
@@ -49,6 +43,10 @@ class JobSpec:
     cwd: str | None = None
     timeout: float | None = None
     env: dict[str, str] = field(default_factory=dict)
+    start_timeout: float = 60.0  # seconds a kernel gets to start (papermill's default)
+    report_mode: bool = False  # hide code cells' input in the executed notebook
+    log_output: bool = False  # cell outputs to the log (stderr) as they come
+    prepare_only: bool = False  # write the parameterized notebook; start no kernel
 
 
 @dataclass
@@ -72,7 +70,7 @@ class RunResult(Renderable):
 
     @property
     def exit_code(self) -> int:
-        return 0 if self.succeeded else 1
+        return 0 if self.status in ("succeeded", "prepared") else 1
 
     def metrics(self, split: str | None = None) -> dict[str, Any]:
         """The last numeric value per metric (on ``split`` when given)."""
@@ -119,13 +117,14 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
 def update_record(project: Project, run_id: str, **fields: Any) -> dict[str, Any]:
     """Merge ``fields`` into the run record under the project write lock."""
     from readiness.evidence import new_record
+    from readiness.run_journal import load_record, write
 
     with file_lock(project.write_lock_path):
         path = run_path(project, run_id)
         record = load_record(path) if path.is_file() else new_record(project, run_id)
         record.update(fields)
         record["updated_at"] = audit.now()
-        atomic_write_json(path, record)
+        write(path, record)  # the evidence journal is folded in
     return record
 
 
@@ -189,11 +188,17 @@ def prepare_job(
     metrics_file: str | None = None,
     batch: str | None = None,
     shared_output: bool = False,
+    start_timeout: float | None = None,
+    report_mode: bool = False,
+    log_output: bool = False,
+    prepare_only: bool = False,
 ) -> JobSpec:
     """Check everything that can be checked before a kernel starts, and record the run.
 
     ``output`` must lie in the project unless ``shared_output`` (a batch's output folder
     that every worker reaches may be elsewhere); never on readiness's own files.
+    ``prepare_only`` (papermill's ``--prepare-only``): nothing runs, so nothing is
+    recorded; the job only writes the parameterized notebook.
     """
     from readiness.dvcstore import data_versions
     from readiness.gitinfo import head_commit, is_dirty
@@ -208,6 +213,8 @@ def prepare_job(
         raise UsageError("--timeout must be a positive number of seconds")
     if cwd is not None:
         require_dir(Path(cwd), f"--cwd {cwd}")
+    if start_timeout is not None and start_timeout <= 0:
+        raise UsageError("--start-timeout must be a positive number of seconds")
     if inputs:
         from readiness.validation import validate_inputs
 
@@ -228,21 +235,22 @@ def prepare_job(
     if "://" not in target:
         Path(target).parent.mkdir(parents=True, exist_ok=True)
     relative = os.path.relpath(source, project.root)
-    update_record(
-        project,
-        run_id,
-        status="queued",
-        notebook=relative,
-        output=os.path.relpath(target, project.root) if "://" not in target else target,
-        params=params,
-        inputs=list(inputs or []),
-        metrics_file=metrics_file,
-        batch=batch,
-        git_commit=head_commit(project.root),
-        git_dirty=is_dirty(project.root),
-        data_versions=data_versions(project),
-        source=relative,
-    )
+    if not prepare_only:
+        update_record(
+            project,
+            run_id,
+            status="queued",
+            notebook=relative,
+            output=os.path.relpath(target, project.root) if "://" not in target else target,
+            params=params,
+            inputs=list(inputs or []),
+            metrics_file=metrics_file,
+            batch=batch,
+            git_commit=head_commit(project.root),
+            git_dirty=is_dirty(project.root),
+            data_versions=data_versions(project),
+            source=relative,
+        )
     env = {
         RUN_ID_ENV: run_id,
         PROJECT_ENV: str(project.root),
@@ -258,6 +266,10 @@ def prepare_job(
         cwd=str(Path(cwd).resolve()) if cwd else str(source.parent),
         timeout=timeout,
         env=env,
+        start_timeout=60.0 if start_timeout is None else float(start_timeout),
+        report_mode=report_mode,
+        log_output=log_output,
+        prepare_only=prepare_only,
     )
 
 
@@ -285,52 +297,91 @@ def _failure_of(exc: BaseException) -> tuple[str, dict[str, Any] | None]:
     return "failed", {"ename": type(exc).__name__, "evalue": str(exc)}
 
 
-def _input_cell_number(output: str, index: int) -> int:
-    """1-based position in the input notebook of the executed notebook's cell ``index``.
+_ERROR_MARKER = "papermill-error-cell-tag"  # papermill.execute.ERROR_MARKER_TAG
+_INJECTED = "injected-parameters"
+CANCELLED = {"ename": "KeyboardInterrupt", "evalue": "cancelled"}
 
-    papermill counts cells of the executed notebook, which holds an extra injected
-    parameters cell; a user reads their own notebook.
+
+def _tagged(cell: Any, tag: str) -> bool:
+    return tag in cell.get("metadata", {}).get("tags", [])
+
+
+def input_cell_number(source_cells: list[Any], executed_cells: list[Any], index: int) -> int:
+    """1-based position in the input notebook of papermill's executed cell ``index``.
+
+    papermill counts the cells it executed: the input without the error-marker cells an
+    earlier papermill run left in it (it removes them first) and with the injected
+    parameters cell (it replaces one already in the input). A user reads their own
+    notebook: the cells of the input file, its marker cells included.
     """
+    own = [i for i, c in enumerate(source_cells) if not _tagged(c, _ERROR_MARKER)]
+    own = [i for i in own if not _tagged(source_cells[i], _INJECTED)]
+    # markers in the executed notebook were added after papermill took the index
+    executed = [c for c in executed_cells if not _tagged(c, _ERROR_MARKER)]
+    before = sum(not _tagged(c, _INJECTED) for c in executed[:index])
+    return own[before] + 1 if before < len(own) else index + 1
+
+
+def _failing_cell(spec: JobSpec, index: int) -> int:
     try:
         from papermill.iorw import load_notebook_node
 
-        cells = load_notebook_node(output).cells
+        source = load_notebook_node(spec.notebook).cells
+        executed = load_notebook_node(spec.output).cells
     except Exception:  # unreadable output: fall back to papermill's own count
         return index + 1
-    # papermill's index counts the executed cells before it added its error-marker cells
-    executed = [
-        c for c in cells if "papermill-error-cell-tag" not in c.get("metadata", {}).get("tags", [])
-    ]
-    injected = sum(
-        "injected-parameters" in c.get("metadata", {}).get("tags", []) for c in executed[:index]
-    )
-    return index - injected + 1
+    return input_cell_number(source, executed, index)
 
 
 class _Stop:
     """Set by the stop handler: the job was cancelled, not failed."""
 
     requested = False
+    depth = 0  # nested _stoppable() blocks (run_notebook around execute_job)
+    executing = False  # papermill is running: our children are kernels, not git or DVC
 
 
-def _stop_kernels(signum: int, frame: Any) -> None:
-    """Ctrl-C / SIGTERM during a job: stop this process's kernels, then let papermill
-    see a dead kernel and return normally (no exception thrown into its event loop)."""
+def _terminate_children() -> None:
     import psutil
 
-    _Stop.requested = True
     for child in psutil.Process().children(recursive=True):
         with contextlib.suppress(psutil.Error):
             child.terminate()
 
 
+def _keep_stopping() -> None:
+    """After Ctrl-C, a kernel that was still being launched is stopped as it appears."""
+    while _Stop.requested and _Stop.depth:
+        if _Stop.executing:
+            _terminate_children()
+        time.sleep(0.2)
+
+
+def _stop_kernels(signum: int, frame: Any) -> None:
+    """Ctrl-C / SIGTERM during a job: stop this process's kernels, then let papermill
+    see a dead kernel and return normally (no exception thrown into its event loop)."""
+    import threading
+
+    first = not _Stop.requested
+    _Stop.requested = True
+    if _Stop.executing:
+        _terminate_children()
+    if first:  # a kernel starting up may not be a child yet: keep watching for it
+        threading.Thread(target=_keep_stopping, name="readiness-stop", daemon=True).start()
+
+
 @contextlib.contextmanager
 def _stoppable() -> Iterator[None]:
-    """Route SIGINT (unless ignored) and SIGTERM to :func:`_stop_kernels` while inside."""
+    """Route SIGINT (unless ignored) and SIGTERM to :func:`_stop_kernels` while inside.
+
+    Nested blocks share the outermost one's state: a Ctrl-C before the kernel starts
+    still cancels the job.
+    """
     import signal
     import threading
 
-    _Stop.requested = False
+    if _Stop.depth == 0:
+        _Stop.requested = False
     if threading.current_thread() is not threading.main_thread():
         yield  # signals only reach the main thread (e.g. on a Dask worker)
         return
@@ -338,11 +389,64 @@ def _stoppable() -> Iterator[None]:
     for sig in (signal.SIGINT, signal.SIGTERM):
         if signal.getsignal(sig) is not signal.SIG_IGN:
             saved[sig] = signal.signal(sig, _stop_kernels)
+    _Stop.depth += 1
     try:
         yield
     finally:
+        _Stop.depth -= 1
         for sig, handler in saved.items():
             signal.signal(sig, handler)
+
+
+class _Cancelled(Exception):
+    """Raised at a cell boundary after Ctrl-C: no further cell starts."""
+
+
+OnCell = Callable[[int, int, Any], None]  # (executed index, input cell number, cell)
+
+
+def _watch_cells(nb_man: Any, source_cells: list[Any], on_cell: OnCell | None) -> None:
+    """Hook papermill's per-cell callbacks: stop at the next cell after Ctrl-C (a
+    kernel that finished starting after it), and report each finished cell."""
+    start, complete = nb_man.cell_start, nb_man.cell_complete
+
+    def cell_start(cell: Any, cell_index: int | None = None, **kwargs: Any) -> None:
+        if _Stop.requested:
+            raise _Cancelled
+        start(cell, cell_index, **kwargs)
+
+    def cell_complete(cell: Any, cell_index: int | None = None, **kwargs: Any) -> None:
+        complete(cell, cell_index, **kwargs)
+        if on_cell is not None and cell_index is not None and not _Stop.requested:
+            number = input_cell_number(source_cells, nb_man.nb.cells, cell_index)
+            on_cell(cell_index, number, cell)
+
+    nb_man.cell_start, nb_man.cell_complete = cell_start, cell_complete
+
+
+ENGINE = "readiness"
+
+
+@functools.cache
+def _register_engine() -> str:
+    """papermill's nbclient engine with our cell hooks, registered under ``readiness``."""
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    class ReadinessEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(  # type: ignore[override]
+            cls,
+            nb_man: Any,
+            kernel_name: str,
+            source_cells: list[Any] | None = None,
+            on_cell: OnCell | None = None,
+            **kwargs: Any,
+        ) -> Any:
+            _watch_cells(nb_man, source_cells or [], on_cell)
+            return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
+
+    papermill_engines.register(ENGINE, ReadinessEngine)
+    return ENGINE
 
 
 def _quiet_kernel_arguments(kernel: str | None) -> list[str]:
@@ -358,43 +462,80 @@ def _quiet_kernel_arguments(kernel: str | None) -> list[str]:
     return ["--IPKernelApp.log_level=CRITICAL"] if any("ipykernel" in a for a in argv) else []
 
 
-def execute_job(spec: JobSpec) -> dict[str, Any]:
+@contextlib.contextmanager
+def _cell_log(enabled: bool) -> Iterator[None]:
+    """``--log-output``: papermill logs cell outputs at INFO; show them on stderr."""
+    import logging
+    import sys
+
+    if not enabled:
+        yield
+        return
+    logger = logging.getLogger("papermill")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    level, propagate = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = propagate
+
+
+def execute_job(spec: JobSpec, on_cell: OnCell | None = None) -> dict[str, Any]:
     """Execute one job with papermill and return its outcome (plain data).
 
     Never raises for the notebook's own failures: they are the outcome. Ctrl-C (or
-    SIGTERM from a coordinator) stops the kernel and the outcome is ``cancelled``.
+    SIGTERM from a coordinator) stops the kernel, even one still starting, and the
+    outcome is ``cancelled``. ``on_cell`` is called as each cell finishes.
     """
     import papermill
+    from papermill.iorw import load_notebook_node
 
     from readiness.evidence import read_notebook_evidence
 
     started = time.perf_counter()
-    status, failure = "succeeded", None
+    status, failure = ("prepared" if spec.prepare_only else "succeeded"), None
     try:
-        with _environment(spec.env), _stoppable():
+        with _environment(spec.env), _stoppable(), _cell_log(spec.log_output):
+            if _Stop.requested:  # Ctrl-C while the job was being prepared
+                raise _Cancelled
+            _Stop.executing = True
             papermill.execute_notebook(
                 spec.notebook,
                 spec.output,
                 parameters=spec.params,
+                engine_name=_register_engine(),
                 kernel_name=spec.kernel,
                 execution_timeout=spec.timeout,
+                start_timeout=spec.start_timeout,
+                report_mode=spec.report_mode,
+                prepare_only=spec.prepare_only,
                 progress_bar=False,
-                log_output=False,
+                log_output=spec.log_output,
                 resources={"metadata": {"path": spec.cwd}},  # kernel cwd, without chdir
                 extra_arguments=_quiet_kernel_arguments(spec.kernel),
+                source_cells=load_notebook_node(spec.notebook).cells,
+                on_cell=on_cell,
             )
     except KeyboardInterrupt:
-        status, failure = "cancelled", {"ename": "KeyboardInterrupt", "evalue": "cancelled"}
+        status, failure = "cancelled", dict(CANCELLED)
     except Exception as exc:  # the notebook's failure is the job's outcome
         status, failure = _failure_of(exc)
+    finally:
+        _Stop.executing = False
     if _Stop.requested:
-        status, failure = "cancelled", {"ename": "KeyboardInterrupt", "evalue": "cancelled"}
+        status, failure = "cancelled", dict(CANCELLED)
     try:
         evidence = [e.to_dict() for e in read_notebook_evidence(spec.output)]
     except Exception:  # no executed notebook (the kernel never started)
         evidence = []
     if failure and failure.get("cell_index") is not None:
-        failure["cell"] = _input_cell_number(spec.output, failure["cell_index"])
+        failure["cell"] = _failing_cell(spec, failure["cell_index"])
     return {
         "run_id": spec.run_id,
         "status": status,
@@ -413,7 +554,10 @@ def finish_job(
     """Complete the run record from a worker's outcome; update the metrics file if asked."""
     from readiness.criteria import lock_before_evidence
     from readiness.evidence import write_metrics
+    from readiness.run_journal import load_record
 
+    if outcome["status"] == "prepared":  # --prepare-only: nothing ran, nothing recorded
+        return _prepared(project, spec)
     record = load_record(run_path(project, spec.run_id))
     evidence = record.get("evidence") or []  # written by a kernel that shares this folder
     fields: dict[str, Any] = {}
@@ -454,6 +598,61 @@ def finish_job(
     )
 
 
+def _prepared(project: Project, spec: JobSpec) -> RunResult:
+    def shown(path: str) -> str:
+        inside = "://" not in path and Path(path).is_relative_to(project.root)
+        return os.path.relpath(path, project.root) if inside else path
+
+    return RunResult(
+        run_id=spec.run_id,
+        status="prepared",
+        notebook=shown(spec.notebook),
+        output=shown(spec.output),
+        duration_s=0.0,
+        params=spec.params,
+    )
+
+
+def cancel_unfinished(project: Project, run_ids: list[str]) -> None:
+    """Record as ``cancelled`` every run of ``run_ids`` whose record exists unfinished.
+
+    Called after Ctrl-C, whatever the moment: a run whose record was just written
+    (queued, running) must never stay ``running`` forever. Further Ctrl-C are ignored
+    until the records are written.
+    """
+    from readiness.errors import EvidenceError
+    from readiness.run_journal import load_record
+
+    with _no_interrupts():
+        for run_id in run_ids:
+            path = run_path(project, run_id)
+            with contextlib.suppress(OSError, ValueError, EvidenceError):
+                if load_record(path).get("status") in ("queued", "running"):
+                    update_record(
+                        project,
+                        run_id,
+                        status="cancelled",
+                        failure=dict(CANCELLED),
+                        finished_at=audit.now(),
+                    )
+
+
+@contextlib.contextmanager
+def _no_interrupts() -> Iterator[None]:
+    """Ignore SIGINT while inside (main thread only): records are being completed."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    saved = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, saved)
+
+
 def _track_saved_models(project: Project, evidence: list[dict[str, Any]]) -> None:
     """Models the job saved are DVC-tracked here, by the coordinating process (one writer)."""
     from readiness.models import MODEL_EVIDENCE, track_model
@@ -474,6 +673,11 @@ def run_notebook(
     metrics_file: str | Path | None = None,
     inputs: list[str] | None = None,
     allow_extra: bool = False,
+    start_timeout: float | None = None,
+    report_mode: bool = False,
+    log_output: bool = False,
+    prepare_only: bool = False,
+    on_cell: OnCell | None = None,
 ) -> RunResult:
     """Execute ``notebook`` with papermill as a recorded run, in this process.
 
@@ -499,26 +703,52 @@ def run_notebook(
         Data files the notebook reads: validated against their schema first, recorded
         with the run (``reproduce`` restores them).
     allow_extra:
-        Pass parameters the notebook does not declare.
+        Pass parameters the notebook does not declare (to a notebook without a
+        ``parameters`` cell too: papermill then injects them as its first cell).
+    start_timeout:
+        Seconds the kernel gets to start (default 60, as papermill).
+    report_mode:
+        Hide the code cells' input in the executed notebook (papermill's report mode).
+    log_output:
+        Log the cells' outputs to stderr as they come.
+    prepare_only:
+        Write the parameterized notebook without executing it; nothing is recorded.
+    on_cell:
+        Called as each cell finishes with (executed index, input cell number, cell).
     """
     from readiness.project import current_project
 
     project = project or current_project()
-    spec = prepare_job(
-        project,
-        notebook,
-        params,
-        output=output,
-        timeout=timeout,
-        kernel=kernel,
-        cwd=cwd,
-        inputs=inputs,
-        allow_extra=allow_extra,
-        metrics_file=str(metrics_file) if metrics_file else "metrics.json",
-    )
-    update_record(project, spec.run_id, status="running")
-    outcome = execute_job(spec)
-    result = finish_job(project, spec, outcome, spec_metrics(spec))
+    run_id = new_run_id()
+    # Ctrl-C from here on cancels the run, whenever it comes: before the record exists,
+    # just after, while the kernel starts or runs, or while the record is completed.
+    try:
+        with _stoppable():
+            spec = prepare_job(
+                project,
+                notebook,
+                params,
+                output=output,
+                timeout=timeout,
+                kernel=kernel,
+                cwd=cwd,
+                inputs=inputs,
+                allow_extra=allow_extra,
+                run_id=run_id,
+                metrics_file=str(metrics_file) if metrics_file else "metrics.json",
+                start_timeout=start_timeout,
+                report_mode=report_mode,
+                log_output=log_output,
+                prepare_only=prepare_only,
+            )
+            if not prepare_only:
+                update_record(project, run_id, status="running")
+            outcome = execute_job(spec, on_cell=on_cell)
+            with _no_interrupts():
+                result = finish_job(project, spec, outcome, spec_metrics(spec))
+    except KeyboardInterrupt:
+        cancel_unfinished(project, [run_id])
+        raise
     if outcome["status"] == "cancelled":
         raise KeyboardInterrupt
     return result

@@ -144,10 +144,12 @@ def check_parameters(
     check_names(values)
     declared = parameters_of(read_notebook(notebook_path))
     if declared is None:
-        if values:
+        # papermill injects the values as the notebook's first cell: with --allow-extra
+        if values and not allow_extra:
             raise UsageError(
                 f"{notebook_path.name} has no cell tagged 'parameters', so it cannot take "
-                f"{', '.join(values)}: tag the cell that sets them (View > Cell Toolbar > Tags)"
+                f"{', '.join(values)}: tag the cell that sets them (View > Cell Toolbar > Tags), "
+                "or pass --allow-extra to inject them as the first cell"
             )
         return {}
     accepted = "; ".join(p.describe() for p in declared.values()) or "none"
@@ -169,19 +171,29 @@ def check_parameters(
 
 
 def check_kernel(notebook: Any, kernel: str | None) -> str | None:
-    """The kernel to use, refused with the installed list when it does not exist."""
-    from jupyter_client.kernelspec import KernelSpecManager
+    """The kernel to use, refused with the installed list when it does not exist.
+
+    Resolved as jupyter_client resolves it when papermill starts the kernel: ``python``
+    is its alias of the native kernel (``python3``), names match case-insensitively,
+    and the native kernel is found even without an installed kernelspec. The name
+    returned is the kernelspec's own.
+    """
+    from jupyter_client.kernelspec import NATIVE_KERNEL_NAME, KernelSpecManager, NoSuchKernel
 
     name = kernel or notebook.metadata.get("kernelspec", {}).get("name")
-    installed = KernelSpecManager().find_kernel_specs()
+    manager = KernelSpecManager()
+    installed = manager.find_kernel_specs()
     if name is None:
         raise UsageError(
             "the notebook names no kernel (no kernelspec metadata): pass --kernel NAME; "
             f"installed kernels: {', '.join(sorted(installed)) or 'none'}"
         )
-    if name not in installed:
+    resolved = NATIVE_KERNEL_NAME if name == "python" else name  # KernelManager's alias
+    try:
+        manager.get_kernel_spec(resolved)
+    except (NoSuchKernel, OSError, ValueError):
         raise UsageError(
             f"no kernel named {name!r}; installed kernels: {', '.join(sorted(installed)) or 'none'}"
             " (jupyter kernelspec list)"
-        )
-    return name
+        ) from None
+    return next((k for k in installed if k.lower() == resolved.lower()), resolved)

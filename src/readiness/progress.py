@@ -1,4 +1,7 @@
-"""Progress of a batch: a bar in terminals, a live widget in notebooks, nothing in jobs."""
+"""Progress of jobs: a bar in terminals, a live widget in notebooks, nothing in a job's
+kernel, and one line per finished run (or cell) where stdout is not a terminal, so
+CI logs show progress as it happens. Lines go to stderr: stdout keeps the result.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +10,13 @@ from typing import Any, Protocol
 
 
 class Progress(Protocol):
-    def update(self, status: str) -> None: ...
+    def update(self, status: str, run: Any = None) -> None: ...
     def close(self) -> None: ...
     def finish(self, result: Any) -> None: ...
 
 
 class _Silent:
-    def update(self, status: str) -> None:
+    def update(self, status: str, run: Any = None) -> None:
         pass
 
     def close(self) -> None:
@@ -30,7 +33,7 @@ class _Terminal:
         self.failed = 0
         self.bar = tqdm(total=total, desc=label, unit="run", file=sys.stderr, disable=None)
 
-    def update(self, status: str) -> None:
+    def update(self, status: str, run: Any = None) -> None:
         self.failed += status != "succeeded"
         self.bar.set_postfix(failed=self.failed, refresh=False)
         self.bar.update(1)
@@ -40,6 +43,62 @@ class _Terminal:
 
     def finish(self, result: Any) -> None:
         pass  # the command prints the results table
+
+
+class _Lines:
+    """One line per finished run, e.g. ``[2/4] run ID succeeded in 3.1s (C=0.1)``."""
+
+    def __init__(self, total: int, label: str) -> None:
+        self.total, self.label, self.done = total, label, 0
+
+    def update(self, status: str, run: Any = None) -> None:
+        self.done += 1
+        line = f"[{self.done}/{self.total}] {self.label}"
+        if run is not None:
+            params = ", ".join(f"{k}={v}" for k, v in run.params.items())
+            line += f": run {run.run_id} {status} in {run.duration_s:.1f}s"
+            line += f" ({params})" if params else ""
+            failure = run.failure or {}
+            if status not in ("succeeded", "cancelled") and failure:
+                where = "" if failure.get("cell") is None else f" at cell {failure['cell']}"
+                line += f"{where}: {failure.get('ename')}: {failure.get('evalue')}"
+        else:
+            line += f": a run {status}"
+        print(line, file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        pass
+
+    def finish(self, result: Any) -> None:
+        pass
+
+
+def lines_wanted(front_end: str) -> bool:
+    """One line per step: the command line, with stdout not a terminal (a CI log, a pipe)."""
+    return front_end == "cli" and not sys.stdout.isatty()
+
+
+def cell_lines(notebook: Any, run_label: str) -> Any:
+    """A ``run_notebook(on_cell=...)`` callback printing a line per finished code cell.
+
+    Cells are numbered as in the input notebook (``notebook``, a NotebookNode).
+    """
+    total = sum(
+        not {"papermill-error-cell-tag", "injected-parameters"} & set(c.metadata.get("tags", []))
+        for c in notebook.cells
+    )
+
+    def on_cell(index: int, number: int, cell: Any) -> None:
+        if cell.get("cell_type") != "code":
+            return
+        meta = cell.get("metadata", {}).get("papermill", {})
+        status = "failed" if meta.get("exception") else "done"
+        injected = "injected-parameters" in cell.get("metadata", {}).get("tags", [])
+        what = "injected parameters" if injected else f"cell {number}/{total}"
+        seconds = meta.get("duration") or 0.0
+        print(f"{run_label}: {what} {status} in {seconds:.1f}s", file=sys.stderr, flush=True)
+
+    return on_cell
 
 
 def make_progress(
@@ -53,6 +112,8 @@ def make_progress(
 
     if front_end == "quiet":
         return _Silent()
+    if front_end == "lines":
+        return _Lines(total, label)
     from readiness.widgets.frontend import available
 
     if available():

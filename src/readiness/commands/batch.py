@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from readiness.commands import Command, Context, add_json_flag
+from readiness.commands.run import add_papermill_options, papermill_options
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -32,8 +33,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="DIR_OR_URL",
         help="where executed notebooks go; every worker must reach it (default runs/BATCH_ID/)",
     )
-    parser.add_argument("--timeout", type=float, metavar="S", help="seconds allowed per cell")
-    parser.add_argument("--kernel", metavar="NAME", help="kernel name (default: the notebook's)")
+    add_papermill_options(parser)
     parser.add_argument("--input", action="append", default=[], metavar="PATH", help="data read")
     parser.add_argument(
         "--allow-extra", action="store_true", help="pass parameters the notebook does not declare"
@@ -45,6 +45,15 @@ def _output_dir(path: str | None, ctx: Context) -> str | None:
     if path is None or "://" in path:
         return path
     return str(ctx.cwd / path)
+
+
+def _front_end(args: argparse.Namespace, ctx: Context) -> str:
+    """Off a terminal (a CI log) a line per finished run; else a bar (none with --json)."""
+    from readiness.progress import lines_wanted
+
+    if lines_wanted(ctx.front_end):
+        return "lines"
+    return "quiet" if args.json else ctx.front_end
 
 
 def execute(args: argparse.Namespace, ctx: Context) -> Any:
@@ -62,11 +71,10 @@ def execute(args: argparse.Namespace, ctx: Context) -> Any:
         executor=args.executor,
         scheduler=args.scheduler,
         output_dir=_output_dir(args.output_dir, ctx),
-        timeout=args.timeout,
-        kernel=args.kernel,
         inputs=args.input,
         allow_extra=args.allow_extra,
-        front_end="quiet" if args.json else ctx.front_end,
+        front_end=_front_end(args, ctx),
+        **papermill_options(args),
     )
 
 

@@ -28,8 +28,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--output", metavar="PATH", help="executed notebook (default runs/NAME-RUNID.ipynb)"
     )
-    parser.add_argument("--timeout", type=float, metavar="S", help="seconds allowed per cell")
-    parser.add_argument("--kernel", metavar="NAME", help="kernel name (default: the notebook's)")
+    add_papermill_options(parser)
     parser.add_argument(
         "--cwd", metavar="DIR", help="kernel working directory (default: the notebook's)"
     )
@@ -45,6 +44,42 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--allow-extra", action="store_true", help="pass parameters the notebook does not declare"
     )
     add_json_flag(parser)
+
+
+def add_papermill_options(parser: argparse.ArgumentParser) -> None:
+    """Options shared by ``run`` and ``batch``, spelled as papermill's command line."""
+    parser.add_argument("--timeout", type=float, metavar="S", help="seconds allowed per cell")
+    parser.add_argument(
+        "-k", "--kernel", metavar="NAME", help="kernel name (default: the notebook's)"
+    )
+    parser.add_argument(
+        "--start-timeout",
+        type=float,
+        metavar="S",
+        help="seconds the kernel gets to start (default 60)",
+    )
+    parser.add_argument(
+        "--report-mode", action="store_true", help="hide code input in the executed notebook"
+    )
+    parser.add_argument(
+        "--log-output", action="store_true", help="show the cells' outputs on stderr as they come"
+    )
+    parser.add_argument(
+        "--prepare-only",
+        action="store_true",
+        help="write the parameterized notebook without executing it (nothing is recorded)",
+    )
+
+
+def papermill_options(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "timeout": args.timeout,
+        "kernel": args.kernel,
+        "start_timeout": args.start_timeout,
+        "report_mode": args.report_mode,
+        "log_output": args.log_output,
+        "prepare_only": args.prepare_only,
+    }
 
 
 def collect_params(args: argparse.Namespace, cwd: Path) -> dict[str, Any]:
@@ -78,20 +113,32 @@ def _output(path: str | None, ctx: Context) -> Any:
     return path if "://" in path else ctx.cwd / path
 
 
+def _cell_progress(notebook: Path, ctx: Context) -> Any:
+    """Off a terminal (a CI log), a line per finished cell; on one, nothing until the end."""
+    from readiness.progress import cell_lines, lines_wanted
+
+    if not lines_wanted(ctx.front_end):
+        return None
+    from readiness.notebook_params import read_notebook
+
+    return cell_lines(read_notebook(notebook.resolve()), notebook.stem)
+
+
 def execute(args: argparse.Namespace, ctx: Context) -> Any:
     from readiness.jobs import run_notebook
 
+    notebook = ctx.cwd / args.notebook
     return run_notebook(
-        ctx.cwd / args.notebook,
+        notebook,
         params=collect_params(args, ctx.cwd),
         project=ctx.project(),
         output=_output(args.output, ctx),
-        timeout=args.timeout,
-        kernel=args.kernel,
         cwd=(ctx.cwd / args.cwd) if args.cwd else None,
         metrics_file=args.metrics_file,
         inputs=args.input,
         allow_extra=args.allow_extra,
+        on_cell=_cell_progress(notebook, ctx),
+        **papermill_options(args),
     )
 
 

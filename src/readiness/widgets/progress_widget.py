@@ -59,7 +59,7 @@ class BatchProgress(WidgetView):
             parts.append(f"{self.total - self.done} cancelled")
         return " · ".join(parts)
 
-    def update(self, status: str) -> None:
+    def update(self, status: str, run: Any = None) -> None:
         if status == "succeeded":
             self.succeeded += 1
         else:
