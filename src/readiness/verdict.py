@@ -7,7 +7,7 @@ from typing import Any
 
 from readiness import business
 from readiness.config import load_config
-from readiness.criteria import amendments, criteria_hash, read_lock
+from readiness.criteria import amendments, criteria_hash, lock_problem, read_lock
 from readiness.errors import EvidenceError
 from readiness.evidence import Evidence, latest_run_with_evidence, latest_values, read_run
 from readiness.project import Project
@@ -76,6 +76,7 @@ class CheckResult(Renderable):
     checklist: list[Any] | None = None  # the readiness checklist's items, when judged
     score: dict[str, Any] | None = None
     unamended_change: bool = False  # readiness.yaml edited after evidence, no amendment
+    lock_missing: bool = False  # the criteria lock is gone while criteria were locked
 
     @property
     def passed(self) -> bool:
@@ -89,6 +90,7 @@ class CheckResult(Renderable):
             and all(c.passed for c in self.criteria)
             and (self.business is None or self.business.passed)
             and not self.unamended_change
+            and not self.lock_missing
         )
 
     @property
@@ -256,6 +258,14 @@ def check(project: Project, run_id: str | None = None) -> CheckResult:
             "readiness.yaml criteria differ from the locked criteria with no amendment on record: "
             'run readiness criteria amend --reason "why"'
         )
+    missing = lock_problem(project, lock)
+    if missing:
+        flags.append(missing)
+    elif lock and lock.get("rebuilt_from_audit_log"):
+        flags.append(
+            f"the criteria lock was rebuilt from the audit log on {lock['rebuilt_from_audit_log']} "
+            "(the lock file had been lost)"
+        )
     if lock and any(
         h.get("event") == "declared" and h.get("after_evidence") for h in lock.get("history", [])
     ):
@@ -277,6 +287,7 @@ def check(project: Project, run_id: str | None = None) -> CheckResult:
         and all(r.passed for r in results)
         and (business_result is None or business_result.passed)
         and not unrecorded_change
+        and not missing
     )
     return CheckResult(
         use_case=config.use_case.name,
@@ -289,6 +300,7 @@ def check(project: Project, run_id: str | None = None) -> CheckResult:
         flags=flags,
         lock_hash=(lock or {}).get("hash"),
         unamended_change=unrecorded_change,
+        lock_missing=bool(missing),
     )
 
 
