@@ -310,8 +310,11 @@ def full_check(project: Project, run_id: str | None = None) -> CheckResult:
     READY only when every criterion passes and no checklist item is failed or missing.
     """
     from readiness.checklist import evaluate
+    from readiness.registry_audit import describe, reconcile_if_idle
 
     result = check(project, run_id=run_id)
+    # a registry tag left without its audit entry (a killed command) is recorded, and said
+    result.flags += [describe(entry) for entry in reconcile_if_idle(project)]
     card = evaluate(project)
     result.checklist = card.items
     result.score = {"overall": card.overall, "categories": card.categories}
