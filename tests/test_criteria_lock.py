@@ -9,7 +9,7 @@ from readiness.criteria import declare, read_lock, show
 from readiness.errors import ConfigError, CriteriaLockedError
 from readiness.verdict import check
 
-from .conftest import GOOD_EVIDENCE, git_init, record_all
+from .conftest import GOOD_EVIDENCE, cli, git_init, record_all
 
 CRITERIA = """
 use_case: {name: churn, owner: jane@example.com, business_metric: revenue}
@@ -129,3 +129,64 @@ def test_declaring_only_a_data_schema_does_not_lock_criteria(project):
     assert declaration.event == "saved"
     assert read_lock(project) is None
     assert declare(project, CRITERIA).event == "declared"
+
+
+LOWER = CRITERIA.replace("0.85", "0.60")
+
+
+@pytest.mark.parametrize("content", ["{}", "[]", '{"hash": null}', '{"version": 1, "hash": 3}'])
+def test_a_lock_that_is_not_a_lock_is_an_error_naming_it(project, content):
+    declare(project, CRITERIA)
+    record_all({"roc_auc": 0.9})
+    project.criteria_lock_path.write_text(content)
+    for call in (lambda: show(project), lambda: check(project), lambda: declare(project, LOWER)):
+        with pytest.raises(ConfigError, match=r"criteria\.lock is not a criteria lock"):
+            call()
+    assert "0.85" in project.config_path.read_text()
+    if content == "{}":
+        done = cli("check", cwd=project.root)
+        assert done.returncode == 2 and "is not a criteria lock" in done.stderr
+        assert "Traceback" not in done.stderr
+
+
+def test_a_deleted_lock_keeps_the_criteria_locked(project):
+    from readiness.probes import ProbeContext
+    from readiness.probes.governance import criteria_first
+
+    declare(project, CRITERIA)
+    record_all({"roc_auc": 0.9})
+    declare(project, STRICTER.replace("0.95", "0.88"), amend="board review")
+    assert check(project).verdict == "READY"
+    project.criteria_lock_path.unlink()
+    result = check(project)
+    assert result.verdict == "NOT_READY" and not result.criteria_passed
+    assert any("criteria.lock is missing while 1 run(s) hold evidence" in f for f in result.flags)
+    passed, detail = criteria_first(ProbeContext(project))
+    assert passed is False and "audit log records criteria declared" in detail
+    record_all({"roc_auc": 0.91})  # more evidence does not quietly re-lock other criteria
+    assert not project.criteria_lock_path.exists()
+    with pytest.raises(CriteriaLockedError, match="--amend"):
+        declare(project, LOWER)  # lowering a bound still needs a reason
+    assert "0.88" in project.config_path.read_text()
+    declaration = declare(project, LOWER, amend="bound relaxed after the audit")
+    assert declaration.event == "amended"
+    lock = read_lock(project)
+    assert lock["rebuilt_from_audit_log"] and lock["first_evidence_at"]
+    reasons = [a["reason"] for a in check(project).amendments]
+    assert reasons == ["board review", "bound relaxed after the audit"]  # history kept
+    assert any("rebuilt from the audit log" in f for f in check(project).flags)
+
+
+def test_a_lock_emptied_to_never_declared_is_flagged(project):
+    from readiness.criteria import amend
+
+    declare(project, CRITERIA)
+    record_all({"roc_auc": 0.9})
+    project.criteria_lock_path.write_text(
+        '{"version": 1, "hash": null, "locked_at": null, "git_commit": null, "history": []}'
+    )
+    result = check(project)
+    assert result.verdict == "NOT_READY"
+    assert any("criteria.lock holds no criteria" in f for f in result.flags)
+    assert amend(project, "restore the lock").event == "rebuilt"  # same criteria: lock is back
+    assert check(project).verdict == "READY"

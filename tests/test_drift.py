@@ -217,3 +217,60 @@ def test_per_kind_methods_dates_and_text():
     methods = {c.column: c.method for c in result.columns}
     assert methods["stable"] == "wasserstein" and methods["plan"] == "jensenshannon"
     assert result.skipped == ["seen: a date/time column (compare derived features instead)"]
+
+
+SCRIPT = "</script><script>alert(1)</script>"
+
+
+def _script_texts(page: str) -> list[str]:
+    """The text of every <script> element, as a browser's HTML parser splits the page."""
+    from html.parser import HTMLParser
+
+    class Scripts(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.inside, self.found = False, []
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "script":
+                self.inside = True
+                self.found.append("")
+
+        def handle_endtag(self, tag):
+            if tag == "script":
+                self.inside = False
+
+        def handle_data(self, data):
+            if self.inside:
+                self.found[-1] += data
+
+    parser = Scripts()
+    parser.feed(page)
+    return parser.found
+
+
+def test_column_names_never_become_script_in_the_saved_report(project):
+    from readiness import render
+
+    rng = np.random.default_rng(3)
+    reference = pd.DataFrame({SCRIPT: rng.normal(0, 1, 200), "plain": rng.normal(0, 1, 200)})
+    current = pd.DataFrame({SCRIPT: rng.normal(1, 1, 200), "plain": rng.normal(0, 1, 200)})
+    result = drift(reference, current, project=project)
+    assert [c.column for c in result.columns] == [SCRIPT, "plain"]  # true names kept
+    bad = result.columns[0]
+    assert bad.drifted and bad.method != "-"  # evidently judged it under its placeholder
+    assert result.to_dict()["renamed_in_report"] == {SCRIPT: "col_0"}
+    assert list(reference.columns) == [SCRIPT, "plain"]  # the caller's frame is untouched
+    page = (project.root / result.report_html).read_text(encoding="utf-8")
+    scripts = _script_texts(page)
+    assert scripts and not any(SCRIPT in s or "alert(1)" in s for s in scripts)
+    assert "col_0" in page and html_escaped(SCRIPT) in page  # the mapping heads the report
+    summary = render.text(result)
+    assert "1 column(s) renamed in the evidently report" in summary and "col_0" in summary
+    assert SCRIPT not in render.html_of(result)  # the inline view escapes the true name
+
+
+def html_escaped(text: str) -> str:
+    import html
+
+    return html.escape(repr(text))

@@ -225,6 +225,16 @@ def test_a_killed_retrain_never_moves_production(registry_project, step):
     listed = cli("models", "screening", cwd=registry_project.root)
     assert listed.returncode == 0
     assert readiness.load_model("screening", stage="production") is not None
+    # every tag, the one a kill left behind included, has exactly one audit entry now
+    from readiness import audit
+
+    tags = subprocess.run(
+        ["git", "tag"], cwd=registry_project.root, capture_output=True, text=True
+    ).stdout.split()
+    logged = [e["tag"] for e in audit.read(registry_project) if e.get("tag")]
+    assert sorted(logged) == sorted(tags), listed.stdout
+    if step == "register:tagged":
+        assert "registration of screening v1.0.1 is now recorded from its intent" in listed.stdout
 
 
 def test_monitor_nothing_to_do_then_retrain_through_the_gate(registry_project):

@@ -29,15 +29,110 @@ def criteria_hash(criteria: Criteria) -> str:
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
+LOCK_KEYS = ("version", "hash", "locked_at", "history")
+DECLARATIONS = ("criteria.declared", "criteria.revised", "criteria.amended")
+
+
+def _is_lock(data: Any) -> bool:
+    return (
+        isinstance(data, dict)
+        and all(key in data for key in LOCK_KEYS)
+        and isinstance(data["history"], list)
+        and (data["hash"] is None or isinstance(data["hash"], str))
+    )
+
+
 def read_lock(project: Project) -> dict[str, Any] | None:
-    """The criteria lock, or None when criteria were never declared."""
+    """The criteria lock, or None when criteria were never declared.
+
+    A file that is not a lock (``{}``, ``[]``, keys missing) is an error, like a
+    truncated one: reading it as "never declared" would unlock the criteria.
+    """
     path = project.criteria_lock_path
     if not path.is_file():
         return None
     try:
-        return json.loads(read_text_file(path, "criteria lock", error=ConfigError))
+        data = json.loads(read_text_file(path, "criteria lock", error=ConfigError))
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{path} is corrupt ({exc}); restore it from git") from None
+    if not _is_lock(data):
+        raise ConfigError(
+            f"{path} is not a criteria lock (an object with {', '.join(LOCK_KEYS)} expected); "
+            "restore it from git"
+        )
+    return data
+
+
+def audit_declarations(project: Project) -> list[dict[str, Any]]:
+    """Every declaration, revision and amendment of the criteria in the audit log."""
+    return [e for e in audit.read(project) if e.get("event") in DECLARATIONS and e.get("hash")]
+
+
+def _runs_with_evidence(project: Project) -> list[dict[str, Any]]:
+    from readiness.evidence import list_runs
+
+    return [r for r in list_runs(project) if r.get("evidence")]
+
+
+def lock_problem(project: Project, lock: dict[str, Any] | None) -> str | None:
+    """Why the lock cannot be trusted: missing or holding no criteria while the audit log
+    records a declaration or runs hold evidence (every evidence write leaves a lock)."""
+    if lock is not None and lock.get("hash"):
+        return None
+    declared = audit_declarations(project)
+    evidence = _runs_with_evidence(project) if declared or lock is None else []
+    if not declared and not (lock is None and evidence):
+        return None
+    reasons = [f"{len(evidence)} run(s) hold evidence"] if evidence else []
+    if declared:
+        reasons.append(f"the audit log records criteria declared at {declared[0]['at']}")
+    state = "is missing" if lock is None else "holds no criteria"
+    return (
+        f"the criteria lock {project.criteria_lock_path.relative_to(project.root).as_posix()} "
+        f"{state} while {' and '.join(reasons)}: restore it from git, or readiness criteria "
+        'amend --reason "why" rebuilds it from the audit log'
+    )
+
+
+def _rebuilt_lock(project: Project, lock: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The lock as the audit log knows it, when the file is missing or holds no criteria.
+
+    The audit log records every declaration, so criteria once locked stay locked (and
+    their amendment reasons kept) even when the lock file is deleted or emptied.
+    """
+    if lock is not None and lock.get("hash"):
+        return None
+    declared = audit_declarations(project)
+    if not declared:
+        return None
+    first_evidence = (lock or {}).get("first_evidence_at")
+    if first_evidence is None:
+        stamps = [
+            str(item.get("recorded_at"))
+            for run in _runs_with_evidence(project)
+            for item in run["evidence"]
+            if item.get("recorded_at")
+        ]
+        first_evidence = min(stamps) if stamps else None
+    history = [
+        {
+            "event": e["event"].removeprefix("criteria."),
+            "at": e.get("at"),
+            "hash": e["hash"],
+            "reason": e.get("reason"),
+            "after_evidence": bool(e.get("after_evidence")),
+        }
+        for e in declared
+    ]
+    return {
+        "version": 1,
+        "hash": declared[-1]["hash"],
+        "locked_at": declared[0].get("at"),
+        "git_commit": None,
+        "first_evidence_at": first_evidence,
+        "history": history,
+        "rebuilt_from_audit_log": audit.now(),
+    }
 
 
 def amendments(lock: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -131,10 +226,14 @@ def _commit(
     """
     with file_lock(project.write_lock_path):
         lock = read_lock(project)
+        rebuilt = _rebuilt_lock(project, lock)
+        lock = rebuilt or lock
         if not lock_criteria and (lock is None or lock.get("hash") is None):
             new_lock, event = None, "saved"
         else:
             new_lock, event = _apply(project, config, reason, lock)
+        if new_lock is None and rebuilt is not None:
+            new_lock, event = rebuilt, "rebuilt"  # the same criteria: the lock file is back
         if text is not None:
             atomic_write_text(project.config_path, text)
         if new_lock is not None:
@@ -144,6 +243,7 @@ def _commit(
                 f"criteria.{event}",
                 hash=new_lock["hash"],
                 reason=reason,
+                **_declared_facts(new_lock, event),
             )
         final = new_lock or lock
     return Declaration(
@@ -153,6 +253,13 @@ def _commit(
         path=str(project.config_path),
         amendments=amendments(final),
     )
+
+
+def _declared_facts(lock: dict[str, Any], event: str) -> dict[str, Any]:
+    """What the audit entry keeps of a first declaration, so a lost lock can be rebuilt."""
+    if event != "declared":
+        return {}
+    return {"after_evidence": bool(lock["history"][-1].get("after_evidence"))}
 
 
 def preview(project: Project, body: str, source: str = "criteria") -> Config:
@@ -245,8 +352,10 @@ def lock_before_evidence(project: Project) -> None:
     without the lock saying so, and stamps the time of the first evidence.
     """
     lock = read_lock(project)
+    rebuilt = _rebuilt_lock(project, lock)
+    lock = rebuilt or lock  # a deleted lock does not unlock the criteria
     if lock is not None and lock.get("first_evidence_at"):
-        return
+        return  # a lock that is still missing is what check reports
     config = None
     if project.config_path.is_file():
         try:
@@ -259,9 +368,15 @@ def lock_before_evidence(project: Project) -> None:
         )
         if new_lock is not None:
             audit.append(
-                project, f"criteria.{event}", hash=new_lock["hash"], reason="first evidence"
+                project,
+                f"criteria.{event}",
+                hash=new_lock["hash"],
+                reason="first evidence",
+                **_declared_facts(new_lock, event),
             )
             lock = new_lock
+        elif rebuilt is not None:
+            audit.append(project, "criteria.rebuilt", hash=rebuilt["hash"], reason="lock missing")
     if lock is None:
         lock = {"version": 1, "hash": None, "locked_at": None, "git_commit": None, "history": []}
     lock["first_evidence_at"] = audit.now()

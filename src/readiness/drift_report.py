@@ -87,6 +87,7 @@ class DriftResult(Renderable):
     report_html: str | None = None
     report_json: str | None = None
     fail_on_drift: bool = False
+    renamed: dict[str, str] = field(default_factory=dict)  # true name -> name in the report
 
     @property
     def drifted_columns(self) -> list[str]:
@@ -108,6 +109,7 @@ class DriftResult(Renderable):
             "skipped": self.skipped,
             "report_html": self.report_html,
             "report_json": self.report_json,
+            "renamed_in_report": self.renamed,
         }
 
 
@@ -242,11 +244,40 @@ def _sample(frame: Any, size: int | None, seed: int) -> Any:
 
 # -- the evidently run -----------------------------------------------------------------------
 
+UNSAFE_NAME_CHARS = set("<>&\"'\\`")
 
-def _preset(policy: DriftPolicy, columns: list[str]) -> Any:
+
+def _unsafe_name(name: Any) -> bool:
+    text = str(name)
+    return any(ch in UNSAFE_NAME_CHARS or not ch.isprintable() for ch in text)
+
+
+def report_names(columns: list[Any]) -> dict[Any, str]:
+    """Placeholders (``col_3``: the column's position) for names unsafe in evidently's HTML.
+
+    evidently embeds column names raw in the ``<script>`` of its saved report, so a name
+    such as ``</script><script>...`` would run when the report is opened. Only the copies
+    handed to evidently are renamed; readiness's own results keep the true names.
+    """
+    taken = {str(c) for c in columns}
+    out: dict[Any, str] = {}
+    for position, column in enumerate(columns):
+        if not _unsafe_name(column):
+            continue
+        placeholder = f"col_{position}"
+        while placeholder in taken:
+            placeholder += "_"
+        taken.add(placeholder)
+        out[column] = placeholder
+    return out
+
+
+def _preset(policy: DriftPolicy, columns: list[str], names: dict[str, str] | None = None) -> Any:
+    """evidently's preset for ``columns``; ``names`` maps true names to the report's."""
     from evidently.presets import DataDriftPreset
 
-    kwargs: dict[str, Any] = {"columns": columns}
+    names = names or {}
+    kwargs: dict[str, Any] = {"columns": [names.get(c, c) for c in columns]}
     if policy.max_drift_share is not None:
         kwargs["drift_share"] = policy.max_drift_share
     for key in (
@@ -259,9 +290,11 @@ def _preset(policy: DriftPolicy, columns: list[str]) -> Any:
     ):
         if getattr(policy, key) is not None:
             kwargs[key] = getattr(policy, key)
-    methods = {c: o.method for c, o in policy.columns.items() if o.method and c in columns}
+    methods = {
+        names.get(c, c): o.method for c, o in policy.columns.items() if o.method and c in columns
+    }
     thresholds = {
-        c: o.threshold
+        names.get(c, c): o.threshold
         for c, o in policy.columns.items()
         if o.threshold is not None and c in columns
     }
@@ -272,11 +305,21 @@ def _preset(policy: DriftPolicy, columns: list[str]) -> Any:
     return DataDriftPreset(**kwargs)
 
 
-def run_report(reference: Any, current: Any, policy: DriftPolicy, columns: list[str]) -> Any:
-    """evidently's Report with DataDriftPreset (current first), tests on for per-column verdicts."""
+def run_report(
+    reference: Any,
+    current: Any,
+    policy: DriftPolicy,
+    columns: list[str],
+    names: dict[str, str] | None = None,
+) -> Any:
+    """evidently's Report with DataDriftPreset (current first), tests on for per-column verdicts.
+
+    ``names`` renames columns for evidently (see ``report_names``): the frames given
+    must already carry the report's names.
+    """
     from evidently import Report
 
-    report = Report([_preset(policy, columns)], include_tests=True)
+    report = Report([_preset(policy, columns, names)], include_tests=True)
     try:
         with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
             warnings.simplefilter("ignore")  # evidently's numpy/scipy warnings on edge data
@@ -392,7 +435,13 @@ def drift(
         sampled = {"rows": sample, "seed": seed, "reference": len(ref), "current": len(cur)}
     if list(ref.columns) != kept:  # subset only when needed: no needless copies
         ref, cur = ref[kept], cur[kept]
-    snapshot = run_report(ref, cur, policy, kept)
+    names = report_names(kept)
+    if names:  # renamed copies: the frames the caller gave keep their names
+        snapshot = run_report(
+            ref.rename(columns=names), cur.rename(columns=names), policy, kept, names
+        )
+    else:
+        snapshot = run_report(ref, cur, policy, kept)
     verdicts, share = _column_results(snapshot)
     definition = snapshot.context.data_definition
     numerical = set(definition.get_numerical_columns())
@@ -400,9 +449,10 @@ def drift(
     threshold_share = policy.max_drift_share if policy.max_drift_share is not None else 0.5
     results = []
     for column in kept:
-        verdict = verdicts.get(column, {})
-        numeric = column in numerical
-        kind = "numerical" if numeric else "text" if column in text else "categorical"
+        in_report = names.get(column, column)
+        verdict = verdicts.get(in_report, {})
+        numeric = in_report in numerical
+        kind = "numerical" if numeric else "text" if in_report in text else "categorical"
         role = (
             "target"
             if column == policy.target
@@ -436,9 +486,10 @@ def drift(
         sample=sampled,
         skipped=skipped,
         fail_on_drift=fail_on_drift,
+        renamed={str(k): v for k, v in names.items()},
     )
     if save and project is not None:
-        result.report_html, result.report_json = _save(project, snapshot)
+        result.report_html, result.report_json = _save(project, snapshot, result.renamed)
     return result
 
 
@@ -450,13 +501,38 @@ def _project_policy(project: Project | None) -> DriftPolicy:
     return load_config(project).drift or DriftPolicy()
 
 
-def _save(project: Project, snapshot: Any) -> tuple[str, str]:
-    """evidently's full report as HTML and JSON under reports/ (paths relative to the root)."""
+def _renamed_note(renamed: dict[str, str]) -> str:
+    """The mapping of renamed columns as a script-free block for the top of the report."""
+    import html
+
+    rows = "".join(
+        f"<tr><td><code>{html.escape(new)}</code></td><td><code>{html.escape(repr(old))}</code>"
+        "</td></tr>"
+        for old, new in renamed.items()
+    )
+    return (
+        "<div style='font-family:system-ui,sans-serif;font-size:13px;padding:8px;"
+        "background:#fff8c5'><b>readiness renamed columns in this report</b> (their names hold "
+        "characters that would run as script inside it):"
+        f"<table><tr><th>in this report</th><th>column</th></tr>{rows}</table></div>"
+    )
+
+
+def _save(
+    project: Project, snapshot: Any, renamed: dict[str, str] | None = None
+) -> tuple[str, str]:
+    """evidently's full report as HTML and JSON under reports/ (paths relative to the root).
+
+    With ``renamed`` columns, the HTML opens with the mapping to the true names.
+    """
     stamp = audit.now().replace(":", "").replace("-", "").replace(".", "").split("+")[0]
     folder = project.reports_dir
     folder.mkdir(parents=True, exist_ok=True)
     html_path, json_path = folder / f"drift-{stamp}.html", folder / f"drift-{stamp}.json"
-    snapshot.save_html(str(html_path))  # a Path silently writes nothing in evidently 0.7
+    page = snapshot.get_html_str(as_iframe=False)  # what evidently's save_html writes
+    if renamed:
+        page = page.replace("<body>", "<body>" + _renamed_note(renamed), 1)
+    html_path.write_text(page, encoding="utf-8")
     snapshot.save_json(str(json_path))
     return (
         html_path.relative_to(project.root).as_posix(),

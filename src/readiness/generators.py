@@ -25,6 +25,7 @@ def model_card(project: Project) -> Written:
     from readiness.config import load_config
     from readiness.probes import ProbeContext
     from readiness.probes.governance import CARD, bias, card_fingerprint
+    from readiness.render import md, md_code
     from readiness.verdict import check
 
     config = load_config(project)
@@ -37,41 +38,51 @@ def model_card(project: Project) -> Written:
     u = config.use_case
     lines = [
         f"<!-- readiness:card {card_fingerprint(ctx)} -->",
-        f"# Model card: {model.name} {model.version}",
+        f"# Model card: {md(model.name)} {md(model.version)}",
         "",
         "## Intended use",
-        f"{u.description or u.name}. Business owner: {u.owner}. "
-        f"Business metric: {u.business_metric}.",
+        f"{md(u.description or u.name)}. Business owner: {md(u.owner)}. "
+        f"Business metric: {md(u.business_metric)}.",
         "",
         "## Owners",
-        f"- business owner: {u.owner}",
-        f"- registered by: {model.author} on {model.created_at}",
+        f"- business owner: {md(u.owner)}",
+        f"- registered by: {md(model.author)} on {md(model.created_at)}",
         "",
         "## Data versions",
         *[
-            f"- `{p}`: md5 `{(v.get('md5') or '')[:12]}`"
+            f"- {md_code(p)}: md5 {md_code((v.get('md5') or '')[:12])}"
             for p, v in (run.get("data_versions") or {}).items()
         ],
         "",
         "## Performance against the success criteria",
-        f"Evidence: run `{model.run_id}` (notebook `{run.get('notebook', '-')}`, "
-        f"parameters `{run.get('params', {})}`).",
+        f"Evidence: run {md_code(model.run_id)} (notebook {md_code(run.get('notebook', '-'))}, "
+        f"parameters {md_code(run.get('params', {}))}).",
         "",
         "| metric | split | required | observed | result |",
         "|---|---|---|---|---|",
         *[
-            f"| {c.metric} | {c.split} | {'>=' if c.direction == 'min' else '<='} {c.required:g} | "
-            f"{c.observed if c.observed is not None else '-'} | {'pass' if c.passed else 'FAIL'} |"
+            "| "
+            + " | ".join(
+                md(cell)
+                for cell in (
+                    c.metric,
+                    c.split,
+                    f"{'>=' if c.direction == 'min' else '<='} {c.required:g}",
+                    str(c.observed) if c.observed is not None else "-",
+                    "pass" if c.passed else "FAIL",
+                )
+            )
+            + " |"
             for c in result.criteria
         ],
         "",
         "## Bias",
-        _bias_line(bias, ctx),
+        md(_bias_line(bias, ctx)),
         "",
         "## Limitations",
         "- Judged on the held-out split named above; data that drifts away from it voids "
         "the numbers (readiness monitor watches for that).",
-        *[f"- {flag}" for flag in result.flags],
+        *[f"- {md(flag)}" for flag in result.flags],
         "",
     ]
     path = project.root / CARD

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from readiness import audit
+from readiness import audit, registry_audit
 from readiness.dvcstore import share_cache
 from readiness.errors import ReadinessError
 from readiness.fsutil import file_lock
@@ -86,9 +86,16 @@ class ModelVersion:
 @dataclass
 class ModelList(Renderable):
     versions: list[ModelVersion]
+    reconciled: list[str] = field(default_factory=list)  # tags given their audit entry now
 
     def to_dict(self) -> dict[str, Any]:
-        return {"versions": [v.to_dict() for v in self.versions]}
+        return {"versions": [v.to_dict() for v in self.versions], "reconciled": self.reconciled}
+
+
+def list_models(project: Project, name: str | None = None) -> ModelList:
+    """``readiness models``: the versions, after giving every tag its audit entry."""
+    written = registry_audit.reconcile_if_idle(project)
+    return ModelList(versions(project, name), [registry_audit.describe(e) for e in written])
 
 
 def _message(text: str) -> dict[str, Any]:
@@ -237,6 +244,7 @@ def register(project: Project, name: str, version: str | None = None) -> Registr
             f"no {model_path(name)}: save the model first, readiness.save_model(model, {name!r})"
         )
     with registry_lock(project):
+        registry_audit.reconcile(project)
         if version is not None:  # checked before anything is committed
             version = _new_version(project, name, version)
         md5 = track_model(project, name)
@@ -283,9 +291,12 @@ def register(project: Project, name: str, version: str | None = None) -> Registr
             version = f"v{version}"
         if version is None and not versions(project, name):
             version = "v1.0.0"
+        intent = registry_audit.new_intent(
+            project, "register", name=name, commit=commit, version=version, run=message["run"]
+        )
         try:
             with _quiet():
-                gto.api.register(
+                event = gto.api.register(
                     str(project.root),
                     name,
                     "HEAD",
@@ -298,7 +309,13 @@ def register(project: Project, name: str, version: str | None = None) -> Registr
         fault_point("register:tagged")
         created = next(v for v in versions(project, name) if v.commit == commit)
         audit.append(
-            project, "model.registered", name=name, version=created.version, run=message["run"]
+            project,
+            "model.registered",
+            name=name,
+            version=created.version,
+            run=message["run"],
+            tag=getattr(event, "tag", f"{name}@{created.version}"),
+            intent=intent,
         )
     return Registration(name, created.version, commit, message["run"], metrics)
 
@@ -469,6 +486,7 @@ def promote(
         raise RegistryError('--force needs --reason "why": it goes to the audit log')
     version = version if version.startswith("v") else f"v{version}"
     with registry_lock(project):
+        registry_audit.reconcile(project)
         conditions = gate(project, name, version, stage)
         previous = in_stage(project, name, stage)
         result = Promotion(
@@ -482,17 +500,30 @@ def promote(
         if not all(c["passed"] for c in conditions) and not force:
             return result
         fault_point(f"promote:{stage}:before")
+        forced = force and not all(c["passed"] for c in conditions)
+        failed = [c["condition"] for c in conditions if not c["passed"]]
+        # the intent first: a kill after the tag leaves the forced promotion's reason on record
+        intent = registry_audit.new_intent(
+            project,
+            "assign",
+            name=name,
+            version=version,
+            stage=stage,
+            forced=forced,
+            reason=reason if forced else None,
+            failed=failed if forced else [],
+        )
         try:
             with _quiet():
-                gto.api.assign(str(project.root), name, stage, version=version, force=True)
+                event = gto.api.assign(str(project.root), name, stage, version=version, force=True)
         except Exception as exc:  # GTO's own errors
             raise RegistryError(
                 f"GTO could not assign {stage} to {name} {version}: {exc}"
             ) from None
         result.promoted = True
-        if force and not all(c["passed"] for c in conditions):
+        done = {"tag": getattr(event, "tag", None), "intent": intent}
+        if forced:
             result.forced = reason
-            failed = [c["condition"] for c in conditions if not c["passed"]]
             audit.append(
                 project,
                 "model.promoted.forced",
@@ -501,9 +532,10 @@ def promote(
                 stage=stage,
                 reason=reason,
                 failed=failed,
+                **done,
             )
         else:
-            audit.append(project, "model.promoted", name=name, version=version, stage=stage)
+            audit.append(project, "model.promoted", name=name, version=version, stage=stage, **done)
     return result
 
 
@@ -543,6 +575,7 @@ def rollback(project: Project, name: str) -> Rollback:
     import gto.api
 
     with registry_lock(project):
+        registry_audit.reconcile(project)
         current = in_stage(project, name, "production")
         if current is None:
             raise RegistryError(f"no version of {name} is in production: nothing to roll back")
@@ -552,8 +585,13 @@ def rollback(project: Project, name: str) -> Rollback:
                 f"no version of {name} other than {current.version} still holds a production "
                 "assignment: there is nothing to roll back to"
             )
+        intent = registry_audit.new_intent(
+            project, "unassign", name=name, version=current.version, stage="production"
+        )
         with _quiet():
-            gto.api.unassign(str(project.root), name, version=current.version, stage="production")
+            event = gto.api.unassign(
+                str(project.root), name, version=current.version, stage="production"
+            )
         now = in_stage(project, name, "production")
         audit.append(
             project,
@@ -561,6 +599,9 @@ def rollback(project: Project, name: str) -> Rollback:
             name=name,
             from_version=current.version,
             to_version=now.version if now else None,
+            stage="production",
+            tag=getattr(event, "tag", None),
+            intent=intent,
         )
     return Rollback(name, current.version, now.version if now else None)
 

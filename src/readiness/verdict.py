@@ -8,7 +8,7 @@ from typing import Any
 
 from readiness import business, numbers
 from readiness.config import load_config
-from readiness.criteria import amendments, criteria_hash, read_lock
+from readiness.criteria import amendments, criteria_hash, lock_problem, read_lock
 from readiness.errors import EvidenceError
 from readiness.evidence import Evidence, latest_run_with_evidence, latest_values, read_run
 from readiness.project import Project
@@ -77,6 +77,7 @@ class CheckResult(Renderable):
     checklist: list[Any] | None = None  # the readiness checklist's items, when judged
     score: dict[str, Any] | None = None
     unamended_change: bool = False  # readiness.yaml edited after evidence, no amendment
+    lock_missing: bool = False  # the criteria lock is gone while criteria were locked
 
     @property
     def passed(self) -> bool:
@@ -90,6 +91,7 @@ class CheckResult(Renderable):
             and all(c.passed for c in self.criteria)
             and (self.business is None or self.business.passed)
             and not self.unamended_change
+            and not self.lock_missing
         )
 
     @property
@@ -283,6 +285,14 @@ def check(project: Project, run_id: str | None = None) -> CheckResult:
             "readiness.yaml criteria differ from the locked criteria with no amendment on record: "
             'run readiness criteria amend --reason "why"'
         )
+    missing = lock_problem(project, lock)
+    if missing:
+        flags.append(missing)
+    elif lock and lock.get("rebuilt_from_audit_log"):
+        flags.append(
+            f"the criteria lock was rebuilt from the audit log on {lock['rebuilt_from_audit_log']} "
+            "(the lock file had been lost)"
+        )
     if lock and any(
         h.get("event") == "declared" and h.get("after_evidence") for h in lock.get("history", [])
     ):
@@ -304,6 +314,7 @@ def check(project: Project, run_id: str | None = None) -> CheckResult:
         and all(r.passed for r in results)
         and (business_result is None or business_result.passed)
         and not unrecorded_change
+        and not missing
     )
     return CheckResult(
         use_case=config.use_case.name,
@@ -316,6 +327,7 @@ def check(project: Project, run_id: str | None = None) -> CheckResult:
         flags=flags,
         lock_hash=(lock or {}).get("hash"),
         unamended_change=unrecorded_change,
+        lock_missing=bool(missing),
     )
 
 
@@ -325,8 +337,11 @@ def full_check(project: Project, run_id: str | None = None) -> CheckResult:
     READY only when every criterion passes and no checklist item is failed or missing.
     """
     from readiness.checklist import evaluate
+    from readiness.registry_audit import describe, reconcile_if_idle
 
     result = check(project, run_id=run_id)
+    # a registry tag left without its audit entry (a killed command) is recorded, and said
+    result.flags += [describe(entry) for entry in reconcile_if_idle(project)]
     card = evaluate(project)
     result.checklist = card.items
     result.score = {"overall": card.overall, "categories": card.categories}

@@ -26,9 +26,9 @@ def _models_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _models(args: argparse.Namespace, ctx: Context) -> Any:
-    from readiness.registry import ModelList, versions
+    from readiness.registry import list_models
 
-    return ModelList(versions(ctx.project(), args.name))
+    return list_models(ctx.project(), args.name)
 
 
 def _promote_args(parser: argparse.ArgumentParser) -> None:

@@ -76,9 +76,12 @@ def bias(ctx: Any) -> tuple[bool | None, str]:
 
 
 def criteria_first(ctx: Any) -> tuple[bool | None, str]:
-    from readiness.criteria import amendments, read_lock
+    from readiness.criteria import amendments, lock_problem, read_lock
 
     lock = read_lock(ctx.project)
+    problem = lock_problem(ctx.project, lock)
+    if problem:
+        return False, problem
     if lock is None or not lock.get("hash"):
         return None, "criteria never declared"
     if any(

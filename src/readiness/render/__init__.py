@@ -91,6 +91,24 @@ def table_html(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return f'<table style="{STYLE}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
+def md(value: Any) -> str:
+    """User text for Markdown that may hold HTML (pull-request comments, reports).
+
+    GitHub and most viewers pass inline HTML through, so ``<``, ``>`` and ``&`` become
+    entities; a ``|`` would end a table cell and a line break the row, so both are
+    neutralised too. Every markdown renderer sends text it did not write through here.
+    """
+    text = fmt(value)
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return " ".join(text.replace("|", "\\|").splitlines())
+
+
+def md_code(value: Any) -> str:
+    """User text as a Markdown code span: HTML stays literal there, a backtick would end it."""
+    text = " ".join(fmt(value).replace("`", "'").splitlines())
+    return f"`{text}`"
+
+
 def cell_html(value: Any) -> str:
     if isinstance(value, bool):
         color, word = (PASS, "pass") if value else (FAIL, "FAIL")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from readiness.render import FAIL, PASS, STYLE
+from readiness.render import FAIL, PASS, STYLE, md
 
 MARKS = {"automated": "pass", "attested": "attested", "failed": "FAILED", "missing": "missing"}
 COLORS = {"automated": PASS, "attested": "#9a6700", "failed": FAIL, "missing": FAIL}
@@ -81,10 +81,11 @@ def checklist_markdown(obj: Any) -> list[str]:
         "| category | score |",
         "|---|---|",
     ]
-    lines += [f"| {c} | {s:.2f} |" for c, s, _ in by_category(obj)]
+    lines += [f"| {md(c)} | {s:.2f} |" for c, s, _ in by_category(obj)]
     lines += ["", "| item | status | detail | next step |", "|---|---|---|---|"]
     for item in obj.checklist:
         next_step = item.next_step if item.status in ("failed", "missing") else ""
-        detail = item.detail.replace("|", "\\|")
-        lines.append(f"| `{item.id}` | {MARKS[item.status]} | {detail} | {next_step} |")
+        lines.append(
+            f"| `{item.id}` | {MARKS[item.status]} | {md(item.detail)} | {md(next_step)} |"
+        )
     return lines

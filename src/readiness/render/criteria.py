@@ -12,6 +12,8 @@ from readiness.render import (
     cell_html,
     fmt,
     mark,
+    md,
+    md_code,
     money,
     rate,
     renders,
@@ -220,21 +222,20 @@ def check_summary_html(obj: Any) -> str:
 def _check_markdown(obj: Any) -> str:
     from readiness.render.checklist import checklist_markdown
 
-    out = [f"## {obj.use_case}: **{obj.verdict}**", ""]
+    out = [f"## {md(obj.use_case)}: **{obj.verdict}**", ""]
     if obj.run_id:
-        out.append(f"Evidence: run `{obj.run_id}` ({obj.evidence_at})")
+        out.append(f"Evidence: run {md_code(obj.run_id)} ({md(obj.evidence_at)})")
     out += ["", "| metric | split | required | observed | result |", "|---|---|---|---|---|"]
     for c in obj.criteria:
         word = ">=" if c.direction == "min" else "<="
-        out.append(
-            f"| {c.metric} | {c.split} | {word} {c.required:g} | {fmt(c.observed)} | "
-            f"{'pass' if c.passed else 'FAIL: ' + c.reason} |"
-        )
+        result = "pass" if c.passed else "FAIL: " + c.reason
+        cells = [c.metric, c.split, f"{word} {c.required:g}", fmt(c.observed), result]
+        out.append("| " + " | ".join(md(cell) for cell in cells) + " |")
     if obj.business is not None:
         out += ["", f"Business criteria: {'pass' if obj.business.passed else 'FAIL'}", ""]
-        out += [f"- {line}" for line in _business_result_lines(obj.business)]
-    out += [f"- amended {a.get('at')}: {a.get('reason')}" for a in obj.amendments]
-    out += [f"- **{flag}**" for flag in obj.flags]
+        out += [f"- {md(line)}" for line in _business_result_lines(obj.business)]
+    out += [f"- amended {md(a.get('at'))}: {md(a.get('reason'))}" for a in obj.amendments]
+    out += [f"- **{md(flag)}**" for flag in obj.flags]
     out += checklist_markdown(obj)
     return "\n".join(out)
 

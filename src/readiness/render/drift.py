@@ -68,6 +68,12 @@ def _drift_summary(obj: Any) -> list[str]:
             f"sampled: {sample['reference']} and {sample['current']} rows (seed {sample['seed']})"
         )
     lines += [f"skipped {s}" for s in obj.skipped]
+    if obj.renamed and obj.report_html:
+        pairs = ", ".join(f"{old!r} as {new}" for old, new in obj.renamed.items())
+        lines.append(
+            f"{len(obj.renamed)} column(s) renamed in the evidently report (their names would run "
+            f"as script inside it): {pairs}"
+        )
     if obj.report_html:
         lines.append(f"full evidently report: {obj.report_html} (JSON: {obj.report_json})")
     return lines

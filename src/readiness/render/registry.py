@@ -27,14 +27,16 @@ def _model_rows(obj: Any) -> list[list[Any]]:
 
 @renders("text", "ModelList")
 def _models_text(obj: Any) -> str:
+    notes = [f"! {line}" for line in obj.reconciled]
     if not obj.versions:
-        return "no registered models: readiness register NAME"
-    return table_text(MODELS_HEADER, _model_rows(obj))
+        return "\n".join(["no registered models: readiness register NAME", *notes])
+    return "\n".join([table_text(MODELS_HEADER, _model_rows(obj)), *notes])
 
 
 @renders("html", "ModelList")
 def _models_html(obj: Any) -> str:
-    return table_html(MODELS_HEADER, _model_rows(obj))
+    notes = "".join(f"<div style='{STYLE}'>! {html.escape(line)}</div>" for line in obj.reconciled)
+    return table_html(MODELS_HEADER, _model_rows(obj)) + notes
 
 
 @renders("text", "Registration")
