@@ -116,7 +116,9 @@ def secrets_notebook() -> tuple[nbformat.NotebookNode, list[tuple[str, str]]]:
                 execution_count=2,
             ),
             stream(fake("sk_live_", 24) + "\n"),
-            stream("-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\n-----END RSA PRIVATE KEY-----\n"),
+            stream(
+                "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\n-----END RSA PRIVATE KEY-----\n"
+            ),
             data("text/html", f"<p>postgresql://admin:{fake('', 14, seed=3)}@10.0.0.5/prod</p>"),
             v4.new_output("error", ename="ValueError", evalue=f"bad token {slack}", traceback=[]),
         ],

@@ -123,7 +123,8 @@ def _custom_plugins() -> list[dict[str, str]]:
     return [
         {"name": name, "path": path}
         for name, value in vars(secret_detectors).items()
-        if isinstance(value, type) and issubclass(value, RegexBasedDetector)
+        if isinstance(value, type)
+        and issubclass(value, RegexBasedDetector)
         and value is not RegexBasedDetector
     ]
 
@@ -167,7 +168,11 @@ class _Lines:
     where: list[tuple[str, int | None, int | None, int]] = field(default_factory=list)
 
     def add(
-        self, text: str, part: str, cell: int | None = None, output: int | None = None,
+        self,
+        text: str,
+        part: str,
+        cell: int | None = None,
+        output: int | None = None,
         forms: tuple[str, ...] = ("plain",),
     ) -> None:
         for number, line in enumerate(text.splitlines(), start=1):
@@ -301,7 +306,7 @@ def _scan_lines(lines: _Lines, folder: Path, suffix: str) -> list[tuple[Any, ...
     kept: list[str] = []
     where: list[Any] = []
     skipped = False
-    for text, place in zip(lines.text, lines.where):
+    for text, place in zip(lines.text, lines.where, strict=True):
         if not could(text):
             skipped = True
             continue
