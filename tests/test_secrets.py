@@ -151,6 +151,16 @@ def secrets_notebook() -> tuple[nbformat.NotebookNode, list[tuple[str, str]]]:
     return nb, expected
 
 
+def minified_library(size: int) -> str:
+    """Code shaped like minified plotly.js: comparisons with "password" the keyword rule flags."""
+    rng = random.Random(size)
+    name = lambda: "".join(rng.choice(string.ascii_letters) for _ in range(rng.randint(1, 6)))  # noqa: E731
+    parts: list[str] = []
+    while sum(map(len, parts)) < size:
+        parts.append(f'if({name()}==="password"){{{name()}.key={name()}||"{name()}"}}')
+    return "".join(parts)
+
+
 def clean_notebook() -> nbformat.NotebookNode:
     """Images, binary data, Plotly bdata, widget state and placeholders: nothing to find."""
     v4 = nbformat.v4
@@ -178,6 +188,10 @@ def clean_notebook() -> nbformat.NotebookNode:
         v4.new_output(
             "display_data",
             data={"text/html": f'<img src="data:image/png;base64,{noise(20_000, seed=4)}">'},
+        ),
+        v4.new_output(
+            "display_data",
+            data={"text/html": f"<div></div><script>{minified_library(300_000)}</script>"},
         ),
         v4.new_output("stream", name="stdout", text="password = changeme\nmd5: " + "a" * 32),
         v4.new_output("stream", name="stdout", text="sha256 " + "0123456789abcdef" * 4 + "\n"),
@@ -311,3 +325,24 @@ def test_redaction_of_credential_parameters():
         "url": secret_scan.REDACTED,
         "nested": secret_scan.REDACTED,
     }
+
+
+def test_a_credential_parameter_is_redacted_in_the_run_record(project):
+    from readiness.evidence import read_run
+    from readiness.jobs import prepare_job
+
+    from .conftest import write_notebook
+
+    write_notebook(
+        project.root / "notebooks" / "train.ipynb",
+        'api_token = ""\ndb_url = ""\nalpha = 0.1',
+        "print(alpha)",
+    )
+    token, url = fake("hf_", 34, string.ascii_letters), f"postgresql://u:{fake('', 12)}@h/db"
+    params = {"api_token": token, "db_url": url, "alpha": 0.5}
+    spec = prepare_job(project, project.root / "notebooks" / "train.ipynb", params)
+    assert spec.params == params  # the notebook still receives the real values
+    recorded = read_run(project, spec.run_id)["params"]
+    assert recorded == {"api_token": "***redacted***", "db_url": "***redacted***", "alpha": 0.5}
+    assert token not in project.runs_dir.joinpath(f"{spec.run_id}.json").read_text()
+    assert find_secrets(project.root) == []  # the redacted record is not a finding

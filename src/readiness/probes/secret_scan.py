@@ -28,6 +28,7 @@ SCANNER_VERSION = 2  # bump whenever what is scanned changes: the cache is then 
 MAX_OUTPUT_CHARS = 100_000  # scanned per output (its first characters) and per cell source
 MAX_LINE_CHARS = 2_000  # longer lines are scanned in overlapping pieces of this size
 LINE_OVERLAP = 200  # a secret up to this long is never cut by a piece boundary
+MAX_SCRIPT_CHARS = 20_000  # a longer <script> in an HTML output is an embedded library
 MAX_FILE_CHARS = 4_000_000  # scanned per non-notebook file (its first characters)
 CACHE_NAME = "cache/secrets.json"  # under .readiness/
 REDACTED = "***redacted***"
@@ -162,10 +163,11 @@ def detector_settings() -> Iterator[None]:
 
 @dataclass
 class _Lines:
-    """Lines to scan, each with the place (part, cell, output, line) it came from."""
+    """Lines to scan: each piece of a line, the forms to scan it in, and where it came from."""
 
-    text: list[str] = field(default_factory=list)
-    where: list[tuple[str, int | None, int | None, int]] = field(default_factory=list)
+    pieces: list[tuple[str, tuple[str, ...], tuple[str, int | None, int | None, int]]] = field(
+        default_factory=list
+    )
 
     def add(
         self,
@@ -177,9 +179,7 @@ class _Lines:
     ) -> None:
         for number, line in enumerate(text.splitlines(), start=1):
             for piece in _pieces(line):
-                for form in forms:
-                    self.text.append(_FORMS[form](piece))
-                    self.where.append((part, cell, output, number))
+                self.pieces.append((piece, forms, (part, cell, output, number)))
 
 
 def _pieces(line: str) -> Iterator[str]:
@@ -211,6 +211,24 @@ def _joined(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
+def drop_library_scripts(html: str) -> str:
+    """HTML without the long ``<script>`` blocks that embed a library (plotly.js, bokeh).
+
+    Minified library code is megabytes of ``a==="password"``-shaped comparisons that the
+    keyword detector reports; a figure's or a map's own short script is kept.
+    """
+    out, start = [], 0
+    while (opening := html.find("<script", start)) != -1:
+        closing = html.find("</script>", opening)
+        end = len(html) if closing == -1 else closing + len("</script>")
+        out.append(html[start:opening])
+        body = html[opening:end]
+        out.append(body if len(body) <= MAX_SCRIPT_CHARS else "<script>library</script>")
+        start = end
+    out.append(html[start:])
+    return "".join(out)
+
+
 def clean_text(text: str, limit: int = MAX_OUTPUT_CHARS) -> str:
     """Text without binary payloads (data URIs, Plotly bdata, base64 runs), capped."""
     text = _DATA_URI.sub("data:;base64,", text)
@@ -226,7 +244,10 @@ def output_text(output: dict[str, Any]) -> str:
         parts.append(_joined(output["text"]))
     for mime, value in (output.get("data") or {}).items():
         if _is_text_mime(mime):
-            parts.append(_joined(value))
+            text = _joined(value)
+            if "javascript" in mime and len(text) > MAX_SCRIPT_CHARS:
+                continue  # an embedded library, as below
+            parts.append(drop_library_scripts(text) if "html" in mime else text)
     if output.get("ename") or output.get("evalue"):
         parts.append(f"{output.get('ename', '')}: {output.get('evalue', '')}")
     if isinstance(output.get("traceback"), list):
@@ -270,14 +291,15 @@ def _detect(target: Path) -> Iterator[tuple[int, str, str, str]]:
             yield secret.line_number, secret.type, secret.secret_hash, secret.secret_value or ""
 
 
-def _prefilter() -> Callable[[str], bool]:
-    """A cheap test that no configured detector can fire on a line.
+def _prefilter() -> Callable[[str, tuple[str, ...]], bool]:
+    """A cheap test that no configured detector can fire on a line, in any of its forms.
 
     detect-secrets costs about 0.2 ms per line (30 detectors, each called through its
-    dependency injection); its detectors' own patterns searched directly cost a few
-    microseconds. A regex detector fires only where one of its patterns matches, the
-    keyword detector only where a keyword appears, and an entropy detector only on a run
-    of its characters longer than 2**limit (entropy is at most log2 of the length).
+    dependency injection). A regex detector fires only where one of its own patterns
+    matches, the keyword detector only where one of its keywords appears, and an entropy
+    detector only on a run of its characters longer than 2**limit (entropy is at most
+    log2 of the length): those tests, run directly, cost a few microseconds. Patterns
+    that look at quotes are also tried on the quoted forms.
     """
     from detect_secrets.plugins.base import RegexBasedDetector
     from detect_secrets.plugins.high_entropy_strings import HighEntropyStringsPlugin
@@ -285,19 +307,36 @@ def _prefilter() -> Callable[[str], bool]:
     from detect_secrets.settings import get_plugins
 
     patterns: list[re.Pattern[str]] = []
+    quoted: list[re.Pattern[str]] = []  # patterns whose match may depend on added quotes
+    words: set[str] = {"allowlist"}  # literals (lower case); "allowlist": pragma comments
     for plugin in get_plugins():
         if isinstance(plugin, RegexBasedDetector):
             patterns.extend(plugin.denylist)
+            quoted.extend(p for p in plugin.denylist if "'" in p.pattern or '"' in p.pattern)
         elif isinstance(plugin, HighEntropyStringsPlugin):
             if plugin.secret_type not in IGNORED_TYPES:
                 shortest = math.floor(2**plugin.entropy_limit) + 1
-                patterns.append(re.compile(f"[{re.escape(plugin.charset)}]{{{shortest},}}"))
+                run = re.compile(f"[{re.escape(plugin.charset)}]{{{shortest},}}")
+                patterns.append(run)
+                quoted.append(run)  # escapes (backslashes) can lengthen a run
         elif isinstance(plugin, KeywordDetector):
-            patterns.append(re.compile("|".join(DENYLIST), re.IGNORECASE))
+            for entry in DENYLIST:  # 'api_?key': every match contains "key"
+                last = entry.split("_?")[-1]
+                if re.fullmatch(r"[^\W\d_]+", last):
+                    words.add(last.lower())
+                else:
+                    patterns.append(re.compile(entry, re.IGNORECASE))
         else:  # a detector we cannot reason about sees every line
-            return lambda line: True
-    patterns.append(re.compile("allowlist"))  # keep detect-secrets' pragma comments
-    return lambda line: any(p.search(line) for p in patterns)
+            return lambda line, forms: True
+
+    def could(line: str, forms: tuple[str, ...]) -> bool:
+        lowered = line.lower()
+        if any(word in lowered for word in words) or any(p.search(line) for p in patterns):
+            return True
+        variants = [_FORMS[form](line) for form in forms if form != "plain"]
+        return any(p.search(v) for p in quoted for v in variants)
+
+    return could
 
 
 def _scan_lines(lines: _Lines, folder: Path, suffix: str) -> list[tuple[Any, ...]]:
@@ -306,15 +345,16 @@ def _scan_lines(lines: _Lines, folder: Path, suffix: str) -> list[tuple[Any, ...
     kept: list[str] = []
     where: list[Any] = []
     skipped = False
-    for text, place in zip(lines.text, lines.where, strict=True):
-        if not could(text):
+    for piece, forms, place in lines.pieces:
+        if not could(piece, forms):
             skipped = True
             continue
         if skipped and kept:  # a gap stays a gap: "allowlist nextline" means the next line
             kept.append("")
             where.append(None)
-        kept.append(text)
-        where.append(place)
+        for form in forms:
+            kept.append(_FORMS[form](piece))
+            where.append(place)
         skipped = False
     if not kept:
         return []
