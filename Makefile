@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/track.py
 	$(PY) benchmarks/batch.py
 	$(PY) benchmarks/drift.py
+	$(PY) benchmarks/secrets_scan.py
 
 # the widget pictures in docs/widgets.md, taken by the browser test in JupyterLab
 screenshots: $(STAMP)
