@@ -37,7 +37,7 @@ import nbformat
 
 TOTAL_MB = int(os.environ.get("SECRETS_BENCH_MB", "200"))
 BASELINE_NOTEBOOKS = int(os.environ.get("SECRETS_BENCH_BASELINE", "1"))
-BASELINE_LIMIT_S = float(os.environ.get("SECRETS_BENCH_BASELINE_LIMIT", "60"))
+BASELINE_LIMIT_S = float(os.environ.get("SECRETS_BENCH_BASELINE_LIMIT", "120"))
 PLANTED = {  # notebook index -> a printed, format-valid, fake credential
     3: "AKIAIOSFODNN7EXAMPLE",
     11: "ghp_EXAMPLE" + "aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC",

@@ -141,9 +141,13 @@ def detector_settings() -> Iterator[None]:
     from detect_secrets.settings import Settings, transient_settings
 
     get_mapping_from_secret_type_to_class.cache_clear()  # it may hold another run's plugins
-    builtin = [{"name": c.__name__} for c in get_mapping_from_secret_type_to_class().values()]
-    names = {p["name"] for p in builtin}
-    plugins = builtin + [p for p in _custom_plugins() if p["name"] not in names]
+    custom = _custom_plugins()  # named with their file: detect-secrets loads them from it
+    ours = {p["name"] for p in custom}
+    plugins = [
+        {"name": c.__name__}
+        for c in get_mapping_from_secret_type_to_class().values()
+        if c.__name__ not in ours
+    ] + custom
     defaults = Settings()
     filters = [
         {"path": path}
