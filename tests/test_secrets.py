@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import random
+import shutil
 import string
 from pathlib import Path
 
@@ -17,6 +18,8 @@ import pytest
 
 from readiness.probes import secret_scan
 from readiness.probes.security import find_secrets
+
+from .conftest import TEMPLATES
 
 ALNUM = string.ascii_letters + string.digits
 
@@ -235,7 +238,7 @@ def planted(tmp_path):
     nbformat.write(nb, tmp_path / "nb.ipynb")
     nbformat.write(clean_notebook(), tmp_path / "clean.ipynb")
     expected += write_run_records(tmp_path)
-    (tmp_path / "readiness.yaml").write_text("use_case: {name: x}\n")
+    shutil.copyfile(TEMPLATES / "readiness.yaml", tmp_path / "readiness.yaml")
     return tmp_path, expected
 
 
@@ -346,3 +349,17 @@ def test_a_credential_parameter_is_redacted_in_the_run_record(project):
     assert recorded == {"api_token": "***redacted***", "db_url": "***redacted***", "alpha": 0.5}
     assert token not in project.runs_dir.joinpath(f"{spec.run_id}.json").read_text()
     assert find_secrets(project.root) == []  # the redacted record is not a finding
+
+
+def test_check_reports_the_findings_and_fills_the_cache(planted):
+    from .conftest import cli
+
+    root, expected = planted
+    done = cli("check", "--json", cwd=root)
+    assert done.returncode == 1, done.stderr  # NOT_READY, never a crash
+    items = {i["id"]: i for i in json.loads(done.stdout)["checklist"]}
+    detail = items["security.secrets"]["detail"]
+    assert items["security.secrets"]["status"] == "failed"
+    assert detail.startswith("27 possible credentials: ")
+    assert all(location in detail for location, _ in expected)
+    assert (root / ".readiness" / "cache" / "secrets.json").is_file()
