@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/batch.py
 	$(PY) benchmarks/drift.py
 	$(PY) benchmarks/record.py
+	$(PY) benchmarks/secrets_scan.py
 
 # the widget pictures in docs/widgets.md, taken by the browser test in JupyterLab
 screenshots: $(STAMP)

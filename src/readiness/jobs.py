@@ -203,6 +203,7 @@ def prepare_job(
     from readiness.dvcstore import data_versions
     from readiness.gitinfo import head_commit, is_dirty
     from readiness.notebook_params import check_kernel, check_parameters, read_notebook
+    from readiness.probes.secret_scan import redact_params
 
     source = Path(notebook).resolve()
     node = read_notebook(source)
@@ -242,7 +243,7 @@ def prepare_job(
             status="queued",
             notebook=relative,
             output=os.path.relpath(target, project.root) if "://" not in target else target,
-            params=params,
+            params=redact_params(params),  # the record is committed; the kernel gets the values
             inputs=list(inputs or []),
             metrics_file=metrics_file,
             batch=batch,
@@ -590,7 +591,7 @@ def finish_job(
         notebook=record["notebook"],
         output=record["output"],
         duration_s=outcome.get("duration_s") or 0.0,
-        params=spec.params,
+        params=record.get("params", spec.params),  # as recorded: credentials redacted
         evidence=evidence,
         data_versions=record.get("data_versions") or {},
         git_commit=record.get("git_commit"),

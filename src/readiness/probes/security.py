@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from readiness.checklist import Item
 from readiness.dvcstore import SKIP_DIRS as WORK_TREE_SKIP
+from readiness.probes.secret_scan import Finding
+from readiness.probes.secret_scan import find_secrets as scan_files
+from readiness.project import Project
 
 SCANNED = ("*.ipynb", "*.yaml", "*.yml", "*.json", "*.toml", "*.cfg", "*.ini", "*.env", "*.py")
 # generated state and reports hold hashes, not credentials
 SKIP_DIRS = {*WORK_TREE_SKIP, "reports"}
 SKIP_FILES = {"dvc.lock"}
-# content hashes (md5, sha256) look like hex secrets to the entropy detector: not credentials
-IGNORED_TYPES = {"Hex High Entropy String"}
 LOCK_FILES = (
     "uv.lock",
     "poetry.lock",
@@ -29,71 +28,29 @@ LOCK_FILES = (
 PICKLES = (".pkl", ".pickle", ".joblib")
 
 
-def notebook_text(path: Path) -> str:
-    """A notebook's sources and text outputs, decoded (images skipped)."""
-    try:
-        notebook = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return ""
-    lines = []
-    for cell in notebook.get("cells", []):
-        source = cell.get("source", "")
-        lines.append("".join(source) if isinstance(source, list) else source)
-        for output in cell.get("outputs", []):
-            text = output.get("text")
-            if text:
-                lines.append("".join(text) if isinstance(text, list) else text)
-            for mime, value in (output.get("data") or {}).items():
-                if mime.startswith("image/"):
-                    continue
-                lines.append(
-                    "".join(value)
-                    if isinstance(value, list)
-                    else json.dumps(value)
-                    if not isinstance(value, str)
-                    else value
-                )
-            if output.get("traceback"):
-                lines.append("\n".join(output["traceback"]))
-    return "\n".join(lines)
-
-
 def files_to_scan(root: Path) -> list[Path]:
+    """Configs, code and notebooks anywhere in the work tree, and the committed run records."""
     found = []
     for pattern in SCANNED:
         for path in root.rglob(pattern):
             parts = path.relative_to(root).parts
             if not any(part in SKIP_DIRS for part in parts) and path.name not in SKIP_FILES:
                 found.append(path)
-    return sorted(set(found))
+    # run records are committed, and a parameter given with -p is written into them
+    found.extend(Project(root).runs_dir.glob("*.json"))
+    return sorted({p for p in found if p.is_file()})
 
 
-def find_secrets(root: Path) -> list[str]:
-    """``file:line type`` for every secret detect-secrets' detectors find."""
-    from detect_secrets import SecretsCollection
-    from detect_secrets.settings import default_settings
-
-    findings = []
-    with tempfile.TemporaryDirectory() as folder, default_settings():
-        for path in files_to_scan(root):
-            target = path
-            if path.suffix == ".ipynb":  # decoded text: JSON escaping hides secrets otherwise
-                target = Path(folder) / (path.name + ".txt")
-                target.write_text(notebook_text(path), encoding="utf-8")
-            secrets = SecretsCollection()
-            secrets.scan_file(str(target))
-            for _, secret in secrets:
-                if secret.type not in IGNORED_TYPES:
-                    findings.append(f"{path.relative_to(root)}:{secret.line_number} {secret.type}")
-    return findings
+def find_secrets(root: Path) -> list[Finding]:
+    """Every possible credential detect-secrets' detectors (and ours) find in the project."""
+    return scan_files(root, files_to_scan(root))
 
 
 def secrets(ctx: Any) -> tuple[bool | None, str]:
     found = find_secrets(ctx.root)
     if found:
-        return False, "possible credentials: " + "; ".join(found[:5]) + (
-            " ..." if len(found) > 5 else ""
-        )
+        listed = "; ".join(map(str, found))
+        return False, f"{len(found)} possible credential{'s' * (len(found) != 1)}: {listed}"
     return True, "no credentials in notebooks (sources and outputs), parameters or configs"
 
 
