@@ -8,25 +8,10 @@ from typing import Any
 
 from readiness.errors import EvidenceError
 from readiness.evidence import Evidence, make_evidence, record_many
-from readiness.results import Renderable
 
 # The numbers evaluate() records (the criteria form suggests them as metric names).
-EVALUATED_METRICS = (
-    "roc_auc",
-    "recall",
-    "precision",
-    "f1",
-    "accuracy",
-    "balanced_accuracy",
-    "log_loss",
-    "brier",
-    "rmse",
-    "mae",
-    "r2",
-    "mape",
-    "latency_p50_ms",
-    "latency_p95_ms",
-)
+from readiness.metric_info import EVALUATED_METRICS  # noqa: F401
+from readiness.results import Renderable
 
 
 @dataclass
