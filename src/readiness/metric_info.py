@@ -141,3 +141,16 @@ def criteria_warnings(criteria: Any, recorded: Any = ()) -> list[str]:
                 "or use a recorded name"
             )
     return out
+
+
+def recorded_names(project: Any) -> list[str]:
+    """The metric names the latest run with evidence recorded (none when unreadable)."""
+    from readiness.errors import ReadinessError
+    from readiness.evidence import latest_run_with_evidence
+
+    try:
+        run = latest_run_with_evidence(project) or {}
+    except ReadinessError:
+        return []
+    names = [e.get("name") for e in run.get("evidence", []) if isinstance(e, dict)]
+    return [n for n in names if isinstance(n, str)]

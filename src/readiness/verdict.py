@@ -32,8 +32,16 @@ class CriterionResult:
     changed_after_results: bool = False
     reason: str = ""
 
+    @property
+    def headroom(self) -> float | None:
+        """How far the observed value is inside the required bound (negative: it misses)."""
+        if self.observed is None:
+            return None
+        gap = self.observed - self.required
+        return gap if self.direction == "min" else -gap
+
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return {**self.__dict__, "headroom": self.headroom}
 
 
 @dataclass
@@ -76,6 +84,8 @@ class CheckResult(Renderable):
     checklist: list[Any] | None = None  # the readiness checklist's items, when judged
     score: dict[str, Any] | None = None
     unamended_change: bool = False  # readiness.yaml edited after evidence, no amendment
+    # the checklist as one line (a notebook's check before any model is registered)
+    checklist_summary: bool = False
 
     @property
     def passed(self) -> bool:

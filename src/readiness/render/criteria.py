@@ -68,7 +68,19 @@ def _declaration_text(obj: Any) -> str:
     ]
     for a in obj.amendments:
         out.append(f"amended {a.get('at')}: {a.get('reason')}")
-    return "\n".join(line for line in out if line is not None).strip()
+    out += [f"warning: {w}" for w in obj.warnings]
+    return "\n".join([*_saved_lines(obj), *out]).strip()
+
+
+def _saved_lines(obj: Any) -> list[str]:
+    """What a declaration wrote, first: a body without criteria: leaves them as they were."""
+    if not obj.saved:
+        return []
+    parts = [f"{name} ({', '.join(keys)})" if keys else name for name, keys in obj.saved.items()]
+    line = f"Saved to {obj.path or 'readiness.yaml'}: {'; '.join(parts)}"
+    if "criteria" not in obj.saved:
+        line += " (the criteria below are unchanged)"
+    return [line]
 
 
 @renders("html", "Declaration")
@@ -96,6 +108,10 @@ def _declaration_html(obj: Any) -> str:
             + "</ul>"
         )
     parts.extend(_amendments_html(obj.amendments))
+    notes = [*_saved_lines(obj), *(f"warning: {w}" for w in obj.warnings)]
+    if notes:
+        items = "".join(f"<li>{html.escape(x)}</li>" for x in notes)
+        parts.append(f"<ul style='{STYLE}margin:4px 0'>{items}</ul>")
     return "".join(parts)
 
 
@@ -111,7 +127,18 @@ def _amendments_html(amendments: list[dict[str, Any]]) -> list[str]:
 
 # -- check ---------------------------------------------------------------------------
 
-CHECK_HEADER = ("metric", "split", "required", "observed", "margin", "result", "note")
+# "to required": how far inside the bound (negative: missed by); "over baseline": the margin
+# the model beats today's practice by (criteria with a baseline only).
+CHECK_HEADER = (
+    "metric",
+    "split",
+    "required",
+    "observed",
+    "to required",
+    "over baseline",
+    "result",
+    "note",
+)
 
 
 def _check_rows(obj: Any, html_cells: bool) -> list[list[Any]]:
@@ -127,12 +154,17 @@ def _check_rows(obj: Any, html_cells: bool) -> list[list[Any]]:
                 c.split,
                 f"{word} {c.required:g}",
                 c.observed,
-                c.margin,
+                _signed(c.headroom),
+                _signed(c.margin),
                 c.passed if html_cells else mark(c.passed),
                 note,
             ]
         )
     return rows
+
+
+def _signed(value: float | None) -> str | None:
+    return None if value is None else f"{value:+.4g}"
 
 
 def _business_result_lines(b: Any) -> list[str]:
