@@ -282,18 +282,40 @@ def _metric_rows(metrics: dict[str, Any]) -> list[list[Any]]:
 def _evaluation_text(obj: Any) -> str:
     head = f"{obj.task} on {obj.split} ({obj.n_rows} rows), run {obj.run_id}"
     out = [head, table_text(("metric", "value"), _metric_rows(obj.metrics))]
+    if getattr(obj, "average_note", ""):
+        out.append(obj.average_note)
+    per_class = obj.metrics.get("per_class")
+    if per_class:
+        out.append(table_text(PER_CLASS_HEADER, _per_class_rows(per_class)))
     matrix = obj.metrics.get("confusion_matrix")
     if matrix:
         out.append("confusion matrix (rows: true, columns: predicted): " + str(matrix))
     return "\n".join(out)
 
 
+PER_CLASS_HEADER = ("class", "precision", "recall", "f1", "support")
+
+
+def _per_class_rows(per_class: dict[str, Any]) -> list[list[Any]]:
+    return [
+        [label, v.get("precision"), v.get("recall"), v.get("f1"), v.get("support")]
+        for label, v in per_class.items()
+        if isinstance(v, dict)
+    ]
+
+
 @renders("html", "Evaluation")
 def _evaluation_html(obj: Any) -> str:
     head = html.escape(f"{obj.task} on {obj.split} ({obj.n_rows} rows), run {obj.run_id}")
-    return f"<div style='{STYLE}'><b>{head}</b></div>" + table_html(
+    out = f"<div style='{STYLE}'><b>{head}</b></div>" + table_html(
         ("metric", "value"), _metric_rows(obj.metrics)
     )
+    if getattr(obj, "average_note", ""):
+        out += f"<div style='{STYLE}'>{html.escape(obj.average_note)}</div>"
+    per_class = obj.metrics.get("per_class")
+    if per_class:
+        out += table_html(PER_CLASS_HEADER, _per_class_rows(per_class))
+    return out
 
 
 @renders("text", "Evidence")
@@ -308,12 +330,18 @@ def _recorded_text(obj: Any) -> str:
 
 @renders("text", "InitResult")
 def _init_text(obj: Any) -> str:
-    out = [f"readiness project in {obj.root}"]
+    task = getattr(obj, "task", "binary")
+    out = [f"readiness project in {obj.root}" + (f" ({task})" if task != "binary" else "")]
     out += [f"  created {p}" for p in obj.created]
+    out += [f"  updated {p}" for p in getattr(obj, "updated", [])]
     out += [f"  kept    {p}" for p in obj.kept]
     out += [f"  {tool:<7} {state}" for tool, state in obj.version_control.items()]
+    if getattr(obj, "commit", None):
+        out.append(f"  commit  {obj.commit[:12]} (what init wrote)")
+    elif getattr(obj, "not_committed", ""):
+        out.append(f"  note: {obj.not_committed}")
     out.append(
-        "next: edit readiness.yaml (or declare with %%readiness criteria), "
-        "then open notebooks/poc.ipynb"
+        "next: put your use case, its owner and your criteria in readiness.yaml "
+        "(or declare with %%readiness criteria), then open notebooks/poc.ipynb"
     )
     return "\n".join(out)
