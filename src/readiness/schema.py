@@ -344,9 +344,22 @@ class Attestation(_Strict):
 
     by: str = Field(min_length=1)
     date: dt.date
-    evidence: str = Field(min_length=1)
+    evidence: str = Field(min_length=1, description="a URL of the proof")
     expires: dt.date | None = None
     note: str | None = None
+
+    @field_validator("evidence")
+    @classmethod
+    def _a_url(cls, evidence: str) -> str:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(evidence.strip())
+        if not (parts.scheme and parts.netloc) or " " in evidence.strip():
+            raise ValueError(
+                f"evidence {evidence!r} is not a URL: link the proof, "
+                "e.g. https://wiki.example.com/runbook-review"
+            )
+        return evidence.strip()
 
 
 class Fairness(_Strict):
