@@ -36,8 +36,15 @@ def project(tmp_path, monkeypatch):
     root = tmp_path / "proj"
     root.mkdir()
     shutil.copyfile(TEMPLATES / "readiness.yaml", root / "readiness.yaml")
+    own_use_case(root)
     monkeypatch.chdir(root)
     return Project(root.resolve())
+
+
+def own_use_case(root: Path, owner: str = "owner@example.com") -> None:
+    """Replace the template's example owner, as a user does before the PoC (it is not locked)."""
+    path = root / "readiness.yaml"
+    path.write_text(path.read_text().replace("jane.doe@example.com", owner))
 
 
 @pytest.fixture
@@ -109,6 +116,7 @@ def dvc_project(tmp_path, monkeypatch):
 
     root = tmp_path / "dvcproj"
     init_project(root)
+    own_use_case(root)
     git_init(root)
     monkeypatch.chdir(root)
     # `dvc repro` runs stage commands through the shell: the venv's readiness must be found

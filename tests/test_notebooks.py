@@ -13,7 +13,16 @@ from readiness.evidence import latest_run_with_evidence
 from readiness.project import Project
 from readiness.results import EVIDENCE_MIME
 
-from .conftest import HANG, REPO, TEMPLATES, cli, copy_examples, example_project, write_notebook
+from .conftest import (
+    HANG,
+    REPO,
+    TEMPLATES,
+    cli,
+    copy_examples,
+    example_project,
+    own_use_case,
+    write_notebook,
+)
 
 CELL_CRITERIA = "use_case: {name: job, owner: o@example.com, business_metric: m}\ncriteria: {technical: [{metric: roc_auc, split: holdout, min: 0.9}]}"
 
@@ -137,6 +146,7 @@ def test_criteria_first_notebook_evidence_reads_back(empty_dir):
 
 def test_template_notebook_runs_in_an_initialised_project(empty_dir):
     assert cli("init", ".", cwd=empty_dir).returncode == 0
+    own_use_case(empty_dir)  # the template's example owner is never locked
     path = empty_dir / "notebooks" / "poc.ipynb"
     execute(path, path.parent)
     assert (TEMPLATES / "poc.ipynb").read_bytes() != path.read_bytes()  # outputs were written

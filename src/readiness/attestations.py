@@ -55,6 +55,7 @@ def attest(
         entry["expires"] = expires.isoformat()
     if note:
         entry["note"] = note
+    _valid(entry)
     with file_lock(project.write_lock_path):
         current = yamlio.parse(read_text(project), "readiness.yaml").data or {}
         attestations = dict(current.get("attestations") or {})
@@ -62,3 +63,16 @@ def attest(
         atomic_write_text(project.config_path, merged_text(project, {"attestations": attestations}))
     audit.append(project, "checklist.attested", item=item, by=by, evidence=evidence)
     return Attested(item, entry)
+
+
+def _valid(entry: dict[str, Any]) -> None:
+    """Refuse what the checklist would not count (the schema's rules: a URL, dates)."""
+    from pydantic import ValidationError
+
+    from readiness.schema import Attestation
+
+    try:
+        Attestation.model_validate(entry)
+    except ValidationError as exc:
+        message = exc.errors()[0]["msg"].removeprefix("Value error, ")
+        raise UsageError(f"--{exc.errors()[0]['loc'][0]}: {message}") from None

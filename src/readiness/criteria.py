@@ -21,6 +21,7 @@ from readiness.gitinfo import head_commit
 from readiness.project import Project
 from readiness.results import Renderable
 from readiness.schema import SECTIONS, Config, Criteria, validate
+from readiness.templates import placeholder_problem
 
 
 def criteria_hash(criteria: Criteria) -> str:
@@ -157,6 +158,11 @@ def _apply(
     """Decide what declaring ``config`` does to ``lock``: (new lock or None, what happened)."""
     new_hash = criteria_hash(config.criteria)
     evidence_exists = bool(lock and lock.get("first_evidence_at"))
+    if lock is not None and _same_as_locked(config.criteria, new_hash, lock):
+        return None, "unchanged"
+    problem = placeholder_problem(config.use_case)
+    if problem:
+        raise ConfigError(problem)
     if lock is None or lock.get("hash") is None:
         # First declaration; evidence may already exist (then the lock says so).
         entry = _entry(
@@ -171,8 +177,6 @@ def _apply(
             "history": [*(lock or {}).get("history", []), entry],
         }
         return fresh, "declared"
-    if lock.get("hash") == new_hash:
-        return None, "unchanged"
     if evidence_exists and not (reason and reason.strip()):
         raise CriteriaLockedError(
             f"criteria changed after evidence was recorded (first evidence "
@@ -187,6 +191,33 @@ def _apply(
     return updated, event
 
 
+def _canonical(criteria: dict[str, Any]) -> str:
+    """Criteria as comparable text: the order of the technical list does not matter."""
+    technical = sorted(
+        criteria.get("technical") or [], key=lambda c: (str(c.get("metric")), str(c.get("split")))
+    )
+    return json.dumps({**criteria, "technical": technical}, sort_keys=True, default=str)
+
+
+def _same_as_locked(criteria: Criteria, new_hash: str, lock: dict[str, Any]) -> bool:
+    """Whether declaring ``criteria`` changes nothing: they equal the locked ones."""
+    if lock.get("hash") is None:
+        return False
+    if lock.get("hash") == new_hash:
+        return True
+    locked = next(
+        (
+            h.get("criteria")
+            for h in reversed(lock.get("history") or [])
+            if h.get("hash") == lock["hash"]
+        ),
+        None,
+    )
+    return isinstance(locked, dict) and _canonical(locked) == _canonical(
+        criteria.model_dump(mode="json")
+    )
+
+
 @dataclass
 class Declaration(Renderable):
     """What declaring criteria did: the criteria, the lock state and the event."""
@@ -196,11 +227,15 @@ class Declaration(Renderable):
     lock: dict[str, Any] | None = None
     path: str = ""
     amendments: list[dict[str, Any]] = field(default_factory=list)
+    saved: dict[str, list[str]] = field(default_factory=dict)  # section -> its entries
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "event": self.event,
             "path": self.path,
+            "saved": self.saved,
+            "warnings": self.warnings,
             "hash": (self.lock or {}).get("hash"),
             "locked_at": (self.lock or {}).get("locked_at"),
             "first_evidence_at": (self.lock or {}).get("first_evidence_at"),
@@ -276,8 +311,18 @@ def declare(
     kept. The result is validated as a whole before anything is written.
     """
     config, text = _merge(project, body, source)
-    declares_criteria = "criteria" in (yamlio.parse(body, "criteria").data or {})
-    return _commit(project, config, amend, text, lock_criteria=declares_criteria)
+    sections = yamlio.parse(body, "criteria").data or {}
+    declaration = _commit(project, config, amend, text, lock_criteria="criteria" in sections)
+    declaration.saved = _saved_sections(sections)
+    return declaration
+
+
+def _saved_sections(sections: dict[str, Any]) -> dict[str, list[str]]:
+    """What a declaration wrote: each section, with the names it holds (datasets, ...)."""
+    return {
+        str(name): [str(k) for k in value] if isinstance(value, dict) else []
+        for name, value in sections.items()
+    }
 
 
 def _merge(project: Project, body: str, source: str = "criteria") -> tuple[Config, str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 TARGET = "malignant"
 
@@ -32,6 +33,41 @@ def breast_cancer(folder: str | Path, holdout: float = 0.3, seed: int = 0) -> di
     train.to_csv(paths["train"], index=False)
     test.to_csv(paths["holdout"], index=False)
     return paths
+
+
+def _write_split(frame: Any, folder: str | Path, holdout: float, seed: int, stratify: str | None):
+    from sklearn.model_selection import train_test_split
+
+    train, test = train_test_split(
+        frame,
+        test_size=holdout,
+        random_state=seed,
+        stratify=frame[stratify] if stratify else None,
+    )
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"train": out / "train.csv", "holdout": out / "holdout.csv"}
+    train.to_csv(paths["train"], index=False)
+    test.to_csv(paths["holdout"], index=False)
+    return paths
+
+
+def diabetes(folder: str | Path, holdout: float = 0.25, seed: int = 0) -> dict[str, Path]:
+    """scikit-learn's diabetes data (regression, target ``progression``) as train/holdout CSV:
+    the data ``readiness init --task regression``'s retraining notebook reads."""
+    from sklearn.datasets import load_diabetes
+
+    frame = load_diabetes(as_frame=True).frame.rename(columns={"target": "progression"})
+    return _write_split(frame, folder, holdout, seed, None)
+
+
+def wine(folder: str | Path, holdout: float = 0.3, seed: int = 0) -> dict[str, Path]:
+    """scikit-learn's wine data (3 classes, target ``cultivar``) as train/holdout CSV:
+    the data ``readiness init --task multiclass``'s retraining notebook reads."""
+    from sklearn.datasets import load_wine
+
+    frame = load_wine(as_frame=True).frame.rename(columns={"target": "cultivar"})
+    return _write_split(frame, folder, holdout, seed, "cultivar")
 
 
 SHIFTED = {"mean radius": 1.25, "mean perimeter": 1.25, "mean area": 1.5, "mean texture": 1.2}

@@ -73,14 +73,34 @@ def write_error(path: Path, exc: OSError) -> FileError:
     return FileError(f"cannot write {path}: {_reason(exc)}")
 
 
-def atomic_write_text(path: Path, text: str) -> None:
+def _umask() -> int:
+    """The process umask (reading it means setting it: put it straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def file_mode(path: Path, secret: bool = False) -> int:
+    """The mode a new version of ``path`` gets: 0600 for secrets; else the file's own
+    mode when it exists, or what the umask gives a new file (as ``open`` would)."""
+    if secret:
+        return 0o600
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        return 0o666 & ~_umask()
+
+
+def atomic_write_text(path: Path, text: str, secret: bool = False) -> None:
     """Write ``text`` to ``path`` through a temporary file and a rename.
 
     A reader sees the old content or the new one, never a partial file, even when
-    the process dies mid-write.
+    the process dies mid-write. The file's mode follows the umask (the temporary
+    file is 0600); ``secret`` keeps it 0600 (API keys, credentials).
     """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        mode = file_mode(path, secret)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
         raise write_error(path, exc) from None
@@ -88,6 +108,7 @@ def atomic_write_text(path: Path, text: str) -> None:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
+            os.fchmod(handle.fileno(), mode)
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException as exc:
@@ -108,9 +129,10 @@ def append_text(path: Path, text: str) -> None:
         raise write_error(path, exc) from None
 
 
-def atomic_write_json(path: Path, data: Any) -> None:
+def atomic_write_json(path: Path, data: Any, secret: bool = False) -> None:
     """Write ``data`` as indented JSON, atomically."""
-    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+    text = json.dumps(data, indent=2, sort_keys=False, default=str) + "\n"
+    atomic_write_text(path, text, secret=secret)
 
 
 def rewrite_json_in_place(path: Path, data: Any) -> None:

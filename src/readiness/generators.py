@@ -15,9 +15,10 @@ from readiness.results import Renderable
 class Written(Renderable):
     what: str
     paths: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # what it still needs to work
 
     def to_dict(self) -> dict[str, Any]:
-        return {"what": self.what, "paths": self.paths}
+        return {"what": self.what, "paths": self.paths, "missing": self.missing}
 
 
 def model_card(project: Project) -> Written:
@@ -100,58 +101,23 @@ def _bias_line(probe: Any, ctx: Any) -> str:
     ) + detail
 
 
-GITHUB = """\
-# Written by `readiness ci github`: the production readiness gate on every push.
-name: readiness
-on: [push, pull_request]
-jobs:
-  gate:
-    runs-on: ubuntu-latest
-    steps:
-      - uses: actions/checkout@v4
-        with: {fetch-depth: 0}          # GTO reads the registry from git tags
-      - uses: actions/setup-python@v5
-        with: {python-version: "3.11"}
-      - name: Install
-        run: pip install -r requirements.txt || pip install readiness
-      - name: Data
-        run: dvc pull
-      - name: Data validation
-        run: readiness validate
-      - name: Success criteria of the candidate
-        run: readiness check --criteria-only
-      - name: Production readiness gate
-        run: readiness check --format md >> "$GITHUB_STEP_SUMMARY" && readiness check
-"""
-
-GITLAB = """\
-# Written by `readiness ci gitlab`: the production readiness gate on every push.
-readiness:
-  image: python:3.11
-  variables: {GIT_DEPTH: "0"}           # GTO reads the registry from git tags
-  script:
-    - pip install -r requirements.txt || pip install readiness
-    - dvc pull
-    - readiness validate                 # data validation
-    - readiness check --criteria-only    # success criteria of the candidate
-    - readiness check                    # production readiness gate
-"""
-
-CI_TARGETS = {
-    "github": (".github/workflows/readiness.yml", GITHUB),
-    "gitlab": (".gitlab-ci.yml", GITLAB),
-}
+# where each CI looks for its workflow
+CI_TARGETS = {"github": ".github/workflows/readiness.yml", "gitlab": ".gitlab-ci.yml"}
 
 
 def ci_workflow(project: Project, kind: str, force: bool = False) -> Written:
+    """The CI workflow of ``kind``, from the project's files; ``missing`` says what it lacks."""
+    from readiness import ci
+
     if kind not in CI_TARGETS:
         raise UsageError(f"unknown CI {kind!r}; choose from {', '.join(CI_TARGETS)}")
-    relative, text = CI_TARGETS[kind]
+    relative = CI_TARGETS[kind]
     path = project.root / relative
     if path.exists() and not force:
         raise UsageError(f"{relative} exists: --force replaces it")
-    atomic_write_text(path, text)
-    return Written(f"{kind} CI workflow", [relative])
+    facts = ci.facts(project)
+    atomic_write_text(path, ci.BUILDERS[kind](facts))
+    return Written(f"{kind} CI workflow", [relative], missing=facts.missing)
 
 
 def report(project: Project) -> Written:

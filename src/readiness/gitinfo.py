@@ -49,3 +49,21 @@ def init(root: Path) -> None:
         from readiness.errors import ProjectError
 
         raise ProjectError(f"git init failed in {root}: {done.stderr if done else 'git not found'}")
+
+
+def has_registered_version(root: Path) -> bool:
+    """Whether any GTO registration tag (``NAME@vX.Y.Z``) exists: a cheap "any model yet?"."""
+    done = _git(root, "tag", "--list", "*@v*")
+    return bool(done and done.returncode == 0 and done.stdout.strip())
+
+
+def commit_paths(root: Path, paths: list[str], message: str) -> tuple[str | None, str]:
+    """Stage ``paths`` and commit them: (the new commit, or None, and what happened)."""
+    added = _git(root, "add", "--", *paths)
+    if not added or added.returncode != 0:
+        return None, f"git add failed: {(added.stderr if added else 'git not found').strip()}"
+    done = _git(root, "commit", "-q", "-m", message, "--", *paths)
+    if not done or done.returncode != 0:
+        reason = (done.stderr or done.stdout).strip() if done else "git not found"
+        return None, reason.splitlines()[-1] if reason else "git commit failed"
+    return head_commit(root), "committed"

@@ -8,25 +8,10 @@ from typing import Any
 
 from readiness.errors import EvidenceError
 from readiness.evidence import Evidence, make_evidence, record_many
-from readiness.results import Renderable
 
 # The numbers evaluate() records (the criteria form suggests them as metric names).
-EVALUATED_METRICS = (
-    "roc_auc",
-    "recall",
-    "precision",
-    "f1",
-    "accuracy",
-    "balanced_accuracy",
-    "log_loss",
-    "brier",
-    "rmse",
-    "mae",
-    "r2",
-    "mape",
-    "latency_p50_ms",
-    "latency_p95_ms",
-)
+from readiness.metric_info import EVALUATED_METRICS  # noqa: F401
+from readiness.results import Renderable
 
 
 @dataclass
@@ -38,6 +23,9 @@ class Evaluation(Renderable):
     n_rows: int
     metrics: dict[str, Any] = field(default_factory=dict)
     run_id: str = ""
+    # how precision, recall and F1 are averaged: "binary" (of the positive class) or "macro"
+    average: str | None = None
+    positive_label: Any = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -46,7 +34,22 @@ class Evaluation(Renderable):
             "n_rows": self.n_rows,
             "run_id": self.run_id,
             "metrics": self.metrics,
+            "average": self.average,
+            "positive_label": self.positive_label,
         }
+
+    @property
+    def average_note(self) -> str:
+        """Which average the headline precision, recall and F1 are (empty for regression)."""
+        if self.average == "binary":
+            return f"precision, recall and f1 are of the positive class {self.positive_label!r}"
+        if self.average == "macro":
+            classes = len(self.metrics.get("per_class") or {})
+            return (
+                f"precision, recall and f1 are macro averages over {classes} classes "
+                "(each class weighs the same; per_class holds each one)"
+            )
+        return ""
 
 
 def _task(model: Any, y: Any) -> str:
@@ -108,7 +111,39 @@ def _classification(model: Any, X: Any, y: Any, predicted: Any) -> dict[str, Any
         except ValueError:
             pass  # e.g. one class only in y: AUC undefined, the other metrics still hold
     out["confusion_matrix"] = metrics.confusion_matrix(y, predicted, labels=labels).tolist()
-    return {k: (float(v) if k != "confusion_matrix" else v) for k, v in out.items()}
+    values = {k: (float(v) if k != "confusion_matrix" else v) for k, v in out.items()}
+    if not binary:
+        values["per_class"] = _per_class(y, predicted, labels)
+    return values
+
+
+def _per_class(y: Any, predicted: Any, labels: Any) -> dict[str, dict[str, float]]:
+    """Precision, recall, F1 and support of each class (what a macro average hides)."""
+    from sklearn import metrics
+
+    precision, recall, f1, support = metrics.precision_recall_fscore_support(
+        y, predicted, labels=labels, zero_division=0
+    )
+    return {
+        str(label.item() if hasattr(label, "item") else label): {
+            "precision": float(p),
+            "recall": float(r),
+            "f1": float(f),
+            "support": int(n),
+        }
+        for label, p, r, f, n in zip(labels, precision, recall, f1, support, strict=True)
+    }
+
+
+def _average(y: Any, predicted: Any) -> tuple[str, Any]:
+    """The average of the headline figures, and the positive class when binary."""
+    import numpy as np
+
+    labels = np.unique(np.concatenate([np.asarray(y), np.asarray(predicted)]))
+    if len(labels) <= 2:
+        last = labels[-1]
+        return "binary", last.item() if hasattr(last, "item") else last
+    return "macro", None
 
 
 def _regression(y: Any, predicted: Any) -> dict[str, Any]:
@@ -196,10 +231,12 @@ def evaluate(
         if task == "classification"
         else _regression(y, predicted)
     )
+    average, positive = _average(y, predicted) if task == "classification" else (None, None)
     if latency_samples:
         values.update(measure_latency(model, X, latency_samples))
     items: list[Evidence] = [
-        make_evidence(name, value, split, **tags) for name, value in values.items()
+        make_evidence(name, value, split, **_tags(name, average, tags))
+        for name, value in values.items()
     ]
     record_many(items)
     return Evaluation(
@@ -208,4 +245,13 @@ def evaluate(
         n_rows=len(X),
         metrics=values,
         run_id=items[0].run_id if items else "",
+        average=average,
+        positive_label=positive,
     )
+
+
+def _tags(name: str, average: str | None, tags: dict[str, Any]) -> dict[str, Any]:
+    """A multiclass precision, recall or F1 carries the average it is, with the user's tags."""
+    if average == "macro" and name in ("precision", "recall", "f1") and "average" not in tags:
+        return {**tags, "average": average}
+    return tags

@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from readiness import numbers
+from readiness import metric_info, numbers
 from readiness.errors import ConfigError
 
 TRAINING_SPLITS = {"train", "training", "trainset", "train_set", "in_sample", "in-sample", "fit"}
@@ -63,10 +63,32 @@ def _reject_unknown(values: Any, allowed: set[str], what: str) -> None:
     if isinstance(values, dict):
         unknown = sorted(str(k) for k in values if k not in allowed)
         if unknown:
+            guesses = [
+                f"{k!r}: did you mean {g!r}?" for k in unknown if (g := _did_you_mean(k, allowed))
+            ]
             raise ValueError(
                 f"unknown key{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} "
-                f"in {what}; allowed: {', '.join(sorted(allowed))}"
+                f"in {what}"
+                + (f" ({'; '.join(guesses)})" if guesses else "")
+                + f"; allowed: {', '.join(sorted(allowed))}"
             )
+
+
+# Words people write for a key readiness spells differently.
+_SYNONYMS = {"minimum": "min", "maximum": "max", "margin": "min_margin", "threshold": "min"}
+
+
+def _did_you_mean(key: str, allowed: set[str]) -> str | None:
+    """The allowed key a misspelt one most likely means (``maxx`` -> ``max``)."""
+    import difflib
+
+    lowered = key.strip().lower()
+    if lowered in allowed:
+        return lowered
+    if _SYNONYMS.get(lowered) in allowed:
+        return _SYNONYMS[lowered]
+    close = difflib.get_close_matches(lowered, sorted(allowed), n=1, cutoff=0.7)
+    return close[0] if close else None
 
 
 def held_out_split(split: str) -> str:
@@ -115,12 +137,7 @@ class TechnicalCriterion(_Strict):
     def _absolute_target(self) -> TechnicalCriterion:
         name = f"criterion {self.metric!r} on {self.split!r}"
         if self.min is None and self.max is None:
-            hint = ""
-            if self.baseline is not None and self.min_margin is not None:
-                hint = (
-                    f" For example min: {self.baseline + self.min_margin:g} "
-                    f"(baseline {self.baseline:g} + margin {self.min_margin:g})."
-                )
+            hint = _relative_hint(self.metric, self.baseline, self.min_margin)
             raise ValueError(
                 f"{name} has no absolute bound: 'better than today' is not a target. "
                 f"Add min: <value> (higher is better) or max: <value> (lower is better).{hint}"
@@ -159,6 +176,20 @@ class TechnicalCriterion(_Strict):
         if self.direction == "min":
             return max(self.bound, self.baseline + self.min_margin)
         return min(self.bound, self.baseline - self.min_margin)
+
+
+def _relative_hint(metric: str, baseline: float | None, margin: float | None) -> str:
+    """The absolute bound a baseline and margin point to, the right way round for the metric."""
+    if baseline is None or margin is None:
+        return ""
+    better = metric_info.direction(metric)
+    up = f"min: {baseline + margin:g} (baseline {baseline:g} + margin {margin:g})"
+    down = f"max: {baseline - margin:g} (baseline {baseline:g} - margin {margin:g})"
+    if better == "lower":
+        return f" For example {down}: {metric} is lower-is-better."
+    if better == "higher":
+        return f" For example {up}: {metric} is higher-is-better."
+    return f" For example {up} if higher is better, or {down} if lower is better."
 
 
 class BusinessCriteria(_Strict):
@@ -346,9 +377,22 @@ class Attestation(_Strict):
 
     by: str = Field(min_length=1)
     date: dt.date
-    evidence: str = Field(min_length=1)
+    evidence: str = Field(min_length=1, description="a URL of the proof")
     expires: dt.date | None = None
     note: str | None = None
+
+    @field_validator("evidence")
+    @classmethod
+    def _a_url(cls, evidence: str) -> str:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(evidence.strip())
+        if not (parts.scheme and parts.netloc) or " " in evidence.strip():
+            raise ValueError(
+                f"evidence {evidence!r} is not a URL: link the proof, "
+                "e.g. https://wiki.example.com/runbook-review"
+            )
+        return evidence.strip()
 
 
 class Fairness(_Strict):

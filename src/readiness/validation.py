@@ -93,6 +93,14 @@ _DTYPES = {
 }
 
 
+def _readiness_type(dtype: str) -> str:
+    """The type as readiness.yaml spells it (``float``), not pandas' dtype (``float64``)."""
+    names = {v: k for k, v in _DTYPES.items()}
+    names["Int64"] = "int"
+    bare = dtype.strip().strip("'\"")
+    return names.get(bare, bare)
+
+
 def _column(name: str, rule: ColumnSchema) -> Any:
     import pandera.pandas as pa
 
@@ -190,7 +198,7 @@ def _failures(errors: Any, owners: dict[str, str], frame: Any) -> list[Failure]:
         elif check.startswith("multiple_fields_uniqueness") or check == "field_uniqueness":
             check = "unique"
         elif check.startswith("coerce_dtype") or check.startswith("dtype"):
-            check = f"type {check.split('(', 1)[-1].rstrip(')')}"
+            check = f"type {_readiness_type(check.split('(', 1)[-1].rstrip(')'))}"
         else:
             base, _, rest = check.partition("(")
             if base in _BUILTIN_NAMES:

@@ -33,8 +33,16 @@ class CriterionResult:
     changed_after_results: bool = False
     reason: str = ""
 
+    @property
+    def headroom(self) -> float | None:
+        """How far the observed value is inside the required bound (negative: it misses)."""
+        if self.observed is None:
+            return None
+        gap = self.observed - self.required
+        return gap if self.direction == "min" else -gap
+
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return {**self.__dict__, "headroom": self.headroom}
 
 
 @dataclass
@@ -78,6 +86,8 @@ class CheckResult(Renderable):
     score: dict[str, Any] | None = None
     unamended_change: bool = False  # readiness.yaml edited after evidence, no amendment
     lock_missing: bool = False  # the criteria lock is gone while criteria were locked
+    # the checklist as one line (a notebook's check before any model is registered)
+    checklist_summary: bool = False
 
     @property
     def passed(self) -> bool:

@@ -146,6 +146,9 @@ def build_parser(prog: str = "readiness") -> Parser:
         "criteria declared before the PoC.",
         epilog="Exit codes: 0 success/READY, 1 criteria not met, 2 bad input.",
     )
+    from readiness import __version__
+
+    parser.add_argument("--version", action="version", version=f"readiness {__version__}")
     parser.add_argument(
         "-C",
         "--project",

@@ -24,6 +24,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="text (default), script-free html, markdown (pull-request comments) or json",
     )
     parser.add_argument("--json", action="store_true", help="same as --format json")
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="in a notebook, list every checklist item even before a model is registered",
+    )
 
 
 def execute(args: argparse.Namespace, ctx: Context) -> Any:
@@ -34,13 +39,23 @@ def execute(args: argparse.Namespace, ctx: Context) -> Any:
         check(project, run_id=args.run) if args.criteria_only else full_check(project, args.run)
     )
     result.output_format = "json" if args.json else args.format
-    if result.output_format == "text" and ctx.widgets():
+    if result.checklist is not None and ctx.front_end == "magic" and not args.full:
+        # Before a model exists most items are "missing": a notebook shows one line for them.
+        result.checklist_summary = not _any_model(project)
+    if result.output_format == "text" and ctx.widgets() and not result.checklist_summary:
         from readiness.widgets import scorecard
 
         result.interactive = lambda: scorecard(
             result, project, run_id=args.run, criteria_only=args.criteria_only
         )
     return result
+
+
+def _any_model(project: Any) -> bool:
+    """Whether the registry holds a version of any model (its git tags say so)."""
+    from readiness.gitinfo import has_registered_version
+
+    return has_registered_version(project.root)
 
 
 COMMAND = Command(

@@ -47,9 +47,17 @@ def _read_file(name: str) -> str:
 
 
 def execute(args: argparse.Namespace, ctx: Context) -> Any:
-    from readiness import criteria
+    from readiness.metric_info import criteria_warnings, recorded_names
 
     project = ctx.project()
+    result = _declaration(args, ctx, project)
+    result.warnings = criteria_warnings(result.config.criteria, recorded_names(project))
+    return result
+
+
+def _declaration(args: argparse.Namespace, ctx: Context, project: Any) -> Any:
+    from readiness import criteria
+
     body = ctx.body if ctx.body and ctx.body.strip() else None
     action = args.action or ("declare" if body or args.file else "show")
     if action == "declare":

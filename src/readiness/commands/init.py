@@ -21,6 +21,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "default: a local folder outside the work tree",
     )
     parser.add_argument(
+        "--task",
+        choices=("binary", "multiclass", "regression"),
+        default="binary",
+        help="what the model predicts: picks readiness.yaml, the PoC and the retraining "
+        "notebook (default: binary classification)",
+    )
+    parser.add_argument(
         "--no-data",
         dest="data",
         action="store_false",
@@ -34,7 +41,7 @@ def execute(args: argparse.Namespace, ctx: Context) -> Any:
 
     target = Path(args.directory)
     root = target if target.is_absolute() else ctx.cwd / target
-    return init_project(root, force=args.force, remote=args.remote, data=args.data)
+    return init_project(root, force=args.force, remote=args.remote, data=args.data, task=args.task)
 
 
 COMMAND = Command(

@@ -56,10 +56,11 @@ def lineage(ctx: Any) -> tuple[bool | None, str]:
         return False, f"{ctx.model.name} {ctx.model.version}: its run record is not here"
     missing = [k for k in ("notebook", "data_versions", "git_commit") if not run.get(k)]
     if missing:
-        return (
-            False,
-            f"run {run['id']} does not record {', '.join(missing)} (train with readiness run)",
-        )
+        why = "train with readiness run"
+        if "git_commit" in missing:
+            # The usual cause: the repository had no commit yet when the model was trained.
+            why += "; no git commit was recorded: commit your work first (git add -A && git commit)"
+        return False, f"run {run['id']} does not record {', '.join(missing)} ({why})"
     return True, (
         f"{ctx.model.name} {ctx.model.version} <- run {run['id']} <- {run['notebook']}, "
         f"{len(run['data_versions'])} data version(s), params {sorted(run.get('params') or {})}"

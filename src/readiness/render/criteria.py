@@ -70,7 +70,19 @@ def _declaration_text(obj: Any) -> str:
     ]
     for a in obj.amendments:
         out.append(f"amended {a.get('at')}: {a.get('reason')}")
-    return "\n".join(line for line in out if line is not None).strip()
+    out += [f"warning: {w}" for w in obj.warnings]
+    return "\n".join([*_saved_lines(obj), *out]).strip()
+
+
+def _saved_lines(obj: Any) -> list[str]:
+    """What a declaration wrote, first: a body without criteria: leaves them as they were."""
+    if not obj.saved:
+        return []
+    parts = [f"{name} ({', '.join(keys)})" if keys else name for name, keys in obj.saved.items()]
+    line = f"Saved to {obj.path or 'readiness.yaml'}: {'; '.join(parts)}"
+    if "criteria" not in obj.saved:
+        line += " (the criteria below are unchanged)"
+    return [line]
 
 
 @renders("html", "Declaration")
@@ -98,6 +110,10 @@ def _declaration_html(obj: Any) -> str:
             + "</ul>"
         )
     parts.extend(_amendments_html(obj.amendments))
+    notes = [*_saved_lines(obj), *(f"warning: {w}" for w in obj.warnings)]
+    if notes:
+        items = "".join(f"<li>{html.escape(x)}</li>" for x in notes)
+        parts.append(f"<ul style='{STYLE}margin:4px 0'>{items}</ul>")
     return "".join(parts)
 
 
@@ -113,7 +129,18 @@ def _amendments_html(amendments: list[dict[str, Any]]) -> list[str]:
 
 # -- check ---------------------------------------------------------------------------
 
-CHECK_HEADER = ("metric", "split", "required", "observed", "margin", "result", "note")
+# "to required": how far inside the bound (negative: missed by); "over baseline": the margin
+# the model beats today's practice by (criteria with a baseline only).
+CHECK_HEADER = (
+    "metric",
+    "split",
+    "required",
+    "observed",
+    "to required",
+    "over baseline",
+    "result",
+    "note",
+)
 
 
 def _check_rows(obj: Any, html_cells: bool) -> list[list[Any]]:
@@ -129,12 +156,17 @@ def _check_rows(obj: Any, html_cells: bool) -> list[list[Any]]:
                 c.split,
                 f"{word} {c.required:g}",
                 c.observed,
-                c.margin,
+                _signed(c.headroom),
+                _signed(c.margin),
                 c.passed if html_cells else mark(c.passed),
                 note,
             ]
         )
     return rows
+
+
+def _signed(value: float | None) -> str | None:
+    return None if value is None else f"{value:+.4g}"
 
 
 def _business_result_lines(b: Any) -> list[str]:
@@ -251,18 +283,40 @@ def _metric_rows(metrics: dict[str, Any]) -> list[list[Any]]:
 def _evaluation_text(obj: Any) -> str:
     head = f"{obj.task} on {obj.split} ({obj.n_rows} rows), run {obj.run_id}"
     out = [head, table_text(("metric", "value"), _metric_rows(obj.metrics))]
+    if getattr(obj, "average_note", ""):
+        out.append(obj.average_note)
+    per_class = obj.metrics.get("per_class")
+    if per_class:
+        out.append(table_text(PER_CLASS_HEADER, _per_class_rows(per_class)))
     matrix = obj.metrics.get("confusion_matrix")
     if matrix:
         out.append("confusion matrix (rows: true, columns: predicted): " + str(matrix))
     return "\n".join(out)
 
 
+PER_CLASS_HEADER = ("class", "precision", "recall", "f1", "support")
+
+
+def _per_class_rows(per_class: dict[str, Any]) -> list[list[Any]]:
+    return [
+        [label, v.get("precision"), v.get("recall"), v.get("f1"), v.get("support")]
+        for label, v in per_class.items()
+        if isinstance(v, dict)
+    ]
+
+
 @renders("html", "Evaluation")
 def _evaluation_html(obj: Any) -> str:
     head = html.escape(f"{obj.task} on {obj.split} ({obj.n_rows} rows), run {obj.run_id}")
-    return f"<div style='{STYLE}'><b>{head}</b></div>" + table_html(
+    out = f"<div style='{STYLE}'><b>{head}</b></div>" + table_html(
         ("metric", "value"), _metric_rows(obj.metrics)
     )
+    if getattr(obj, "average_note", ""):
+        out += f"<div style='{STYLE}'>{html.escape(obj.average_note)}</div>"
+    per_class = obj.metrics.get("per_class")
+    if per_class:
+        out += table_html(PER_CLASS_HEADER, _per_class_rows(per_class))
+    return out
 
 
 @renders("text", "Evidence")
@@ -277,12 +331,18 @@ def _recorded_text(obj: Any) -> str:
 
 @renders("text", "InitResult")
 def _init_text(obj: Any) -> str:
-    out = [f"readiness project in {obj.root}"]
+    task = getattr(obj, "task", "binary")
+    out = [f"readiness project in {obj.root}" + (f" ({task})" if task != "binary" else "")]
     out += [f"  created {p}" for p in obj.created]
+    out += [f"  updated {p}" for p in getattr(obj, "updated", [])]
     out += [f"  kept    {p}" for p in obj.kept]
     out += [f"  {tool:<7} {state}" for tool, state in obj.version_control.items()]
+    if getattr(obj, "commit", None):
+        out.append(f"  commit  {obj.commit[:12]} (what init wrote)")
+    elif getattr(obj, "not_committed", ""):
+        out.append(f"  note: {obj.not_committed}")
     out.append(
-        "next: edit readiness.yaml (or declare with %%readiness criteria), "
-        "then open notebooks/poc.ipynb"
+        "next: put your use case, its owner and your criteria in readiness.yaml "
+        "(or declare with %%readiness criteria), then open notebooks/poc.ipynb"
     )
     return "\n".join(out)

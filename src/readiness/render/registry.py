@@ -101,7 +101,12 @@ def _retrain_text(obj: Any) -> str:
 
 @renders("text", "Written")
 def _written_text(obj: Any) -> str:
-    return f"wrote the {obj.what}: " + ", ".join(obj.paths)
+    lines = [f"wrote the {obj.what}: " + ", ".join(obj.paths)]
+    missing = getattr(obj, "missing", [])
+    if missing:
+        lines.append("it will not pass until:" if "CI" in obj.what else "still missing:")
+        lines += [f"  - {m}" for m in missing]
+    return "\n".join(lines)
 
 
 @renders("text", "Attested")
