@@ -502,3 +502,45 @@ def test_every_registry_load_uses_the_project_trust(dvc_project, clipper):
     passed, detail = bias(ProbeContext(dvc_project))
     assert passed is False and "not trusted: trust_clipper.Clipper" in detail
     assert not ran.exists()
+
+
+@pytest.mark.slow
+def test_retraining_on_the_same_data_is_nothing_to_do(dvc_project):
+    """The same data and notebook give production's model file again: nothing new, no error."""
+    import shutil
+
+    from readiness.criteria import declare
+    from readiness.examples import breast_cancer
+    from readiness.registry import in_stage, versions
+    from readiness.tracking import track
+
+    from .test_registry import _production_with_a_trained_job
+
+    registry_project = dvc_project
+    breast_cancer(dvc_project.root / "data" / "breast_cancer")
+    declare(dvc_project, SCREENING)
+    track(dvc_project, ["data/breast_cancer"])
+    commit_all(dvc_project.root, "criteria and data")
+    _production_with_a_trained_job(registry_project)
+    shutil.copyfile(
+        registry_project.root / "data" / "breast_cancer" / "train.csv",
+        registry_project.root / "data" / "new.csv",
+    )
+    done = cli(
+        "retrain",
+        "screening",
+        "--current",
+        "data/new.csv",
+        "--force",
+        "--json",
+        cwd=registry_project.root,
+    )
+    result = json.loads(done.stdout)
+    assert done.returncode == 0 and result["outcome"] == "nothing to do", done.stderr
+    register_step = next(s for s in result["steps"] if s["step"] == "register")
+    assert (
+        register_step["status"] == "unchanged"
+        and "already screening v1.0.0" in (register_step["detail"])
+    )
+    assert [v.version for v in versions(registry_project, "screening")] == ["v1.0.0"]
+    assert in_stage(registry_project, "screening", "production").version == "v1.0.0"

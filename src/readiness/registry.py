@@ -35,6 +35,10 @@ class RegistryError(ReadinessError):
     """A registry operation is not possible as asked."""
 
 
+class AlreadyRegistered(RegistryError):
+    """The model file is a registered version already (saves are byte-reproducible)."""
+
+
 @contextlib.contextmanager
 def registry_lock(project: Project) -> Iterator[None]:
     with file_lock(project.state_dir / "registry.lock", timeout=600, what="the registry lock"):
@@ -257,7 +261,7 @@ def register(project: Project, name: str, version: str | None = None) -> Registr
         known = versions(project, name)
         already = next((v for v in known if v.commit == commit or (md5 and v.md5 == md5)), None)
         if already is not None:
-            raise RegistryError(
+            raise AlreadyRegistered(
                 f"this model file is already {name} {already.version}: nothing new to register"
             )
         if version is not None and not version.startswith("v"):
