@@ -415,7 +415,7 @@ def test_register_refuses_crafted_files_and_tags_nothing(dvc_project, marker):
 
 @pytest.mark.slow
 def test_a_declared_artifact_that_is_not_skops_is_named(dvc_project):
-    from readiness.registry import register
+    from readiness.registry import load_model, register
 
     (dvc_project.root / "dvc.yaml").write_text(
         "artifacts:\n  churn:\n    path: models/churn.pkl\n    type: model\n"
@@ -426,6 +426,13 @@ def test_a_declared_artifact_that_is_not_skops_is_named(dvc_project):
         register(dvc_project, "churn")
     done = cli("register", "churn", cwd=dvc_project.root)
     assert done.returncode == 2 and "models/churn.pkl" in done.stderr
+    # a registry made with plain GTO: load_model reads the path declared at the version
+    import gto.api
+
+    commit_all(dvc_project.root, "a pickled model, registered with gto")
+    gto.api.register(str(dvc_project.root), "churn", "HEAD", version="v1.0.0")
+    with pytest.raises(ModelError, match=r"path models/churn\.pkl, which is not a \.skops file"):
+        load_model(dvc_project, "churn", version="1.0.0")
 
 
 FAIRNESS = """
