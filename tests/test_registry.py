@@ -201,11 +201,13 @@ def _production_with_a_trained_job(project):
 )
 def test_a_killed_retrain_never_moves_production(registry_project, step):
     _production_with_a_trained_job(registry_project)
-    # the same data again: the candidate equals production, so every step is reached
-    shutil.copyfile(
-        registry_project.root / "data" / "breast_cancer" / "train.csv",
-        registry_project.root / "data" / "new.csv",
-    )
+    # the same rows in reverse order: another model file (saves are byte-reproducible, so an
+    # exact copy would give production's file again) with production's metrics, so every
+    # step is reached
+    import pandas as pd
+
+    train = pd.read_csv(registry_project.root / "data" / "breast_cancer" / "train.csv")
+    train[::-1].to_csv(registry_project.root / "data" / "new.csv", index=False)
     done = subprocess.run(
         [
             str(Path(sys.executable).with_name("readiness")),

@@ -35,6 +35,10 @@ class RegistryError(ReadinessError):
     """A registry operation is not possible as asked."""
 
 
+class AlreadyRegistered(RegistryError):
+    """The model file is a registered version already (saves are byte-reproducible)."""
+
+
 @contextlib.contextmanager
 def registry_lock(project: Project) -> Iterator[None]:
     with file_lock(project.state_dir / "registry.lock", timeout=600, what="the registry lock"):
@@ -239,10 +243,7 @@ def register(project: Project, name: str, version: str | None = None) -> Registr
     from readiness.models import track_model
 
     check_name(name)
-    if not (project.root / model_path(name)).is_file():
-        raise RegistryError(
-            f"no {model_path(name)}: save the model first, readiness.save_model(model, {name!r})"
-        )
+    _inspect_before_register(project, name)
     with registry_lock(project):
         registry_audit.reconcile(project)
         if version is not None:  # checked before anything is committed
@@ -284,7 +285,7 @@ def register(project: Project, name: str, version: str | None = None) -> Registr
         known = versions(project, name)
         already = next((v for v in known if v.commit == commit or (md5 and v.md5 == md5)), None)
         if already is not None:
-            raise RegistryError(
+            raise AlreadyRegistered(
                 f"this model file is already {name} {already.version}: nothing new to register"
             )
         if version is not None and not version.startswith("v"):
@@ -320,6 +321,30 @@ def register(project: Project, name: str, version: str | None = None) -> Registr
     return Registration(name, created.version, commit, message["run"], metrics)
 
 
+def _inspect_before_register(project: Project, name: str) -> None:
+    """What load_model would refuse is refused before anything is committed or tagged."""
+    from readiness.models import check_types, declared_path, project_trusted_types
+
+    dvc_yaml = project.root / "dvc.yaml"
+    declared_path(dvc_yaml.read_text(encoding="utf-8") if dvc_yaml.is_file() else None, name)
+    path = project.root / model_path(name)
+    if not path.is_file():
+        raise RegistryError(
+            f"no {model_path(name)}: save the model first, readiness.save_model(model, {name!r})"
+        )
+    check_types(path.read_bytes(), project_trusted_types(project), source=model_path(name))
+
+
+def _path_at(project: Project, name: str, commit: str) -> str:
+    """The model's path as dvc.yaml declared it at ``commit`` (a foreign registry may differ)."""
+    from readiness.models import declared_path
+
+    done = subprocess.run(
+        ["git", "show", f"{commit}:dvc.yaml"], cwd=project.root, capture_output=True, text=True
+    )
+    return declared_path(done.stdout if done.returncode == 0 else None, name)
+
+
 # -- loading -----------------------------------------------------------------------------------
 
 
@@ -336,7 +361,7 @@ def load_model(
     """
     import dvc.api
 
-    from readiness.models import loads
+    from readiness.models import loads, project_trusted_types
 
     if version is not None:
         chosen = get_version(project, name, version if version.startswith("v") else f"v{version}")
@@ -344,16 +369,14 @@ def load_model(
         chosen = in_stage(project, name, stage or "production")
         if chosen is None:
             raise RegistryError(f"no version of {name} is in {stage}")
+    path = _path_at(project, name, chosen.commit)
     try:
-        with dvc.api.open(
-            model_path(name), repo=str(project.root), rev=chosen.commit, mode="rb"
-        ) as handle:
+        with dvc.api.open(path, repo=str(project.root), rev=chosen.commit, mode="rb") as handle:
             data = handle.read()
     except Exception as exc:  # DVC: missing in cache and remote, unknown path at that commit
-        raise ModelError(
-            f"{name} {chosen.version}: cannot read {model_path(name)}: {exc}"
-        ) from None
-    return loads(data, trusted, source=f"{name} {chosen.version}")
+        raise ModelError(f"{name} {chosen.version}: cannot read {path}: {exc}") from None
+    wanted = [*(trusted or []), *project_trusted_types(project)]
+    return loads(data, wanted, source=f"{name} {chosen.version}")
 
 
 # -- the gate ------------------------------------------------------------------------------------
@@ -636,6 +659,9 @@ def drill(
         )
     elif not candidate.startswith("v"):
         candidate = f"v{candidate}"
+    from readiness.models import project_trusted_types
+
+    trusted = project_trusted_types(project)
     folder = Path(tempfile.mkdtemp(prefix=f"readiness-drill-{name}-"))
     result = Rollback(name, candidate or current.version, None, drill=True, ok=False)
     try:
@@ -654,7 +680,8 @@ def drill(
                     gto.api.assign(str(folder), name, "production", version=candidate, force=True)
             rehearsal = rollback(clone, name)
             result.to_version = rehearsal.to_version
-            model = load_model(clone, name, stage="production")
+            # the project's trust, not the clone's committed readiness.yaml
+            model = load_model(clone, name, stage="production", trusted=trusted)
             frame = _sample_frame(project, sample)
             predictions = model.predict(frame)
             result.ok = len(predictions) == len(frame)

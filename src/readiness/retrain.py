@@ -19,7 +19,7 @@ from readiness.evidence import new_run_id, read_run
 from readiness.fsutil import require_file
 from readiness.jobs import update_record
 from readiness.project import Project
-from readiness.registry import fault_point, in_stage, promote, register
+from readiness.registry import AlreadyRegistered, fault_point, in_stage, promote, register
 from readiness.results import Renderable
 
 DEFAULT_NOTEBOOK = "notebooks/retrain.ipynb"
@@ -197,7 +197,14 @@ def retrain(
         steps.add("end", "failed", f"training failed: {run.failure}")
         return result
 
-    registration = register(project, name)
+    try:
+        registration = register(project, name)
+    except AlreadyRegistered as exc:  # same data, same code: the same model file, byte for byte
+        result.outcome = "nothing to do"
+        result.production_after = result.production_before
+        steps.add("register", "unchanged", str(exc))
+        steps.add("end", "ok", "the retrained model is a registered version already")
+        return result
     result.candidate = registration.version
     steps.add("register", "ok", f"{name} {registration.version}", version=registration.version)
     for stage in ("staging", "production"):

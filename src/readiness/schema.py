@@ -417,6 +417,11 @@ class Config(_Strict):
     drift: DriftPolicy | None = None
     datasets: dict[str, DatasetSchema] = Field(default_factory=dict)
     fairness: Fairness | None = None
+    trusted_types: list[str] | None = Field(
+        default=None,
+        description="exact type names (module.Class) that model files may hold beyond the "
+        "default allow-list, e.g. a custom transformer of the project; review their code first",
+    )
     # checked item by item by the checklist: one malformed attestation costs only its item
     attestations: dict[str, Any] = Field(default_factory=dict)
 

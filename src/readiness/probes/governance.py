@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from readiness.checklist import Item
+from readiness.errors import ReadinessError
 
 CARD = "docs/model-card.md"
 
@@ -51,7 +52,10 @@ def bias(ctx: Any) -> tuple[bool | None, str]:
     missing = [c for c in [*fairness.sensitive_features, target] if c not in frame.columns]
     if missing:
         return False, f"{fairness.data} lacks {', '.join(missing)}"
-    model = load_model(ctx.project, ctx.model.name, version=ctx.model.version)
+    try:  # the registry's loader: skops types checked against the project's trust first
+        model = load_model(ctx.project, ctx.model.name, version=ctx.model.version)
+    except ReadinessError as exc:
+        return False, str(exc)
     # the columns the model was trained on (the sensitive ones may not be features)
     names = getattr(model, "feature_names_in_", None)
     features = frame[list(names)] if names is not None else frame.drop(columns=[target])
