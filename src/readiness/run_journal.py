@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from readiness.errors import EvidenceError
-from readiness.fsutil import atomic_write_json, file_lock, read_text_file
+from readiness.fsutil import append_text, atomic_write_json, file_lock, read_text_file
 
 SUFFIX = ".jsonl"
 
@@ -146,8 +146,7 @@ def append(record_path: Path, items: list[dict[str, Any]], lock_path: Path) -> N
         json.dumps({"seq": seq + i, "evidence": item}, default=str) + "\n"
         for i, item in enumerate(items)
     )
-    with open(journal, "a", encoding="utf-8") as handle:
-        handle.write(text)
+    append_text(journal, text)
     _tails[journal] = (_stat_key(journal), seq + len(items))
     if not _pending:
         atexit.register(_compact_pending)
