@@ -23,10 +23,11 @@ REPO = Path(__file__).resolve().parents[1]
 
 def old_record(project, name: str, value: float, **tags) -> None:
     """The old ``record_many`` path: read, extend and rewrite the full JSON record."""
-    from readiness import audit
-    from readiness.criteria import lock_before_evidence
-    from readiness.evidence import current_run_id, make_evidence, new_record, run_path
-    from readiness.fsutil import atomic_write_json, file_lock
+    from readiness.core import audit
+    from readiness.core.fsutil import atomic_write_json, file_lock
+    from readiness.criteria.declaration import lock_before_evidence
+    from readiness.evidence.record import current_run_id, make_evidence, new_record
+    from readiness.evidence.runs import run_path
 
     item = make_evidence(name, value, "train", **tags)
     run_id = current_run_id(project)
@@ -54,8 +55,8 @@ def main() -> int:
         shutil.copyfile(REPO / "templates" / "readiness.yaml", root / "readiness.yaml")
         os.chdir(root)
         import readiness
-        from readiness.evidence import read_run
-        from readiness.project import current_project
+        from readiness.core.project import current_project
+        from readiness.evidence.runs import read_run
 
         project = current_project()
         readiness.record("warm_up", 1.0)  # imports, the criteria lock, the first record

@@ -134,7 +134,7 @@ def build(root: Path, megabytes: float) -> list[Path]:
 
 def probe(root: Path) -> tuple[float, float, int]:
     """Wall and CPU seconds of the probe's scan, and how many findings."""
-    from readiness.probes.security import find_secrets
+    from readiness.checklist.probes.security import find_secrets
 
     start, cpu = time.perf_counter(), time.process_time()
     found = find_secrets(root)

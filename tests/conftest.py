@@ -31,7 +31,7 @@ def _isolated_env(monkeypatch, tmp_path):
 @pytest.fixture
 def project(tmp_path, monkeypatch):
     """A fresh project (template readiness.yaml), the working directory inside it."""
-    from readiness.project import Project
+    from readiness.core.project import Project
 
     root = tmp_path / "proj"
     root.mkdir()
@@ -85,7 +85,7 @@ GOOD_EVIDENCE = {
 
 
 def record_all(values: dict, split: str = "holdout") -> None:
-    from readiness.evidence import make_evidence, record_many
+    from readiness.evidence.record import make_evidence, record_many
 
     record_many([make_evidence(k, v, split) for k, v in values.items()], display=False)
 
@@ -111,8 +111,8 @@ def write_notebook(path: Path, parameters: str, *cells: str) -> Path:
 @pytest.fixture
 def dvc_project(tmp_path, monkeypatch):
     """``readiness init`` of a fresh folder: git + DVC + a local remote, committed."""
-    from readiness.project import Project
-    from readiness.scaffold import init_project
+    from readiness.core.project import Project
+    from readiness.data.scaffold import init_project
 
     root = tmp_path / "dvcproj"
     init_project(root)
@@ -152,7 +152,7 @@ datasets:
 
 def example_project(root):
     """The layout the example notebooks expect: notebooks/ beside data/breast_cancer/."""
-    from readiness.examples import breast_cancer
+    from readiness.data.examples import breast_cancer
 
     breast_cancer(root / "data" / "breast_cancer")
     (root / "notebooks").mkdir(exist_ok=True)

@@ -16,11 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from readiness import yamlio
-from readiness.config import parse_config
-from readiness.errors import ConfigError, EvidenceError, FileError
-from readiness.evidence import make_evidence, new_run_id, record
-from readiness.verdict import check
+from readiness.core import yamlio
+from readiness.core.config import parse_config
+from readiness.core.errors import ConfigError, EvidenceError, FileError
+from readiness.evidence import record
+from readiness.evidence.record import make_evidence
+from readiness.evidence.runs import new_run_id
+from readiness.evidence.verdict import check
 
 from .conftest import GOOD_EVIDENCE, cli, record_all, write_notebook
 
@@ -173,7 +175,7 @@ def test_log_refuses_a_5000_digit_tag(project):
 
 def _poison_latest_run(project, name: str, value_json: str) -> str:
     """Append evidence to the latest run record by hand, as an old or edited file would hold."""
-    from readiness.run_journal import compact
+    from readiness.evidence.journal import compact
 
     path = sorted(project.runs_dir.glob("*.json"))[-1]
     compact(path)  # this process's evidence is still in the run's journal: fold it in first
@@ -289,7 +291,7 @@ BINARY = bytes(range(256)) * 4
 
 
 def test_read_text_file_names_the_file_and_the_reason(tmp_path):
-    from readiness.fsutil import read_text_file
+    from readiness.core.fsutil import read_text_file
 
     (tmp_path / "bin").write_bytes(BINARY)
     with pytest.raises(FileError, match="not UTF-8"):

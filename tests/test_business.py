@@ -6,13 +6,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from readiness.business import (
+from readiness.core.errors import EvidenceError
+from readiness.criteria.business import (
     Outcomes,
     break_even_precision,
     break_even_recall,
     net_value_per_1000,
 )
-from readiness.errors import EvidenceError
 
 VALUES = {"tp": 120.0, "fp": -15.0, "fn": -40.0, "tn": 0.0}
 

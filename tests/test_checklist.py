@@ -12,9 +12,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from readiness.checklist import ItemResult, Scorecard, attestation_status, evaluate
-from readiness.probes import ITEMS, ProbeContext
-from readiness.project import Project
+from readiness.checklist.items import ProbeContext
+from readiness.checklist.probes import ITEMS
+from readiness.checklist.scorecard import ItemResult, Scorecard, attestation_status, evaluate
+from readiness.core.project import Project
 
 from .conftest import SCREENING, cli, commit_all, dvc, git_init
 
@@ -56,7 +57,7 @@ def ready(tmp_path_factory):
 
     Tests only read it; those that break something copy it first (``broken``).
     """
-    from readiness.fsutil import file_lock
+    from readiness.core.fsutil import file_lock
 
     # under xdist, the parent of each worker's base temp is this run's own shared folder
     base = tmp_path_factory.getbasetemp()
@@ -76,7 +77,7 @@ def ready(tmp_path_factory):
 def build_ready_project(root: Path) -> None:
     import pandas as pd
 
-    from readiness.examples import breast_cancer
+    from readiness.data.examples import breast_cancer
 
     base = root.parent
     readiness_cli("init", str(root), cwd=base)
@@ -250,14 +251,14 @@ def test_attestations_expire_and_malformed_ones_say_why():
 
 
 def _set(root: Path, section: str, value) -> None:
-    from readiness.config import merged_text
-    from readiness.fsutil import atomic_write_text
+    from readiness.core.config import merged_text
+    from readiness.core.fsutil import atomic_write_text
 
     atomic_write_text(root / "readiness.yaml", merged_text(Project(root), {section: value}))
 
 
 def test_an_expired_attestation_counts_as_missing(broken):
-    from readiness import yamlio
+    from readiness.core import yamlio
 
     data = yamlio.parse((broken / "readiness.yaml").read_text()).data
     data["attestations"]["security.api_auth"]["date"] = "2020-01-01"
@@ -286,7 +287,7 @@ def test_monitoring_fails_without_a_monitor_run(broken):
 
 
 def test_rollback_fails_after_a_failed_drill(broken):
-    from readiness import audit
+    from readiness.core import audit
 
     audit.append(Project(broken), "rollback.drill", name="screening", ok=False, detail="boom")
     assert probe(broken, "technical.rollback")[0] is False
@@ -313,7 +314,7 @@ def test_lineage_fails_when_the_run_is_unknown(broken):
 
 
 def test_holdout_fails_when_production_looks_different(broken):
-    from readiness.examples import shifted_sample
+    from readiness.data.examples import shifted_sample
 
     shifted_sample(
         broken / "data" / "breast_cancer" / "holdout.csv", broken / "data" / "sample.csv"
@@ -323,7 +324,7 @@ def test_holdout_fails_when_production_looks_different(broken):
 
 
 def test_holdout_probe_reuses_its_drift_result_until_a_file_changes(broken):
-    from readiness.examples import shifted_sample
+    from readiness.data.examples import shifted_sample
 
     assert probe(broken, "data.holdout")[0] is True
     cache = broken / ".readiness" / "cache" / "holdout-drift.json"
@@ -364,7 +365,7 @@ def test_supply_chain_fails_on_a_tracked_pickle(broken):
 
 
 def test_model_card_goes_stale_when_criteria_change(broken):
-    from readiness.criteria import amend
+    from readiness.criteria.declaration import amend
 
     text = (broken / "readiness.yaml").read_text().replace("min: 0.85", "min: 0.86")
     (broken / "readiness.yaml").write_text(text)
@@ -374,7 +375,7 @@ def test_model_card_goes_stale_when_criteria_change(broken):
 
 
 def test_bias_fails_beyond_its_bound(broken):
-    from readiness import yamlio
+    from readiness.core import yamlio
 
     fairness = yamlio.parse((broken / "readiness.yaml").read_text()).data["fairness"]
     _set(broken, "fairness", {**fairness, "max_difference": 0.0001})
@@ -384,7 +385,7 @@ def test_bias_fails_beyond_its_bound(broken):
 
 def test_criteria_first_fails_when_evidence_came_first(empty_dir):
     import readiness
-    from readiness.criteria import declare
+    from readiness.criteria.declaration import declare
 
     readiness.record("roc_auc", 0.9)
     declare(Project(empty_dir), SETUP.split("drift:")[0])

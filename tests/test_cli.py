@@ -75,7 +75,7 @@ def test_log_and_bad_input(project):
     assert cli("log", "note=text", cwd=project.root).returncode == 2
     done = cli("log", "recall=0.7", "--run", "latest", cwd=project.root)
     assert done.returncode == 0, done.stderr
-    from readiness.evidence import latest_run_with_evidence, list_runs
+    from readiness.evidence.runs import latest_run_with_evidence, list_runs
 
     assert len(list_runs(project)) == 1  # --run latest added to the first run
     assert {e["name"] for e in latest_run_with_evidence(project)["evidence"]} == {"f1", "recall"}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from readiness import audit
-from readiness.criteria import declare, read_lock, show
-from readiness.errors import ConfigError, CriteriaLockedError
-from readiness.verdict import check
+from readiness.core import audit
+from readiness.core.errors import ConfigError, CriteriaLockedError
+from readiness.criteria.declaration import declare, read_lock, show
+from readiness.evidence.verdict import check
 
 from .conftest import GOOD_EVIDENCE, cli, git_init, record_all
 
@@ -21,7 +21,7 @@ STRICTER = CRITERIA.replace("0.85", "0.95")
 
 
 def test_first_declaration_locks_with_hash_time_and_commit(empty_dir):
-    from readiness.project import Project
+    from readiness.core.project import Project
 
     git_init(empty_dir)
     project = Project(empty_dir)
@@ -69,7 +69,7 @@ def test_change_after_evidence_needs_a_reason(project):
 
 
 def test_hand_edit_after_evidence_blocks_until_amended(project):
-    from readiness.criteria import amend
+    from readiness.criteria.declaration import amend
 
     record_all(GOOD_EVIDENCE)  # locks the template criteria as they stand
     assert check(project).verdict == "READY"
@@ -86,7 +86,7 @@ def test_hand_edit_after_evidence_blocks_until_amended(project):
 
 
 def test_evidence_before_any_declaration_is_flagged(empty_dir):
-    from readiness.project import Project
+    from readiness.core.project import Project
 
     project = Project(empty_dir)
     record_all({"roc_auc": 0.9})
@@ -150,8 +150,8 @@ def test_a_lock_that_is_not_a_lock_is_an_error_naming_it(project, content):
 
 
 def test_a_deleted_lock_keeps_the_criteria_locked(project):
-    from readiness.probes import ProbeContext
-    from readiness.probes.governance import criteria_first
+    from readiness.checklist.items import ProbeContext
+    from readiness.checklist.probes.governance import criteria_first
 
     declare(project, CRITERIA)
     record_all({"roc_auc": 0.9})
@@ -178,7 +178,7 @@ def test_a_deleted_lock_keeps_the_criteria_locked(project):
 
 
 def test_a_lock_emptied_to_never_declared_is_flagged(project):
-    from readiness.criteria import amend
+    from readiness.criteria.declaration import amend
 
     declare(project, CRITERIA)
     record_all({"roc_auc": 0.9})

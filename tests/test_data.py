@@ -9,10 +9,10 @@ import time
 import pytest
 
 import readiness
-from readiness.dvcstore import DataError, data_versions
-from readiness.project import Project
-from readiness.scaffold import init_project
-from readiness.tracking import track
+from readiness.core.project import Project
+from readiness.data.scaffold import init_project
+from readiness.data.tracking import track
+from readiness.integrations.dvc import DataError, data_versions
 
 from .conftest import HANG, cli, commit_all, dvc, git_init
 

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from readiness.drift_report import DriftError, drift
-from readiness.schema import DriftPolicy
+from readiness.core.schema import DriftPolicy
+from readiness.monitoring.drift import DriftError, drift
 
 from .conftest import cli, commit_all
 
@@ -156,7 +156,7 @@ def test_cli_json_fail_on_drift_and_saved_reports(project):
 
 
 def test_reference_at_a_dvc_revision(dvc_project):
-    from readiness.tracking import track
+    from readiness.data.tracking import track
 
     reference, current = synthetic(300, 300, 10)
     path = dvc_project.root / "train.csv"

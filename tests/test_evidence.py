@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 import readiness
-from readiness.errors import EvidenceError
-from readiness.evidence import latest_run_with_evidence, list_runs
+from readiness.core.errors import EvidenceError
+from readiness.evidence.runs import latest_run_with_evidence, list_runs
 
 from .conftest import HANG, git_init
 
@@ -162,7 +162,7 @@ def _loop(project, count: int, run_id: str) -> subprocess.Popen:
 
 
 def test_a_thousand_records_in_a_loop_are_fast_and_complete(project):
-    from readiness.evidence import read_run
+    from readiness.evidence.runs import read_run
 
     readiness.record("warm_up", 1.0)  # the criteria lock is taken once, not per record
     child = _loop(project, 1000, "loop-1")
@@ -180,8 +180,8 @@ def test_a_thousand_records_in_a_loop_are_fast_and_complete(project):
 def test_a_killed_loop_loses_no_acknowledged_record(project):
     import signal
 
-    from readiness.evidence import read_run
-    from readiness.jobs import update_record
+    from readiness.evidence.runs import read_run
+    from readiness.jobs.notebook import update_record
 
     child = _loop(project, 1000, "loop-2")
     acknowledged = 0

@@ -34,17 +34,18 @@ def test_load_ext_stays_light():
 
 def test_public_functions_survive_submodule_imports():
     # A submodule named like a public function would replace it on the package.
-    import readiness
     import readiness.batches
-    import readiness.cli
     import readiness.drift_report
     import readiness.lineage_graph
     import readiness.metrics
     import readiness.models
-    import readiness.registry
     import readiness.tracking
     import readiness.validation
     import readiness.verdict
+
+    import readiness
+    import readiness.cli
+    import readiness.registry
 
     for name in (
         "record",

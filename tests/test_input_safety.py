@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from readiness.errors import ReadinessError, UsageError
+from readiness.core.errors import ReadinessError, UsageError
 
 from .conftest import GOOD_EVIDENCE, cli, record_all, write_notebook
 
@@ -52,7 +52,7 @@ def test_a_grid_key_that_is_code_is_refused_before_any_kernel(project, nb):
 
 @pytest.mark.parametrize("name", ["1x", "a b", "", "import", 3, None])
 def test_parameter_names_must_be_identifiers(project, nb, name):
-    from readiness.notebook_params import check_parameters
+    from readiness.jobs.parameters import check_parameters
 
     with pytest.raises(UsageError, match="not a Python identifier"):
         check_parameters(nb, {name: 1}, allow_extra=True)
@@ -102,7 +102,7 @@ def test_a_corrupt_newest_run_record_is_an_error_not_skipped(project, text):
 
 
 def test_run_output_onto_readiness_files_is_refused(project, nb):
-    from readiness.jobs import prepare_job
+    from readiness.jobs.notebook import prepare_job
 
     lock = project.criteria_lock_path
     lock.parent.mkdir(parents=True, exist_ok=True)
@@ -120,7 +120,7 @@ def test_run_output_onto_readiness_files_is_refused(project, nb):
 
 
 def test_outputs_inputs_and_cwd_are_checked_before_anything_runs(project, nb, tmp_path):
-    from readiness.jobs import prepare_job
+    from readiness.jobs.notebook import prepare_job
 
     done = cli("run", "nb.ipynb", "--output", "../elsewhere.ipynb", cwd=project.root)
     assert done.returncode == 2 and "outside the project" in done.stderr
@@ -223,7 +223,7 @@ def test_init_keeps_remote_credentials_out_of_the_committed_config(tmp_path):
 
 
 def test_split_credentials():
-    from readiness.dvcstore import mask_url, split_credentials
+    from readiness.integrations.dvc import mask_url, split_credentials
 
     assert split_credentials("https://a%40b:p%3Aw@h.org/x") == (
         "https://h.org/x",
@@ -237,7 +237,7 @@ def test_split_credentials():
 
 
 def test_run_ids_are_checked_in_one_place(project):
-    from readiness.evidence import new_run_id, run_path
+    from readiness.evidence.runs import new_run_id, run_path
 
     assert run_path(project, new_run_id()).parent == project.runs_dir
     for bad in ("../x", "/abs", "a/b", ".hidden", "", "x" * 200):

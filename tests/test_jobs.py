@@ -14,10 +14,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from readiness.batches import batch, expand_grid
-from readiness.errors import ConfigError, UsageError
-from readiness.evidence import list_runs
-from readiness.jobs import run_notebook
+from readiness.core.errors import ConfigError, UsageError
+from readiness.evidence.runs import list_runs
+from readiness.jobs.batches import batch, expand_grid
+from readiness.jobs.notebook import run_notebook
 
 from .conftest import cli, write_notebook
 
@@ -282,8 +282,8 @@ def test_ctrl_c_on_a_single_run(project):
 
 
 def test_a_kernel_on_another_machine_sends_its_evidence_in_the_notebook(work):
-    from readiness.evidence import PROJECT_ENV
-    from readiness.jobs import execute_job, finish_job, prepare_job
+    from readiness.evidence.record import PROJECT_ENV
+    from readiness.jobs.notebook import execute_job, finish_job, prepare_job
 
     spec = prepare_job(work, work.root / "notebooks" / "work.ipynb", {"C": 3.0})
     spec.env[PROJECT_ENV] = str(work.root / "not-on-this-worker")  # as a Dask worker sees it

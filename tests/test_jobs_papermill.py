@@ -15,11 +15,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from readiness.batches import BatchRun, _judge
-from readiness.errors import UsageError
-from readiness.evidence import list_runs
-from readiness.jobs import RunResult, input_cell_number
-from readiness.notebook_params import check_kernel, check_parameters
+from readiness.core.errors import UsageError
+from readiness.evidence.runs import list_runs
+from readiness.jobs.batches import BatchRun, _judge
+from readiness.jobs.notebook import RunResult, input_cell_number
+from readiness.jobs.parameters import check_kernel, check_parameters
 
 from .conftest import cli, write_notebook
 

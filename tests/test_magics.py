@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
-from readiness.verdict import CheckResult
+from readiness.evidence.verdict import CheckResult
 
 CRITERIA_CELL = """use_case: {name: churn, owner: jane@example.com, business_metric: revenue}
 criteria:

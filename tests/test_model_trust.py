@@ -13,8 +13,14 @@ from pathlib import Path
 import pytest
 
 import readiness
-from readiness.errors import ReadinessError
-from readiness.models import DEFAULT_TRUSTED_TYPES, ModelError, load_file, loads, reproducible
+from readiness.core.errors import ReadinessError
+from readiness.registry.models import (
+    DEFAULT_TRUSTED_TYPES,
+    ModelError,
+    load_file,
+    loads,
+    reproducible,
+)
 
 from .conftest import SCREENING, cli, commit_all
 
@@ -292,7 +298,7 @@ def test_a_rerun_in_another_process_saves_the_same_bytes():
     here = hashlib.sha256(reproducible(skops.io.dumps(objects))).hexdigest()
     script = (
         TRAIN
-        + "import hashlib, skops.io\nfrom readiness.models import reproducible\n"
+        + "import hashlib, skops.io\nfrom readiness.registry.models import reproducible\n"
         + "objects = {'model': model, 'words': {'alpha', 'beta', 'gamma'}, 'raw': b'\\x00'}\n"
         + "print(hashlib.sha256(reproducible(skops.io.dumps(objects))).hexdigest())\n"
     )
@@ -352,7 +358,7 @@ def test_trusted_and_trusted_types_widen_for_a_custom_type(project, clipper):
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
 
-    from readiness.config import load_config
+    from readiness.core.config import load_config
 
     module, ran = clipper
     model = make_pipeline(module.Clipper(), LogisticRegression())
@@ -372,7 +378,7 @@ def test_trusted_and_trusted_types_widen_for_a_custom_type(project, clipper):
 
 
 def test_trusted_types_must_be_a_list_of_names(project):
-    from readiness.config import load_config
+    from readiness.core.config import load_config
 
     with project.config_path.open("a") as handle:
         handle.write("trusted_types: trust_clipper.Clipper\n")
@@ -395,7 +401,7 @@ def test_register_refuses_crafted_files_and_tags_nothing(dvc_project, marker):
             ["git", "rev-parse", "HEAD"], cwd=dvc_project.root, capture_output=True, text=True
         ).stdout
 
-    from readiness.registry import register
+    from readiness.registry.versions import register
 
     before = (tags(), head())
     model = dvc_project.root / "models" / "evil.skops"
@@ -415,7 +421,7 @@ def test_register_refuses_crafted_files_and_tags_nothing(dvc_project, marker):
 
 @pytest.mark.slow
 def test_a_declared_artifact_that_is_not_skops_is_named(dvc_project):
-    from readiness.registry import load_model, register
+    from readiness.registry.versions import load_model, register
 
     (dvc_project.root / "dvc.yaml").write_text(
         "artifacts:\n  churn:\n    path: models/churn.pkl\n    type: model\n"
@@ -452,12 +458,13 @@ def test_every_registry_load_uses_the_project_trust(dvc_project, clipper):
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from readiness.criteria import declare
-    from readiness.examples import breast_cancer
-    from readiness.probes import ProbeContext
-    from readiness.probes.governance import bias
-    from readiness.registry import drill, load_model, promote, register
-    from readiness.tracking import track
+    from readiness.checklist.items import ProbeContext
+    from readiness.checklist.probes.governance import bias
+    from readiness.criteria.declaration import declare
+    from readiness.data.examples import breast_cancer
+    from readiness.data.tracking import track
+    from readiness.gate.promotion import promote
+    from readiness.registry.versions import drill, load_model, register
 
     module, ran = clipper
     root = dvc_project.root
@@ -516,10 +523,11 @@ def test_retraining_on_the_same_data_is_nothing_to_do(dvc_project):
     """The same data and notebook give production's model file again: nothing new, no error."""
     import shutil
 
-    from readiness.criteria import declare
-    from readiness.examples import breast_cancer
-    from readiness.registry import in_stage, versions
-    from readiness.tracking import track
+    from readiness.criteria.declaration import declare
+    from readiness.data.examples import breast_cancer
+    from readiness.data.tracking import track
+    from readiness.registry import versions
+    from readiness.registry.versions import in_stage
 
     from .test_registry import _production_with_a_trained_job
 

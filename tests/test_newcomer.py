@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from readiness.errors import ConfigError, UsageError
+from readiness.core.errors import ConfigError, UsageError
 
 from .conftest import TEMPLATES, cli, git_init, own_use_case, record_all
 
@@ -23,8 +23,8 @@ def _config(*criteria: str) -> str:
 
 
 def _validate(text: str):
-    from readiness import yamlio
-    from readiness.schema import validate
+    from readiness.core import yamlio
+    from readiness.core.schema import validate
 
     return validate(yamlio.parse(text, "readiness.yaml").data)
 
@@ -52,8 +52,8 @@ def test_misspelt_keys_get_a_did_you_mean(typo, meant):
 
 
 def test_metric_table_knows_directions_and_recorded_names():
-    from readiness import metric_info
-    from readiness.metrics import EVALUATED_METRICS
+    from readiness.core import metric_info
+    from readiness.evidence.metrics import EVALUATED_METRICS
 
     assert EVALUATED_METRICS == metric_info.EVALUATED_METRICS
     for name in ("rmse", "mae", "mape", "log_loss", "brier", "latency_p95_ms", "latency_x"):
@@ -81,7 +81,7 @@ def test_criteria_warn_about_direction_and_unrecorded_names(project):
     assert "rmse is lower-is-better" in warnings[0] and "max: 3" in warnings[0]
     assert "'f1_macro'" in warnings[1] and "did you mean 'f1'" in warnings[1]
     # a name the project's runs record is not "unknown"
-    from readiness.metric_info import criteria_warnings
+    from readiness.core.metric_info import criteria_warnings
 
     config = _validate(_config("{metric: f1_macro, split: holdout, min: 0.8}"))
     assert criteria_warnings(config.criteria, recorded=["f1_macro"]) == []
@@ -91,8 +91,8 @@ def test_criteria_warn_about_direction_and_unrecorded_names(project):
 
 
 def test_declaring_the_current_criteria_again_is_a_no_op(project):
-    from readiness import criteria
-    from readiness.errors import CriteriaLockedError
+    from readiness.core.errors import CriteriaLockedError
+    from readiness.criteria import declaration as criteria
 
     a = "{metric: roc_auc, split: holdout, min: 0.8}"
     b = "{metric: recall, split: holdout, min: 0.6}"
@@ -108,8 +108,8 @@ def test_declaring_the_current_criteria_again_is_a_no_op(project):
 
 
 def test_the_templates_example_use_case_is_never_locked(tmp_path, monkeypatch):
-    from readiness import criteria
-    from readiness.project import Project
+    from readiness.core.project import Project
+    from readiness.criteria import declaration as criteria
 
     root = tmp_path / "p"
     root.mkdir()
@@ -131,7 +131,7 @@ def test_the_templates_example_use_case_is_never_locked(tmp_path, monkeypatch):
 
 
 def test_writes_respect_the_umask_and_secrets_stay_private(tmp_path):
-    from readiness.fsutil import atomic_write_text
+    from readiness.core.fsutil import atomic_write_text
 
     old = os.umask(0o022)
     try:
@@ -163,7 +163,7 @@ def test_init_task_lays_out_matching_templates_and_commits_them(empty_dir, task)
     if task == "regression":
         assert {c.metric: c.direction for c in config.criteria.technical}["rmse"] == "max"
         assert config.criteria.business.value_per_outcome is None
-    from readiness.metric_info import criteria_warnings
+    from readiness.core.metric_info import criteria_warnings
 
     assert criteria_warnings(config.criteria) == []
 
@@ -210,7 +210,7 @@ def test_multiclass_evaluation_gives_each_class_and_names_the_average(project):
     from sklearn.tree import DecisionTreeClassifier
 
     import readiness
-    from readiness.evidence import latest_run_with_evidence
+    from readiness.evidence.runs import latest_run_with_evidence
     from readiness.render import html_of
 
     X, y = load_wine(return_X_y=True, as_frame=True)
@@ -279,8 +279,8 @@ def test_notebook_check_before_any_model_summarises_the_checklist(project):
 def test_schema_rule_messages_name_readiness_types(tmp_path):
     import pandas as pd
 
-    from readiness.schema import DatasetSchema
-    from readiness.validation import validate_frame
+    from readiness.core.schema import DatasetSchema
+    from readiness.data.validation import validate_frame
 
     schema = DatasetSchema.model_validate({"columns": {"b": {"type": "float"}}})
     result = validate_frame(pd.DataFrame({"b": ["x", "y"]}), schema)
@@ -327,7 +327,7 @@ def test_ci_workflow_follows_the_project_and_names_what_is_missing(project):
 
 
 def test_attest_evidence_must_be_a_url(project):
-    from readiness.attestations import attest
+    from readiness.checklist.attestations import attest
 
     with pytest.raises(UsageError, match="not a URL"):
         attest(project, "operational.runbook", "owner@example.com", "see the wiki")

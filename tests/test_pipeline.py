@@ -6,12 +6,12 @@ import json
 
 import pytest
 
-from readiness.dvcstore import DataError
-from readiness.evidence import list_runs
-from readiness.lineage_graph import lineage
-from readiness.pipeline import add_stage
-from readiness.reproduce import reproduce
-from readiness.tracking import track
+from readiness.data.lineage import lineage
+from readiness.data.pipeline import add_stage
+from readiness.data.tracking import track
+from readiness.evidence.runs import list_runs
+from readiness.integrations.dvc import DataError
+from readiness.jobs.reproduce import reproduce
 
 from .conftest import cli, commit_all, dvc, write_notebook
 
@@ -130,7 +130,7 @@ datasets:
 
 
 def test_validate_reports_each_failing_column_and_rule(project):
-    from readiness.criteria import declare
+    from readiness.criteria.declaration import declare
 
     declare(project, SCHEMA)
     data = project.root / "data"
@@ -190,7 +190,7 @@ def test_run_records_params_and_reads_evidence_back(dvc_project):
 
 
 def test_a_job_refuses_inputs_that_break_their_schema(dvc_project):
-    from readiness.criteria import declare
+    from readiness.criteria.declaration import declare
 
     root = make_stage_project(dvc_project)
     declare(

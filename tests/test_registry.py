@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 
 import readiness
-from readiness.errors import ReadinessError
-from readiness.models import ModelError, loads
-from readiness.registry import drill, in_stage, promote, register, rollback, versions
+from readiness.core.errors import ReadinessError
+from readiness.gate.promotion import promote
+from readiness.registry import versions
+from readiness.registry.models import ModelError, loads
+from readiness.registry.versions import drill, in_stage, register, rollback
 
 from .conftest import HANG, SCREENING, cli, commit_all
 
@@ -24,9 +26,9 @@ SETUP = SCREENING
 
 @pytest.fixture
 def registry_project(dvc_project):
-    from readiness.criteria import declare
-    from readiness.examples import breast_cancer
-    from readiness.tracking import track
+    from readiness.criteria.declaration import declare
+    from readiness.data.examples import breast_cancer
+    from readiness.data.tracking import track
 
     breast_cancer(dvc_project.root / "data" / "breast_cancer")
     declare(dvc_project, SETUP)
@@ -75,7 +77,7 @@ def test_register_promote_and_models_come_from_the_tags(registry_project):
 
 
 def test_the_gate_refuses_with_reasons_and_force_is_audited(registry_project):
-    from readiness import audit
+    from readiness.core import audit
 
     train(registry_project, C=0.0005)  # a weak model: misses the recall bound
     register(registry_project, "screening")
@@ -228,7 +230,7 @@ def test_a_killed_retrain_never_moves_production(registry_project, step):
     assert listed.returncode == 0
     assert readiness.load_model("screening", stage="production") is not None
     # every tag, the one a kill left behind included, has exactly one audit entry now
-    from readiness import audit
+    from readiness.core import audit
 
     tags = subprocess.run(
         ["git", "tag"], cwd=registry_project.root, capture_output=True, text=True
@@ -240,7 +242,7 @@ def test_a_killed_retrain_never_moves_production(registry_project, step):
 
 
 def test_monitor_nothing_to_do_then_retrain_through_the_gate(registry_project):
-    from readiness.examples import shifted_sample
+    from readiness.data.examples import shifted_sample
 
     _production_with_a_trained_job(registry_project)
     same = cli(

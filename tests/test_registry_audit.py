@@ -7,7 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from readiness import audit, registry_audit
+from readiness.core import audit
+from readiness.registry import audit as registry_audit
 
 from .conftest import cli, git_init
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from readiness.config import parse_config
-from readiness.errors import ConfigError, ReadinessError
+from readiness.core.config import parse_config
+from readiness.core.errors import ConfigError, ReadinessError
 
 from .conftest import TEMPLATES
 
@@ -165,7 +165,7 @@ trees = st.recursive(
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(trees)
 def test_fuzz_structured_yaml(tree):
-    from readiness import yamlio
+    from readiness.core import yamlio
 
     try:
         text = yamlio.dump(tree)

@@ -16,8 +16,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from readiness.probes import secret_scan
-from readiness.probes.security import find_secrets
+from readiness.checklist.probes import secret_scan
+from readiness.checklist.probes.security import find_secrets
 
 from .conftest import TEMPLATES
 
@@ -255,9 +255,9 @@ def test_every_planted_secret_is_found_where_it_is(planted):
 
 
 def test_probe_lists_every_finding_and_the_total(planted):
-    from readiness.probes import ProbeContext
-    from readiness.probes.security import secrets
-    from readiness.project import Project
+    from readiness.checklist.items import ProbeContext
+    from readiness.checklist.probes.security import secrets
+    from readiness.core.project import Project
 
     root, expected = planted
     passed, detail = secrets(ProbeContext(Project(root)))
@@ -331,8 +331,8 @@ def test_redaction_of_credential_parameters():
 
 
 def test_a_credential_parameter_is_redacted_in_the_run_record(project):
-    from readiness.evidence import read_run
-    from readiness.jobs import prepare_job
+    from readiness.evidence.runs import read_run
+    from readiness.jobs.notebook import prepare_job
 
     from .conftest import write_notebook
 

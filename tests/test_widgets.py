@@ -7,8 +7,8 @@ import json
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
-from readiness.criteria import read_lock
-from readiness.project import Project
+from readiness.core.project import Project
+from readiness.criteria.declaration import read_lock
 from readiness.widgets import criteria_form, drift_table, scorecard
 from readiness.widgets.frontend import WIDGET_VIEW_MIME
 
@@ -209,7 +209,7 @@ def test_form_displays_as_a_widget_with_html_fallback(project):
 
 
 def test_scorecard_bars_items_and_refresh(project):
-    from readiness.criteria import declare
+    from readiness.criteria.declaration import declare
 
     declare(project, project.config_path.read_text())
     card = scorecard(project=project)
@@ -281,7 +281,7 @@ def test_notebook_front_end_decides_widget_or_html(project, shell, monkeypatch):
 
 
 def test_batch_progress_counts_and_final_table(capsys):
-    from readiness.batches import BatchResult
+    from readiness.jobs.batches import BatchResult
     from readiness.widgets.progress_widget import BatchProgress
 
     progress = BatchProgress(5, "train x5", workers=2)

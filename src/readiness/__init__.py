@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from readiness.errors import ReadinessError
+from readiness.core.errors import ReadinessError
 
 __version__ = "0.1.0"
 __all__ = [
@@ -49,8 +49,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from readiness.criteria import Declaration
-    from readiness.verdict import CheckResult
+    from readiness.criteria.declaration import Declaration
+    from readiness.evidence.verdict import CheckResult
 
 
 def record(name: str, value: Any, /, split: str = "holdout", **tags: Any):
@@ -61,16 +61,16 @@ def record(name: str, value: Any, /, split: str = "holdout", **tags: Any):
 
 
 def evaluate(model: Any, X: Any, y: Any, /, split: str = "holdout", **kwargs: Any):
-    """Compute and record standard metrics; see :func:`readiness.metrics.evaluate`."""
-    from readiness.metrics import evaluate as _evaluate
+    """Compute and record standard metrics; see :func:`readiness.evidence.metrics.evaluate`."""
+    from readiness.evidence.metrics import evaluate as _evaluate
 
     return _evaluate(model, X, y, split=split, **kwargs)
 
 
 def check(project: str | None = None, run_id: str | None = None) -> CheckResult:
     """Judge the success criteria of the project at ``project`` (default: here)."""
-    from readiness.project import current_project
-    from readiness.verdict import check as _check
+    from readiness.core.project import current_project
+    from readiness.evidence.verdict import check as _check
 
     return _check(current_project(project), run_id=run_id)
 
@@ -79,45 +79,45 @@ def declare_criteria(
     yaml_text: str, amend: str | None = None, project: str | None = None
 ) -> Declaration:
     """Declare success criteria from YAML text, as ``%%readiness criteria`` does."""
-    from readiness.criteria import declare
-    from readiness.project import current_project
+    from readiness.core.project import current_project
+    from readiness.criteria.declaration import declare
 
     return declare(current_project(project), yaml_text, amend=amend)
 
 
 def new_run() -> str:
     """Start a new run: later evidence in this process goes to a fresh run record."""
-    from readiness.evidence import start_run
+    from readiness.evidence.record import start_run
 
     return start_run()
 
 
 def read_notebook_evidence(path: str):
     """The evidence displayed in an executed notebook."""
-    from readiness.evidence import read_notebook_evidence as _read
+    from readiness.evidence.record import read_notebook_evidence as _read
 
     return _read(path)
 
 
 def track(paths: str | list[str], push: bool = True):
-    """DVC-track files or folders and push them; see :func:`readiness.tracking.track`."""
-    from readiness.project import current_project
-    from readiness.tracking import track as _track
+    """DVC-track files or folders and push them; see :func:`readiness.data.tracking.track`."""
+    from readiness.core.project import current_project
+    from readiness.data.tracking import track as _track
 
     return _track(current_project(), [paths] if isinstance(paths, str) else paths, push=push)
 
 
 def validate(path: str, dataset: str | None = None):
     """Check a data file against its schema in readiness.yaml."""
-    from readiness.project import current_project
-    from readiness.validation import validate as _validate
+    from readiness.core.project import current_project
+    from readiness.data.validation import validate as _validate
 
     return _validate(current_project(), path, dataset)
 
 
 def run_notebook(notebook: str, params: dict[str, Any] | None = None, **kwargs: Any):
-    """Execute a parameterized notebook as a recorded run (see readiness.jobs.run_notebook)."""
-    from readiness.jobs import run_notebook as _run
+    """Execute a parameterized notebook as a recorded run (readiness.jobs.notebook.run_notebook)."""
+    from readiness.jobs.notebook import run_notebook as _run
 
     return _run(notebook, params, **kwargs)
 
@@ -129,22 +129,22 @@ def batch(
 
     ``grid`` maps parameter names to lists of values (their product runs), or lists runs.
     """
-    from readiness.batches import batch as _batch
-    from readiness.batches import expand_grid
-    from readiness.project import current_project
+    from readiness.core.project import current_project
+    from readiness.jobs.batches import batch as _batch
+    from readiness.jobs.batches import expand_grid
 
     kwargs.setdefault("front_end", "notebook")
     return _batch(current_project(), notebook, expand_grid(grid), workers=workers, **kwargs)
 
 
 def drift(reference: Any, current: Any, columns: list[str] | None = None, **kwargs: Any):
-    """Drift between two samples with evidently; see readiness.drift_report.drift.
+    """Drift between two samples with evidently; see readiness.monitoring.drift.drift.
 
     ``reference``/``current``: DataFrames or CSV/Parquet paths; ``rev=`` reads the
     reference (a DVC-tracked path) at a git revision; ``sample=`` draws seeded samples.
     """
-    from readiness.drift_report import drift as _drift
-    from readiness.project import current_project
+    from readiness.core.project import current_project
+    from readiness.monitoring.drift import drift as _drift
 
     kwargs.setdefault("project", current_project())
     return _drift(reference, current, columns=columns, **kwargs)
@@ -152,7 +152,7 @@ def drift(reference: Any, current: Any, columns: list[str] | None = None, **kwar
 
 def save_model(model: Any, name: str):
     """Save ``model`` with skops as models/NAME.skops and record it for this run."""
-    from readiness.models import save_model as _save
+    from readiness.registry.models import save_model as _save
 
     return _save(model, name)
 
@@ -161,16 +161,16 @@ def load_model(
     name: str, stage: str | None = "production", version: str | None = None, **kwargs: Any
 ):
     """The model of a registry stage (or a version), its skops types checked first."""
-    from readiness.project import current_project
-    from readiness.registry import load_model as _load
+    from readiness.core.project import current_project
+    from readiness.registry.versions import load_model as _load
 
     return _load(current_project(), name, stage=stage, version=version, **kwargs)
 
 
 def lineage():
     """Data -> notebook stage -> model -> metrics of the current project."""
-    from readiness.lineage_graph import lineage as _lineage
-    from readiness.project import current_project
+    from readiness.core.project import current_project
+    from readiness.data.lineage import lineage as _lineage
 
     return _lineage(current_project())
 

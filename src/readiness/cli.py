@@ -6,7 +6,7 @@ import os
 import sys
 
 from readiness.commands import Context, HelpShown, build_parser
-from readiness.errors import ReadinessError
+from readiness.core.errors import ReadinessError
 
 
 def main(argv: list[str] | None = None) -> int:

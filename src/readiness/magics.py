@@ -7,7 +7,7 @@ from typing import Any
 
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 
-from readiness.errors import UsageError
+from readiness.core.errors import UsageError
 
 
 @magics_class

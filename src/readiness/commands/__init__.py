@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from readiness.errors import UsageError
+from readiness.core.errors import UsageError
 
 
 @dataclass
@@ -28,7 +28,7 @@ class Context:
 
     def project(self) -> Any:
         """The project: -C, else READINESS_PROJECT, else found from the working directory."""
-        from readiness.project import Project, current_project
+        from readiness.core.project import Project, current_project
 
         return Project(self.project_dir) if self.project_dir else current_project()
 

@@ -49,7 +49,7 @@ def _output_dir(path: str | None, ctx: Context) -> str | None:
 
 def _front_end(args: argparse.Namespace, ctx: Context) -> str:
     """Off a terminal (a CI log) a line per finished run; else a bar (none with --json)."""
-    from readiness.progress import lines_wanted
+    from readiness.jobs.progress import lines_wanted
 
     if lines_wanted(ctx.front_end):
         return "lines"
@@ -57,10 +57,10 @@ def _front_end(args: argparse.Namespace, ctx: Context) -> str:
 
 
 def execute(args: argparse.Namespace, ctx: Context) -> Any:
-    from readiness.batches import batch, load_grid
+    from readiness.jobs.batches import batch, load_grid
 
     if args.jobs < 1:
-        from readiness.errors import UsageError
+        from readiness.core.errors import UsageError
 
         raise UsageError("-j must be at least 1")
     return batch(

@@ -32,7 +32,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def execute(args: argparse.Namespace, ctx: Context) -> Any:
-    from readiness.verdict import check, full_check
+    from readiness.evidence.verdict import check
+    from readiness.gate.check import full_check
 
     project = ctx.project()
     result = (
@@ -53,7 +54,7 @@ def execute(args: argparse.Namespace, ctx: Context) -> Any:
 
 def _any_model(project: Any) -> bool:
     """Whether the registry holds a version of any model (its git tags say so)."""
-    from readiness.gitinfo import has_registered_version
+    from readiness.integrations.git import has_registered_version
 
     return has_registered_version(project.root)
 

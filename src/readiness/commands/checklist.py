@@ -27,7 +27,7 @@ def _attest_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _attest(args: argparse.Namespace, ctx: Context) -> Any:
-    from readiness.attestations import attest
+    from readiness.checklist.attestations import attest
 
     return attest(
         ctx.project(), args.item, args.by, args.evidence, args.date, args.expires, args.note
@@ -35,7 +35,7 @@ def _attest(args: argparse.Namespace, ctx: Context) -> Any:
 
 
 def _card(args: argparse.Namespace, ctx: Context) -> Any:
-    from readiness.generators import model_card
+    from readiness.gate.reports import model_card
 
     return model_card(ctx.project())
 
@@ -47,13 +47,13 @@ def _ci_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _ci(args: argparse.Namespace, ctx: Context) -> Any:
-    from readiness.generators import ci_workflow
+    from readiness.gate.reports import ci_workflow
 
     return ci_workflow(ctx.project(), args.kind, args.force)
 
 
 def _report(args: argparse.Namespace, ctx: Context) -> Any:
-    from readiness.generators import report
+    from readiness.gate.reports import report
 
     return report(ctx.project())
 

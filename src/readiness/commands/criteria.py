@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from readiness.commands import Command, Context, add_json_flag
-from readiness.errors import ProjectError, UsageError
+from readiness.core.errors import ProjectError, UsageError
 
 ACTIONS = ("show", "validate", "declare", "amend")
 
@@ -34,20 +34,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _read_file(name: str) -> str:
-    from readiness.fsutil import require_file
+    from readiness.core.fsutil import require_file
 
     if name == "-":
         return sys.stdin.read()
     path = Path(name)
     require_file(path, f"criteria file {name}", ProjectError)
-    from readiness import yamlio
-    from readiness.fsutil import read_text_file
+    from readiness.core import yamlio
+    from readiness.core.fsutil import read_text_file
 
     return read_text_file(path, "criteria file", max_bytes=yamlio.MAX_YAML_BYTES)
 
 
 def execute(args: argparse.Namespace, ctx: Context) -> Any:
-    from readiness.metric_info import criteria_warnings, recorded_names
+    from readiness.core.metric_info import criteria_warnings
+    from readiness.evidence.record import recorded_names
 
     project = ctx.project()
     result = _declaration(args, ctx, project)
@@ -56,7 +57,7 @@ def execute(args: argparse.Namespace, ctx: Context) -> Any:
 
 
 def _declaration(args: argparse.Namespace, ctx: Context, project: Any) -> Any:
-    from readiness import criteria
+    from readiness.criteria import declaration as criteria
 
     body = ctx.body if ctx.body and ctx.body.strip() else None
     action = args.action or ("declare" if body or args.file else "show")

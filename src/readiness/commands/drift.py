@@ -39,14 +39,14 @@ def _input(name: str, ctx: Context) -> Any:
         return value
     path = ctx.cwd / name
     if ctx.namespace is not None and name.isidentifier() and not path.exists():
-        from readiness.drift_report import DriftError
+        from readiness.monitoring.drift import DriftError
 
         raise DriftError(f"{name} is neither a DataFrame in this notebook nor a file")
     return path
 
 
 def execute(args: argparse.Namespace, ctx: Context) -> Any:
-    from readiness.drift_report import drift
+    from readiness.monitoring.drift import drift
 
     columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
     project = ctx.project()

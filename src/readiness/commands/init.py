@@ -37,7 +37,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def execute(args: argparse.Namespace, ctx: Context) -> Any:
-    from readiness.scaffold import init_project
+    from readiness.data.scaffold import init_project
 
     target = Path(args.directory)
     root = target if target.is_absolute() else ctx.cwd / target

@@ -13,7 +13,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def execute(args: argparse.Namespace, ctx: Context) -> Any:
-    from readiness.lineage_graph import lineage
+    from readiness.data.lineage import lineage
 
     return lineage(ctx.project())
 

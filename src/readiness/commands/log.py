@@ -6,9 +6,9 @@ import argparse
 import json
 from typing import Any
 
-from readiness import numbers
 from readiness.commands import Command, Context, add_json_flag
-from readiness.errors import UsageError
+from readiness.core import numbers
+from readiness.core.errors import UsageError
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -48,7 +48,8 @@ def parse_pairs(pairs: list[str], placeholder: str) -> dict[str, Any]:
 
 
 def execute(args: argparse.Namespace, ctx: Context) -> Any:
-    from readiness.evidence import Recorded, latest_run_with_evidence, make_evidence, record_many
+    from readiness.evidence.record import Recorded, make_evidence, record_many
+    from readiness.evidence.runs import latest_run_with_evidence
 
     values = parse_pairs(args.values, "NAME=VALUE")
     tags = parse_pairs(args.tag, "KEY=VALUE")

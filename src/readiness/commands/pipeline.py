@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from readiness.commands import Command, Context, add_json_flag
-from readiness.errors import UsageError
+from readiness.core.errors import UsageError
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -33,7 +33,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def execute(args: argparse.Namespace, ctx: Context) -> Any:
     from readiness.commands.log import parse_pairs
-    from readiness.pipeline import add_stage
+    from readiness.data.pipeline import add_stage
 
     if args.action != "add":
         raise UsageError(f"unknown pipeline action {args.action}")

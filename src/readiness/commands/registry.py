@@ -15,7 +15,7 @@ def _register_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _register(args: argparse.Namespace, ctx: Context) -> Any:
-    from readiness.registry import register
+    from readiness.registry.versions import register
 
     return register(ctx.project(), args.name, args.version)
 
@@ -26,7 +26,7 @@ def _models_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _models(args: argparse.Namespace, ctx: Context) -> Any:
-    from readiness.registry import list_models
+    from readiness.registry.versions import list_models
 
     return list_models(ctx.project(), args.name)
 
@@ -41,7 +41,7 @@ def _promote_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _promote(args: argparse.Namespace, ctx: Context) -> Any:
-    from readiness.registry import promote
+    from readiness.gate.promotion import promote
 
     return promote(ctx.project(), args.name, args.version, args.stage, args.force, args.reason)
 
@@ -64,7 +64,7 @@ def _rollback_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _rollback(args: argparse.Namespace, ctx: Context) -> Any:
-    from readiness.registry import drill, rollback
+    from readiness.registry.versions import drill, rollback
 
     if args.drill:
         sample = ctx.cwd / args.sample if args.sample else None

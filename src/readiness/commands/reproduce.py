@@ -23,7 +23,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def execute(args: argparse.Namespace, ctx: Context) -> Any:
-    from readiness.reproduce import reproduce
+    from readiness.jobs.reproduce import reproduce
 
     return reproduce(ctx.project(), args.run_id, tolerance=args.tolerance, keep=args.keep)
 

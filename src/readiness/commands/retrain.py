@@ -27,14 +27,14 @@ def _args(parser: argparse.ArgumentParser, current_required: bool) -> None:
 
 
 def _execute(args: argparse.Namespace, ctx: Context) -> Any:
-    from readiness.retrain import retrain
+    from readiness.gate.retrain import retrain
 
     project = ctx.project()
     current = None
     if args.current:
         full = (ctx.cwd / args.current).resolve()
         if not full.is_relative_to(project.root):
-            from readiness.errors import UsageError
+            from readiness.core.errors import UsageError
 
             raise UsageError(f"--current {args.current} is outside the project: copy it inside")
         current = str(full.relative_to(project.root))

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from readiness.commands import Command, Context, add_json_flag
-from readiness.errors import UsageError
+from readiness.core.errors import UsageError
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -83,9 +83,9 @@ def papermill_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def collect_params(args: argparse.Namespace, cwd: Path) -> dict[str, Any]:
-    from readiness import yamlio
-    from readiness.fsutil import require_file
-    from readiness.jobs import parse_value
+    from readiness.core import yamlio
+    from readiness.core.fsutil import require_file
+    from readiness.jobs.notebook import parse_value
 
     params: dict[str, Any] = {}
     if args.params_key and not args.params_file:
@@ -115,17 +115,17 @@ def _output(path: str | None, ctx: Context) -> Any:
 
 def _cell_progress(notebook: Path, ctx: Context) -> Any:
     """Off a terminal (a CI log), a line per finished cell; on one, nothing until the end."""
-    from readiness.progress import cell_lines, lines_wanted
+    from readiness.jobs.progress import cell_lines, lines_wanted
 
     if not lines_wanted(ctx.front_end):
         return None
-    from readiness.notebook_params import read_notebook
+    from readiness.jobs.parameters import read_notebook
 
     return cell_lines(read_notebook(notebook.resolve()), notebook.stem)
 
 
 def execute(args: argparse.Namespace, ctx: Context) -> Any:
-    from readiness.jobs import run_notebook
+    from readiness.jobs.notebook import run_notebook
 
     notebook = ctx.cwd / args.notebook
     return run_notebook(

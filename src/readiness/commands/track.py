@@ -17,7 +17,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def execute(args: argparse.Namespace, ctx: Context) -> Any:
-    from readiness.tracking import track
+    from readiness.data.tracking import track
 
     return track(ctx.project(), args.paths, cwd=ctx.cwd, push=args.push)
 

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from readiness.commands import Command, Context, add_json_flag
-from readiness.errors import UsageError
+from readiness.core.errors import UsageError
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -18,7 +18,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def execute(args: argparse.Namespace, ctx: Context) -> Any:
-    from readiness.validation import ValidationReport, validate, validate_declared
+    from readiness.data.validation import ValidationReport, validate, validate_declared
 
     project = ctx.project()
     if args.path:

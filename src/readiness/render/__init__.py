@@ -10,7 +10,7 @@ import html
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from readiness.results import Renderable
+from readiness.core.results import Renderable
 
 _TEXT: dict[str, Callable[[Any], str]] = {}
 _HTML: dict[str, Callable[[Any], str]] = {}

@@ -122,7 +122,7 @@ def drift_head_html(obj: Any) -> str:
     link = ""
     if obj.report_html:
         # notebooks resolve links from their own folder; the path is relative to the project
-        from readiness.project import find_root
+        from readiness.core.project import find_root
 
         target = os.path.relpath(find_root() / obj.report_html, Path.cwd())
         anchor = (

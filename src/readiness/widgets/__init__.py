@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 from readiness.widgets.frontend import available
 
 if TYPE_CHECKING:
-    from readiness.drift_report import DriftResult
-    from readiness.project import Project
-    from readiness.verdict import CheckResult
+    from readiness.core.project import Project
+    from readiness.evidence.verdict import CheckResult
+    from readiness.monitoring.drift import DriftResult
     from readiness.widgets.drift_widget import DriftTable
     from readiness.widgets.form import CriteriaForm
     from readiness.widgets.scorecard_widget import Scorecard
@@ -57,7 +57,7 @@ def drift_table(result: DriftResult) -> DriftTable:
 
 
 def _project(project: Any) -> Project:
-    from readiness.project import Project, current_project
+    from readiness.core.project import Project, current_project
 
     if isinstance(project, Project):
         return project

@@ -19,7 +19,7 @@ SORT_KEYS: dict[str, Callable[[Any], Any]] = {
 
 
 class DriftTable(WidgetView):
-    """A :class:`readiness.drift_report.DriftResult` whose table sorts by score, name or drift."""
+    """A drift result (:class:`readiness.monitoring.drift.DriftResult`) as a sortable table."""
 
     def __init__(self, result: Any, sort: str = "score", descending: bool = True) -> None:
         from readiness.render.drift import drift_head_html

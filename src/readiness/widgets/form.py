@@ -1,7 +1,7 @@
 """The criteria form: use case, technical criteria, business values, latency, drift policy.
 
 The form builds the same YAML sections a ``%%readiness criteria`` cell holds and
-saves them through :func:`readiness.criteria.declare`, so locking, revisions and
+saves them through :func:`readiness.criteria.declaration.declare`, so locking, revisions and
 amendments behave exactly as with the magic. Keys the form does not show (review
 dates, per-column drift overrides) are carried over untouched.
 """
@@ -14,10 +14,10 @@ from typing import Any
 
 import ipywidgets as w
 
-from readiness.errors import ConfigError, ReadinessError
-from readiness.project import Project
+from readiness.core.errors import ConfigError, ReadinessError
+from readiness.core.project import Project
+from readiness.core.schema import OUTCOMES, STATTESTS
 from readiness.render import FAIL, PASS, STYLE
-from readiness.schema import OUTCOMES, STATTESTS
 from readiness.widgets.frontend import WidgetView, error_html
 
 LABEL = {"description_width": "150px"}
@@ -332,7 +332,7 @@ class CriteriaForm(WidgetView):
 
     def to_yaml(self) -> str:
         """The form as the YAML body of a ``%%readiness criteria`` cell."""
-        from readiness import yamlio
+        from readiness.core import yamlio
 
         return yamlio.dump(self.sections()[0])
 
@@ -345,7 +345,7 @@ class CriteriaForm(WidgetView):
 
     def problems(self) -> list[str]:
         """What stops the form from saving, in the schema's words (empty: it can be saved)."""
-        from readiness.schema import validate
+        from readiness.core.schema import validate
 
         sections, errors = self.sections()
         if errors:
@@ -355,7 +355,7 @@ class CriteriaForm(WidgetView):
         except ConfigError as exc:
             return [_friendly(line) for line in str(exc).splitlines()]
         if self._evidence_exists() and not self.reason.value.strip():
-            from readiness.criteria import criteria_hash
+            from readiness.criteria.declaration import criteria_hash
 
             if criteria_hash(config.criteria) != (self._lock() or {}).get("hash"):
                 return ["evidence exists: changing the criteria now needs an amendment reason"]
@@ -379,11 +379,11 @@ class CriteriaForm(WidgetView):
     def save(self) -> Any:
         """Declare the form's criteria through the core (the Save button calls this).
 
-        Returns the :class:`readiness.criteria.Declaration`, or None when the save was refused
-        (the reason is shown under the button).
+        Returns the :class:`readiness.criteria.declaration.Declaration`, or None when the save
+        was refused (the reason is shown under the button).
         """
         from readiness import render
-        from readiness.criteria import declare
+        from readiness.criteria.declaration import declare
 
         if not self.validate():
             self.status.value = error_html("not saved: fix the problems listed above")
@@ -407,7 +407,7 @@ class CriteriaForm(WidgetView):
 
     def _current_sections(self) -> dict[str, Any]:
         """readiness.yaml's sections; empty when it cannot be read (``load_error`` says why)."""
-        from readiness.criteria import current_sections
+        from readiness.criteria.declaration import current_sections
 
         try:
             sections = current_sections(self.project)
@@ -418,7 +418,7 @@ class CriteriaForm(WidgetView):
         return sections
 
     def _lock(self) -> dict[str, Any] | None:
-        from readiness.criteria import read_lock
+        from readiness.criteria.declaration import read_lock
 
         try:
             return read_lock(self.project)
@@ -449,7 +449,7 @@ class CriteriaForm(WidgetView):
 
     def fallback_html(self) -> str:
         from readiness import render
-        from readiness.criteria import show
+        from readiness.criteria.declaration import show
 
         note = (
             f"<div style='{STYLE}color:#555'>The criteria form needs a widget front end "
@@ -464,8 +464,8 @@ class CriteriaForm(WidgetView):
 
 def _metric_names(project: Project) -> list[str]:
     """Metric names to suggest: those the latest run recorded, then what evaluate() records."""
-    from readiness.evidence import latest_run_with_evidence
-    from readiness.metrics import EVALUATED_METRICS
+    from readiness.evidence.metrics import EVALUATED_METRICS
+    from readiness.evidence.runs import latest_run_with_evidence
 
     try:
         run = latest_run_with_evidence(project) or {}

@@ -16,7 +16,7 @@ def available() -> bool:
     ship their HTML too: JupyterLab, Notebook 7 and VS Code show the widget, a
     viewer without a widget manager shows the HTML.
     """
-    from readiness.evidence import RUN_ID_ENV, _in_kernel
+    from readiness.evidence.record import RUN_ID_ENV, _in_kernel
 
     if os.environ.get(WIDGETS_ENV, "").strip().lower() in ("0", "false", "no", "off"):
         return False

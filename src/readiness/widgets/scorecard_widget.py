@@ -7,8 +7,8 @@ from typing import Any
 
 import ipywidgets as w
 
-from readiness.errors import ReadinessError
-from readiness.project import Project
+from readiness.core.errors import ReadinessError
+from readiness.core.project import Project
 from readiness.render import STYLE
 from readiness.widgets.frontend import WidgetView, error_html
 
@@ -55,7 +55,7 @@ class CategoryRow:
 
 
 class Scorecard(WidgetView):
-    """A :class:`readiness.verdict.CheckResult` as a widget; Refresh judges again."""
+    """A :class:`readiness.evidence.verdict.CheckResult` as a widget; Refresh judges again."""
 
     def __init__(
         self,
@@ -90,7 +90,8 @@ class Scorecard(WidgetView):
 
     def refresh(self) -> Any:
         """Judge the evidence again (the Refresh button); returns the new result."""
-        from readiness.verdict import check, full_check
+        from readiness.evidence.verdict import check
+        from readiness.gate.check import full_check
 
         self.status.value = f"<span style='{STYLE}'>judging…</span>"
         try:

@@ -1,0 +1,1 @@
+"""The production readiness checklist: items, probes, attestations, scorecards."""

@@ -1,0 +1,108 @@
+"""security: API auth, secrets, pen test, supply chain."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from readiness.checklist.items import Item
+from readiness.checklist.probes.secret_scan import Finding
+from readiness.checklist.probes.secret_scan import find_secrets as scan_files
+from readiness.core.project import Project
+from readiness.integrations.dvc import SKIP_DIRS as WORK_TREE_SKIP
+
+SCANNED = ("*.ipynb", "*.yaml", "*.yml", "*.json", "*.toml", "*.cfg", "*.ini", "*.env", "*.py")
+# generated state and reports hold hashes, not credentials
+SKIP_DIRS = {*WORK_TREE_SKIP, "reports"}
+SKIP_FILES = {"dvc.lock"}
+LOCK_FILES = (
+    "uv.lock",
+    "poetry.lock",
+    "Pipfile.lock",
+    "pdm.lock",
+    "conda-lock.yml",
+    "requirements.lock",
+    "requirements.txt",
+)
+PICKLES = (".pkl", ".pickle", ".joblib")
+
+
+def files_to_scan(root: Path) -> list[Path]:
+    """Configs, code and notebooks anywhere in the work tree, and the committed run records."""
+    found = []
+    for pattern in SCANNED:
+        for path in root.rglob(pattern):
+            parts = path.relative_to(root).parts
+            if not any(part in SKIP_DIRS for part in parts) and path.name not in SKIP_FILES:
+                found.append(path)
+    # run records are committed, and a parameter given with -p is written into them
+    found.extend(Project(root).runs_dir.glob("*.json"))
+    return sorted({p for p in found if p.is_file()})
+
+
+def find_secrets(root: Path) -> list[Finding]:
+    """Every possible credential detect-secrets' detectors (and ours) find in the project."""
+    return scan_files(root, files_to_scan(root))
+
+
+def secrets(ctx: Any) -> tuple[bool | None, str]:
+    found = find_secrets(ctx.root)
+    if found:
+        listed = "; ".join(map(str, found))
+        return False, f"{len(found)} possible credential{'s' * (len(found) != 1)}: {listed}"
+    return True, "no credentials in notebooks (sources and outputs), parameters or configs"
+
+
+def _git_files(root: Path) -> list[str]:
+    done = subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True)
+    return done.stdout.split() if done.returncode == 0 else []
+
+
+def supply_chain(ctx: Any) -> tuple[bool | None, str]:
+    locks = [name for name in LOCK_FILES if (ctx.root / name).is_file()]
+    pinned = [n for n in locks if n != "requirements.txt" or _all_pinned(ctx.root / n)]
+    tracked = _git_files(ctx.root) + list(ctx.data_versions)
+    pickles = [p for p in tracked if p.endswith(PICKLES)]
+    problems = []
+    if not pinned:
+        problems.append(
+            "no lock file with pinned dependencies (uv.lock, poetry.lock, requirements.txt with ==)"
+        )
+    if pickles:
+        problems.append(f"pickle files tracked: {', '.join(pickles[:5])} (save models with skops)")
+    if problems:
+        return (None if not locks and not pickles else False), "; ".join(problems)
+    return True, f"dependencies pinned in {pinned[0]}; no pickle files tracked"
+
+
+def _all_pinned(path: Path) -> bool:
+    lines = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines()]
+    requirements = [ln for ln in lines if ln and not ln.startswith(("#", "-"))]
+    return bool(requirements) and all("==" in ln for ln in requirements)
+
+
+ITEMS = [
+    Item(
+        "security.api_auth",
+        "the serving API authenticates callers",
+        "readiness attest security.api_auth --by NAME --evidence URL",
+    ),
+    Item(
+        "security.secrets",
+        "no credentials in notebooks, outputs, parameters or configs",
+        "remove the credentials (and clear the notebook outputs), use environment variables",
+        secrets,
+    ),
+    Item(
+        "security.pentest",
+        "penetration test of the serving stack",
+        "readiness attest security.pentest --by NAME --evidence URL",
+    ),
+    Item(
+        "security.supply_chain",
+        "dependencies pinned; models stored with skops, no pickles",
+        "pin dependencies in a lock file; save models with readiness.save_model",
+        supply_chain,
+    ),
+]

@@ -1,0 +1,119 @@
+"""technical: registry, CI/CD, monitoring, rollback."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from readiness.checklist.items import Item
+
+MONITOR_MAX_AGE_DAYS = 30
+CI_FILES = (".github/workflows", ".gitlab-ci.yml")
+
+
+def registry(ctx: Any) -> tuple[bool | None, str]:
+    if not ctx.versions:
+        return None, "no registered model version"
+    v = ctx.versions[0]
+    return True, f"{len(ctx.versions)} registered version(s); newest {v.name} {v.version}"
+
+
+def ci_workflows(root: Any) -> list[Any]:
+    found = []
+    workflows = root / ".github" / "workflows"
+    if workflows.is_dir():
+        found += sorted(p for p in workflows.iterdir() if p.suffix in (".yml", ".yaml"))
+    if (root / ".gitlab-ci.yml").is_file():
+        found.append(root / ".gitlab-ci.yml")
+    return found
+
+
+def cicd(ctx: Any) -> tuple[bool | None, str]:
+    files = ci_workflows(ctx.root)
+    if not files:
+        return None, "no CI workflow (.github/workflows/*.yml or .gitlab-ci.yml)"
+    needed = {"data validation": "readiness validate", "the gate": "readiness check"}
+    gaps = []
+    for path in files:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        missing = [what for what, command in needed.items() if command not in text]
+        if not missing:
+            return True, f"{path.relative_to(ctx.root)} validates data and runs readiness check"
+        gaps.append(f"{path.relative_to(ctx.root)} lacks {', '.join(missing)}")
+    return False, "; ".join(gaps)
+
+
+def _recent(stamp: str | None, days: int) -> bool:
+    if not stamp:
+        return False
+    when = dt.datetime.fromisoformat(stamp)
+    return dt.datetime.now(dt.UTC) - when <= dt.timedelta(days=days)
+
+
+def monitoring(ctx: Any) -> tuple[bool | None, str]:
+    if ctx.config is None or ctx.config.drift is None:
+        return None, "no drift policy in readiness.yaml"
+    if ctx.model is None or not ctx.model.run_id:
+        return False, "no registered model whose training data version is pinned"
+    monitors = [
+        r for r in ctx.runs if r.get("kind") == "retrain" and r.get("model") == ctx.model.name
+    ]
+    if not monitors:
+        return False, f"no monitor run for {ctx.model.name}: schedule readiness monitor"
+    last = monitors[-1]
+    if not _recent(last.get("updated_at"), MONITOR_MAX_AGE_DAYS):
+        return (
+            False,
+            f"last monitor run {last.get('updated_at')} is older than {MONITOR_MAX_AGE_DAYS} days",
+        )
+    return (
+        True,
+        f"drift policy, {ctx.model.name} {ctx.model.version} pinned, "
+        f"monitored {last['updated_at']}",
+    )
+
+
+def rollback(ctx: Any) -> tuple[bool | None, str]:
+    from readiness.registry.versions import DRILL_MAX_AGE_DAYS, drill_is_recent
+
+    name = ctx.model.name if ctx.model is not None else None
+    drills = [
+        e
+        for e in ctx.audit
+        if e.get("event") == "rollback.drill" and (name is None or e.get("name") == name)
+    ]
+    if not drills:
+        return None, "no rollback drill on record" + (f" for {name}" if name else "")
+    last = drills[-1]
+    if drill_is_recent(last):
+        return True, f"drill {last['at']}: {last.get('detail')}"
+    why = "failed" if not last.get("ok") else f"older than {DRILL_MAX_AGE_DAYS} days"
+    return False, f"last drill {last['at']} {why}"
+
+
+ITEMS = [
+    Item(
+        "technical.registry",
+        "model registry with a registered version",
+        "readiness.save_model(model, NAME) in the notebook, then readiness register NAME",
+        registry,
+    ),
+    Item(
+        "technical.cicd",
+        "CI runs data validation, the criteria and readiness check",
+        "readiness ci github (or gitlab) writes the workflow",
+        cicd,
+    ),
+    Item(
+        "technical.monitoring",
+        "drift policy, pinned reference data, a recent monitor run",
+        "declare drift: in readiness.yaml and schedule readiness monitor NAME --current DATA",
+        monitoring,
+    ),
+    Item(
+        "technical.rollback",
+        "rollback drill within 90 days",
+        "readiness rollback NAME --drill",
+        rollback,
+    ),
+]

@@ -1,0 +1,479 @@
+"""The schema of ``readiness.yaml``: use case, success criteria, drift policy, attestations.
+
+The rules that make a criterion a real target (an absolute bound, a held-out split,
+a positive margin over a baseline) live here, with messages that say how to fix them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from readiness.core import metric_info, numbers
+from readiness.core.errors import ConfigError
+
+TRAINING_SPLITS = {"train", "training", "trainset", "train_set", "in_sample", "in-sample", "fit"}
+OUTCOMES = ("tp", "fp", "fn", "tn")
+
+
+def _finite(value: Any) -> Any:
+    """The finite-number rule (:mod:`readiness.core.numbers`) for every number of readiness.yaml."""
+    reason = numbers.problem(value)
+    if reason:
+        raise ValueError(f"got {reason}; {numbers.RULE}")
+    return value
+
+
+# Every numeric field of readiness.yaml is one of these: NaN, infinity (.nan, .inf, 1e400)
+# and integers beyond the float range are refused with the key and its line.
+Number = Annotated[float, BeforeValidator(_finite)]
+Count = Annotated[int, BeforeValidator(_finite)]
+
+
+class _Strict(BaseModel):
+    """Frozen models that refuse unknown keys with the list of allowed ones."""
+
+    # allow_inf_nan=False also catches text such as "nan" that pydantic turns into a float
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    _label: ClassVar[str] = "this section"
+
+    @classmethod
+    def _what(cls, values: Any) -> str:
+        return cls._label
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, values: Any) -> Any:
+        _reject_unknown(values, set(cls.model_fields), cls._what(values))
+        return values
+
+
+def _reject_unknown(values: Any, allowed: set[str], what: str) -> None:
+    if isinstance(values, dict):
+        unknown = sorted(str(k) for k in values if k not in allowed)
+        if unknown:
+            guesses = [
+                f"{k!r}: did you mean {g!r}?" for k in unknown if (g := _did_you_mean(k, allowed))
+            ]
+            raise ValueError(
+                f"unknown key{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} "
+                f"in {what}"
+                + (f" ({'; '.join(guesses)})" if guesses else "")
+                + f"; allowed: {', '.join(sorted(allowed))}"
+            )
+
+
+# Words people write for a key readiness spells differently.
+_SYNONYMS = {"minimum": "min", "maximum": "max", "margin": "min_margin", "threshold": "min"}
+
+
+def _did_you_mean(key: str, allowed: set[str]) -> str | None:
+    """The allowed key a misspelt one most likely means (``maxx`` -> ``max``)."""
+    import difflib
+
+    lowered = key.strip().lower()
+    if lowered in allowed:
+        return lowered
+    if _SYNONYMS.get(lowered) in allowed:
+        return _SYNONYMS[lowered]
+    close = difflib.get_close_matches(lowered, sorted(allowed), n=1, cutoff=0.7)
+    return close[0] if close else None
+
+
+def held_out_split(split: str) -> str:
+    """Refuse training splits: criteria are judged on data the model never saw."""
+    if split.strip().lower() in TRAINING_SPLITS or split.strip().lower().startswith("train"):
+        raise ValueError(
+            f"split {split!r} is training data: success criteria are measured on held-out "
+            "data. Use a split the model never saw, e.g. split: holdout"
+        )
+    return split
+
+
+class UseCase(_Strict):
+    """Who the model is for and how the business measures it."""
+
+    _label: ClassVar[str] = "use_case"
+
+    name: str = Field(min_length=1, description="Short name of the use case.")
+    owner: str = Field(min_length=1, description="The business owner who evaluates the PoC.")
+    business_metric: str = Field(min_length=1, description="The business KPI the model moves.")
+    description: str | None = None
+
+
+class TechnicalCriterion(_Strict):
+    """An absolute bound on a recorded metric, measured on a held-out split."""
+
+    metric: str = Field(min_length=1)
+    split: str = Field(min_length=1)
+    min: Number | None = None
+    max: Number | None = None
+    baseline: Number | None = None
+    min_margin: Number | None = None
+
+    @classmethod
+    def _what(cls, values: Any) -> str:
+        return (
+            f"criterion {values.get('metric', '?')!r}" if isinstance(values, dict) else "criterion"
+        )
+
+    @field_validator("split")
+    @classmethod
+    def _held_out(cls, split: str) -> str:
+        return held_out_split(split)
+
+    @model_validator(mode="after")
+    def _absolute_target(self) -> TechnicalCriterion:
+        name = f"criterion {self.metric!r} on {self.split!r}"
+        if self.min is None and self.max is None:
+            hint = _relative_hint(self.metric, self.baseline, self.min_margin)
+            raise ValueError(
+                f"{name} has no absolute bound: 'better than today' is not a target. "
+                f"Add min: <value> (higher is better) or max: <value> (lower is better).{hint}"
+            )
+        if self.min is not None and self.max is not None:
+            raise ValueError(f"{name} gives both min and max: give one absolute bound")
+        if self.baseline is not None and self.min_margin is None:
+            raise ValueError(
+                f"{name} gives a baseline without min_margin: say how much better than the "
+                "current practice the model must be, e.g. min_margin: 0.02"
+            )
+        if self.min_margin is not None and self.baseline is None:
+            raise ValueError(f"{name} gives min_margin without a baseline to measure it from")
+        if self.min_margin is not None and self.min_margin <= 0:
+            raise ValueError(
+                f"{name} has min_margin {self.min_margin:g}: a margin of zero or less accepts a "
+                "model no better than today. Give a positive margin, e.g. min_margin: 0.02"
+            )
+        if not math.isfinite(self.required):
+            raise ValueError(f"{name}: baseline and min_margin overflow: {numbers.RULE}")
+        return self
+
+    @property
+    def direction(self) -> Literal["min", "max"]:
+        return "min" if self.min is not None else "max"
+
+    @property
+    def bound(self) -> float:
+        return self.min if self.min is not None else self.max  # type: ignore[return-value]
+
+    @property
+    def required(self) -> float:
+        """The value the metric must reach: the bound, tightened by baseline + margin."""
+        if self.baseline is None or self.min_margin is None:
+            return self.bound
+        if self.direction == "min":
+            return max(self.bound, self.baseline + self.min_margin)
+        return min(self.bound, self.baseline - self.min_margin)
+
+
+def _relative_hint(metric: str, baseline: float | None, margin: float | None) -> str:
+    """The absolute bound a baseline and margin point to, the right way round for the metric."""
+    if baseline is None or margin is None:
+        return ""
+    better = metric_info.direction(metric)
+    up = f"min: {baseline + margin:g} (baseline {baseline:g} + margin {margin:g})"
+    down = f"max: {baseline - margin:g} (baseline {baseline:g} - margin {margin:g})"
+    if better == "lower":
+        return f" For example {down}: {metric} is lower-is-better."
+    if better == "higher":
+        return f" For example {up}: {metric} is higher-is-better."
+    return f" For example {up} if higher is better, or {down} if lower is better."
+
+
+class BusinessCriteria(_Strict):
+    """The ROI, latency and decision rule that the business owner judges by."""
+
+    _label: ClassVar[str] = "criteria.business"
+
+    value_per_outcome: dict[str, Number] | None = Field(
+        default=None, description="Value of each outcome: tp, fp, fn, tn (missing ones count 0)."
+    )
+    min_net_value_per_1000: Number | None = Field(
+        default=None, description="Minimum net value per 1,000 predictions (default 0: break even)."
+    )
+    max_latency_ms: Number | None = Field(default=None, gt=0)
+    split: str = "holdout"
+    decision_rule: str | None = None
+    reviews: list[dt.date] = Field(default_factory=list)
+
+    @field_validator("split")
+    @classmethod
+    def _held_out(cls, split: str) -> str:
+        return held_out_split(split)
+
+    @field_validator("value_per_outcome")
+    @classmethod
+    def _outcomes(cls, values: dict[str, float] | None) -> dict[str, float] | None:
+        if values is None:
+            return None
+        _reject_unknown(values, set(OUTCOMES), "value_per_outcome")
+        return {k: float(values.get(k, 0.0)) for k in OUTCOMES}
+
+    @model_validator(mode="after")
+    def _roi_needs_values(self) -> BusinessCriteria:
+        if self.min_net_value_per_1000 is not None and self.value_per_outcome is None:
+            raise ValueError(
+                "min_net_value_per_1000 needs value_per_outcome (the value of tp, fp, fn, tn)"
+            )
+        return self
+
+
+class Criteria(_Strict):
+    """The success criteria: technical thresholds and business criteria."""
+
+    _label: ClassVar[str] = "criteria"
+
+    technical: list[TechnicalCriterion] = Field(default_factory=list)
+    business: BusinessCriteria | None = None
+
+    @model_validator(mode="after")
+    def _not_empty_and_unique(self) -> Criteria:
+        if not self.technical and self.business is None:
+            raise ValueError("declare at least one technical criterion or the business criteria")
+        seen: set[tuple[str, str]] = set()
+        for item in self.technical:
+            key = (item.metric, item.split)
+            if key in seen:
+                raise ValueError(
+                    f"metric {item.metric!r} on split {item.split!r} is declared twice: "
+                    "keep one criterion per metric and split"
+                )
+            seen.add(key)
+        return self
+
+
+class ColumnDrift(_Strict):
+    _label: ClassVar[str] = "a drift column override"
+    method: str | None = None
+    threshold: Number | None = None
+
+
+# evidently 0.7's stattest names (checked when readiness.yaml is read, not when drift runs)
+STATTESTS = {
+    "abs_text_content_drift",
+    "anderson",
+    "chisquare",
+    "cramer_von_mises",
+    "ed",
+    "empirical_mmd",
+    "es",
+    "fisher_exact",
+    "g_test",
+    "hellinger",
+    "jensenshannon",
+    "kl_div",
+    "ks",
+    "mannw",
+    "perc_text_content_drift",
+    "psi",
+    "t_test",
+    "TVD",
+    "wasserstein",
+    "z",
+}
+
+COLUMN_TYPES = ("int", "float", "number", "str", "bool", "datetime", "category")
+
+
+class ColumnSchema(_Strict):
+    """Rules for one column of a dataset."""
+
+    _label: ClassVar[str] = "a dataset column"
+
+    type: Literal["int", "float", "number", "str", "bool", "datetime", "category"] | None = None
+    min: Number | None = None
+    max: Number | None = None
+    allowed: list[Any] | None = Field(default=None, min_length=1)
+    max_missing: Number = Field(
+        default=0.0, ge=0, le=1, description="largest share of missing values"
+    )
+    unique: bool = False
+
+    @field_validator("allowed")
+    @classmethod
+    def _finite_allowed(cls, values: list[Any] | None) -> list[Any] | None:
+        for value in values or []:
+            _finite(value)
+        return values
+
+    @model_validator(mode="after")
+    def _range(self) -> ColumnSchema:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min:g} is above max {self.max:g}")
+        return self
+
+
+class DatasetSchema(_Strict):
+    """What a dataset must look like before a job may use it."""
+
+    _label: ClassVar[str] = "a dataset"
+
+    path: str | None = Field(default=None, description="the file this schema applies to")
+    columns: dict[str, ColumnSchema] = Field(min_length=1)
+    min_rows: Count | None = Field(default=None, ge=0)
+    unique: list[str] = Field(default_factory=list, description="key columns, unique together")
+    strict: bool = Field(default=False, description="refuse columns that are not declared")
+
+    @model_validator(mode="after")
+    def _keys_declared(self) -> DatasetSchema:
+        missing = [c for c in self.unique if c not in self.columns]
+        if missing:
+            raise ValueError(f"unique key column(s) {', '.join(missing)} are not in columns")
+        return self
+
+
+class DriftPolicy(_Strict):
+    """How drift is judged (the drift capability reads it)."""
+
+    _label: ClassVar[str] = "drift"
+
+    max_drift_share: Number | None = Field(default=None, gt=0, le=1)
+    ignore: list[str] = Field(default_factory=list)
+    columns: dict[str, ColumnDrift] = Field(default_factory=dict)
+    target: str | None = None
+    prediction: str | None = None
+    method: str | None = Field(default=None, description="every column (evidently stattest name)")
+    threshold: Number | None = None
+    num_method: str | None = Field(default=None, description="numeric columns, e.g. wasserstein")
+    cat_method: str | None = Field(
+        default=None, description="categorical columns, e.g. jensenshannon"
+    )
+    num_threshold: Number | None = None
+    cat_threshold: Number | None = None
+
+    @model_validator(mode="after")
+    def _known_methods(self) -> DriftPolicy:
+        names = [
+            self.method,
+            self.num_method,
+            self.cat_method,
+            *(c.method for c in self.columns.values()),
+        ]
+        unknown = sorted({n for n in names if n and n not in STATTESTS})
+        if unknown:
+            raise ValueError(
+                f"unknown drift method(s) {', '.join(unknown)}; evidently's methods: "
+                f"{', '.join(sorted(STATTESTS))}"
+            )
+        return self
+
+
+class Attestation(_Strict):
+    """A dated, named manual check with an evidence link (the checklist reads it)."""
+
+    _label: ClassVar[str] = "an attestation"
+
+    by: str = Field(min_length=1)
+    date: dt.date
+    evidence: str = Field(min_length=1, description="a URL of the proof")
+    expires: dt.date | None = None
+    note: str | None = None
+
+    @field_validator("evidence")
+    @classmethod
+    def _a_url(cls, evidence: str) -> str:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(evidence.strip())
+        if not (parts.scheme and parts.netloc) or " " in evidence.strip():
+            raise ValueError(
+                f"evidence {evidence!r} is not a URL: link the proof, "
+                "e.g. https://wiki.example.com/runbook-review"
+            )
+        return evidence.strip()
+
+
+class Fairness(_Strict):
+    """The bias check: the largest between-group difference of a metric, and its bound."""
+
+    _label: ClassVar[str] = "fairness"
+
+    sensitive_features: list[str] = Field(min_length=1)
+    metric: Literal["recall", "precision", "accuracy", "selection_rate"] = "recall"
+    max_difference: Number = Field(gt=0, le=1)
+    data: str = Field(min_length=1, description="labelled held-out data with the features")
+    target: str | None = None
+
+
+class Config(_Strict):
+    """All of ``readiness.yaml``."""
+
+    _label: ClassVar[str] = "readiness.yaml"
+
+    use_case: UseCase
+    criteria: Criteria
+    drift: DriftPolicy | None = None
+    datasets: dict[str, DatasetSchema] = Field(default_factory=dict)
+    fairness: Fairness | None = None
+    trusted_types: list[str] | None = Field(
+        default=None,
+        description="exact type names (module.Class) that model files may hold beyond the "
+        "default allow-list, e.g. a custom transformer of the project; review their code first",
+    )
+    # checked item by item by the checklist: one malformed attestation costs only its item
+    attestations: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _a_mapping(cls, values: Any) -> Any:
+        if not isinstance(values, dict):
+            raise ValueError("readiness.yaml must be a mapping with use_case and criteria")
+        return values
+
+
+SECTIONS = tuple(Config.model_fields)
+
+
+def _describe(error: dict[str, Any]) -> str:
+    message = str(error.get("msg", "invalid"))
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    if error.get("type") == "missing":
+        message = "required but missing"
+    elif error.get("type") == "extra_forbidden":
+        message = "unknown key"
+    elif error.get("type") == "finite_number":
+        message = f"got {error.get('input')!r}; {numbers.RULE}"
+    return message
+
+
+def _loc_text(loc: tuple[Any, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def validate(data: Any, positions: Any = None, source: str = "readiness.yaml") -> Config:
+    """Validate parsed YAML into a :class:`Config` or raise a :class:`ConfigError`.
+
+    ``positions`` (a :class:`readiness.core.yamlio.Document`) adds line:column to messages.
+    """
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors(include_url=False):
+            loc = tuple(p for p in error.get("loc", ()) if isinstance(p, (str, int)))
+            where = source
+            if positions is not None:
+                pos = positions.position(loc)
+                if pos:
+                    where = f"{source}:{pos[0]}:{pos[1]}"
+            field = _loc_text(loc)
+            lines.append(f"{where}: {field + ': ' if field else ''}{_describe(error)}")
+        raise ConfigError("\n".join(lines)) from None
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise ConfigError(f"{source}: {exc}") from None

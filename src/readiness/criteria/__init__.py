@@ -1,0 +1,1 @@
+"""Success criteria: declared and locked before evidence; business value."""

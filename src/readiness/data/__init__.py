@@ -1,0 +1,1 @@
+"""Data: DVC tracking, schemas and validation, pipelines, lineage, project set-up."""

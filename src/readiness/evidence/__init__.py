@@ -1,0 +1,1 @@
+"""Evidence recorded from notebooks and jobs, metrics, and the criteria verdict."""

@@ -1,0 +1,257 @@
+"""``readiness.evaluate``: standard scikit-learn metrics and latency, recorded as evidence."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from readiness.core.errors import EvidenceError
+
+# The numbers evaluate() records (the criteria form suggests them as metric names).
+from readiness.core.metric_info import EVALUATED_METRICS  # noqa: F401
+from readiness.core.results import Renderable
+from readiness.evidence.record import Evidence, make_evidence, record_many
+
+
+@dataclass
+class Evaluation(Renderable):
+    """The metrics ``evaluate`` recorded for one model on one split."""
+
+    task: str
+    split: str
+    n_rows: int
+    metrics: dict[str, Any] = field(default_factory=dict)
+    run_id: str = ""
+    # how precision, recall and F1 are averaged: "binary" (of the positive class) or "macro"
+    average: str | None = None
+    positive_label: Any = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "task": self.task,
+            "split": self.split,
+            "n_rows": self.n_rows,
+            "run_id": self.run_id,
+            "metrics": self.metrics,
+            "average": self.average,
+            "positive_label": self.positive_label,
+        }
+
+    @property
+    def average_note(self) -> str:
+        """Which average the headline precision, recall and F1 are (empty for regression)."""
+        if self.average == "binary":
+            return f"precision, recall and f1 are of the positive class {self.positive_label!r}"
+        if self.average == "macro":
+            classes = len(self.metrics.get("per_class") or {})
+            return (
+                f"precision, recall and f1 are macro averages over {classes} classes "
+                "(each class weighs the same; per_class holds each one)"
+            )
+        return ""
+
+
+def _task(model: Any, y: Any) -> str:
+    from sklearn.base import is_classifier, is_regressor
+    from sklearn.utils.multiclass import type_of_target
+
+    if is_classifier(model):
+        return "classification"
+    if is_regressor(model):
+        return "regression"
+    kind = type_of_target(y)
+    return "classification" if kind in ("binary", "multiclass") else "regression"
+
+
+def _scores(model: Any, X: Any) -> Any:
+    """Scores for ROC AUC: class probabilities or a decision function, if the model has one."""
+    for method in ("predict_proba", "decision_function"):
+        if hasattr(model, method):
+            try:
+                return getattr(model, method)(X)
+            except (AttributeError, NotImplementedError):
+                continue
+    return None
+
+
+def _classification(model: Any, X: Any, y: Any, predicted: Any) -> dict[str, Any]:
+    import numpy as np
+    from sklearn import metrics
+
+    labels = np.unique(np.concatenate([np.asarray(y), np.asarray(predicted)]))
+    binary = len(labels) <= 2
+    average = "binary" if binary else "macro"
+    pos_label = labels[-1] if binary else 1
+    kwargs = {"average": average, "zero_division": 0}
+    if binary:
+        kwargs["pos_label"] = pos_label
+    out: dict[str, Any] = {
+        "accuracy": metrics.accuracy_score(y, predicted),
+        "balanced_accuracy": metrics.balanced_accuracy_score(y, predicted),
+        "precision": metrics.precision_score(y, predicted, **kwargs),
+        "recall": metrics.recall_score(y, predicted, **kwargs),
+        "f1": metrics.f1_score(y, predicted, **kwargs),
+    }
+    scores = _scores(model, X)
+    if scores is not None:
+        try:
+            if binary:
+                positive = scores[:, -1] if getattr(scores, "ndim", 1) == 2 else scores
+                out["roc_auc"] = metrics.roc_auc_score(y, positive)
+                if hasattr(model, "predict_proba"):
+                    out["log_loss"] = metrics.log_loss(
+                        y, scores, labels=getattr(model, "classes_", None)
+                    )
+                    out["brier"] = metrics.brier_score_loss(y, positive, pos_label=pos_label)
+            elif hasattr(model, "predict_proba"):
+                out["roc_auc"] = metrics.roc_auc_score(
+                    y, scores, multi_class="ovr", labels=getattr(model, "classes_", None)
+                )
+        except ValueError:
+            pass  # e.g. one class only in y: AUC undefined, the other metrics still hold
+    out["confusion_matrix"] = metrics.confusion_matrix(y, predicted, labels=labels).tolist()
+    values = {k: (float(v) if k != "confusion_matrix" else v) for k, v in out.items()}
+    if not binary:
+        values["per_class"] = _per_class(y, predicted, labels)
+    return values
+
+
+def _per_class(y: Any, predicted: Any, labels: Any) -> dict[str, dict[str, float]]:
+    """Precision, recall, F1 and support of each class (what a macro average hides)."""
+    from sklearn import metrics
+
+    precision, recall, f1, support = metrics.precision_recall_fscore_support(
+        y, predicted, labels=labels, zero_division=0
+    )
+    return {
+        str(label.item() if hasattr(label, "item") else label): {
+            "precision": float(p),
+            "recall": float(r),
+            "f1": float(f),
+            "support": int(n),
+        }
+        for label, p, r, f, n in zip(labels, precision, recall, f1, support, strict=True)
+    }
+
+
+def _average(y: Any, predicted: Any) -> tuple[str, Any]:
+    """The average of the headline figures, and the positive class when binary."""
+    import numpy as np
+
+    labels = np.unique(np.concatenate([np.asarray(y), np.asarray(predicted)]))
+    if len(labels) <= 2:
+        last = labels[-1]
+        return "binary", last.item() if hasattr(last, "item") else last
+    return "macro", None
+
+
+def _regression(y: Any, predicted: Any) -> dict[str, Any]:
+    import numpy as np
+    from sklearn import metrics
+
+    out = {
+        "rmse": float(np.sqrt(metrics.mean_squared_error(y, predicted))),
+        "mae": float(metrics.mean_absolute_error(y, predicted)),
+        "r2": float(metrics.r2_score(y, predicted)),
+    }
+    if not np.any(np.asarray(y) == 0):
+        out["mape"] = float(metrics.mean_absolute_percentage_error(y, predicted))
+    return out
+
+
+def _row(X: Any, i: int) -> Any:
+    return X.iloc[i : i + 1] if hasattr(X, "iloc") else X[i : i + 1]
+
+
+def measure_latency(model: Any, X: Any, samples: int = 200) -> dict[str, float]:
+    """p50/p95 of single-row ``predict`` calls in milliseconds, over up to ``samples`` rows."""
+    import numpy as np
+
+    n = min(samples, len(X))
+    if n == 0:
+        return {}
+    model.predict(_row(X, 0))  # warm-up: first calls pay for lazy initialisation
+    timings = []
+    for i in range(n):
+        row = _row(X, i)
+        start = time.perf_counter()
+        model.predict(row)
+        timings.append((time.perf_counter() - start) * 1000.0)
+    return {
+        "latency_p50_ms": float(np.percentile(timings, 50)),
+        "latency_p95_ms": float(np.percentile(timings, 95)),
+    }
+
+
+def evaluate(
+    model: Any,
+    X: Any,
+    y: Any,
+    /,
+    split: str = "holdout",
+    latency_samples: int = 200,
+    **tags: Any,
+) -> Evaluation:
+    """Compute the standard metrics of a fitted scikit-learn model and record them.
+
+    Classification: accuracy, balanced accuracy, precision, recall, F1, ROC AUC (when
+    the model gives scores), log loss and Brier score (binary, with probabilities),
+    and the confusion matrix. Regression: RMSE, MAE, R² and MAPE (when no target is 0).
+    Both: single-row prediction latency p50/p95 in ms.
+
+    Parameters
+    ----------
+    model:
+        A fitted estimator with ``predict``.
+    X, y:
+        The held-out features and targets.
+    split:
+        The name of the split, as the success criteria refer to it.
+    latency_samples:
+        How many single-row predictions to time (0 skips latency).
+    **tags:
+        Recorded with every metric (e.g. ``model="gbm"``).
+    """
+    if not hasattr(model, "predict"):
+        raise EvidenceError(
+            f"evaluate needs a fitted model with predict(); got {type(model).__name__}"
+        )
+    if len(X) != len(y):
+        raise EvidenceError(f"X has {len(X)} rows but y has {len(y)}")
+    if len(X) == 0:
+        raise EvidenceError(f"the {split!r} split is empty: nothing to evaluate")
+    try:
+        predicted = model.predict(X)
+    except Exception as exc:  # the model's own failure, e.g. not fitted or wrong columns
+        raise EvidenceError(f"model.predict failed on the {split!r} split: {exc}") from None
+    task = _task(model, y)
+    values = (
+        _classification(model, X, y, predicted)
+        if task == "classification"
+        else _regression(y, predicted)
+    )
+    average, positive = _average(y, predicted) if task == "classification" else (None, None)
+    if latency_samples:
+        values.update(measure_latency(model, X, latency_samples))
+    items: list[Evidence] = [
+        make_evidence(name, value, split, **_tags(name, average, tags))
+        for name, value in values.items()
+    ]
+    record_many(items)
+    return Evaluation(
+        task=task,
+        split=split,
+        n_rows=len(X),
+        metrics=values,
+        run_id=items[0].run_id if items else "",
+        average=average,
+        positive_label=positive,
+    )
+
+
+def _tags(name: str, average: str | None, tags: dict[str, Any]) -> dict[str, Any]:
+    """A multiclass precision, recall or F1 carries the average it is, with the user's tags."""
+    if average == "macro" and name in ("precision", "recall", "f1") and "average" not in tags:
+        return {**tags, "average": average}
+    return tags

@@ -1,0 +1,345 @@
+"""``readiness check``: the success criteria against the latest evidence, and a verdict."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from readiness.core import numbers
+from readiness.core.config import load_config
+from readiness.core.errors import EvidenceError
+from readiness.core.project import Project
+from readiness.core.results import Renderable
+from readiness.core.schema import BusinessCriteria, Criteria, TechnicalCriterion
+from readiness.criteria import business
+from readiness.criteria.declaration import amendments, criteria_hash, lock_problem, read_lock
+from readiness.evidence.record import Evidence, latest_values
+from readiness.evidence.runs import latest_run_with_evidence, read_run
+
+
+@dataclass
+class CriterionResult:
+    """One technical criterion judged against the evidence."""
+
+    metric: str
+    split: str
+    direction: str
+    threshold: float
+    required: float
+    observed: float | None
+    passed: bool
+    baseline: float | None = None
+    min_margin: float | None = None
+    margin: float | None = None
+    changed_after_results: bool = False
+    reason: str = ""
+
+    @property
+    def headroom(self) -> float | None:
+        """How far the observed value is inside the required bound (negative: it misses)."""
+        if self.observed is None:
+            return None
+        gap = self.observed - self.required
+        return gap if self.direction == "min" else -gap
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "headroom": self.headroom}
+
+
+@dataclass
+class BusinessResult:
+    """The business criteria judged against the recorded confusion matrix and latency."""
+
+    split: str
+    passed: bool
+    net_value_per_1000: float | None = None
+    min_net_value_per_1000: float | None = None
+    break_even_precision: float | None = None
+    break_even_recall: float | None = None
+    required_precision: float | None = None
+    required_recall: float | None = None
+    observed_precision: float | None = None
+    observed_recall: float | None = None
+    latency_p95_ms: float | None = None
+    max_latency_ms: float | None = None
+    decision_rule: str | None = None
+    reviews: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class CheckResult(Renderable):
+    """The verdict: READY only when every success criterion passes."""
+
+    use_case: str
+    verdict: str
+    criteria: list[CriterionResult]
+    business: BusinessResult | None
+    run_id: str | None
+    evidence_at: str | None
+    amendments: list[dict[str, Any]]
+    flags: list[str]
+    lock_hash: str | None
+    checklist: list[Any] | None = None  # the readiness checklist's items, when judged
+    score: dict[str, Any] | None = None
+    unamended_change: bool = False  # readiness.yaml edited after evidence, no amendment
+    lock_missing: bool = False  # the criteria lock is gone while criteria were locked
+    # the checklist as one line (a notebook's check before any model is registered)
+    checklist_summary: bool = False
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict == "READY"
+
+    @property
+    def criteria_passed(self) -> bool:
+        """The success criteria alone (the checklist aside)."""
+        return (
+            self.run_id is not None
+            and all(c.passed for c in self.criteria)
+            and (self.business is None or self.business.passed)
+            and not self.unamended_change
+            and not self.lock_missing
+        )
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.passed else 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict,
+            "use_case": self.use_case,
+            "run_id": self.run_id,
+            "evidence_at": self.evidence_at,
+            "criteria": [c.to_dict() for c in self.criteria],
+            "business": self.business.to_dict() if self.business else None,
+            "amendments": [
+                {k: a.get(k) for k in ("at", "reason", "hash", "previous_hash", "git_commit")}
+                for a in self.amendments
+            ],
+            "flags": self.flags,
+            "lock_hash": self.lock_hash,
+            "criteria_passed": self.criteria_passed,
+            **(
+                {"score": self.score, "checklist": [i.to_dict() for i in self.checklist]}
+                if self.checklist is not None
+                else {}
+            ),
+        }
+
+
+def _number(evidence: Evidence | None) -> tuple[float | None, str | None]:
+    """The evidence as a finite float; else None and, for a non-finite number, why.
+
+    Records written before the finite-number rule, or by hand, may hold NaN, infinity
+    or a 400-digit integer: the judge reads them as failures, never as passes.
+    """
+    if evidence is None or isinstance(evidence.value, bool):
+        return None, None
+    if not isinstance(evidence.value, (int, float)):
+        return None, None
+    reason = numbers.problem(evidence.value)
+    return (None, reason) if reason else (float(evidence.value), None)
+
+
+def _not_finite(name: str, split: str, reason: str) -> str:
+    return f"{name} on {split} is recorded as {reason}, not a finite number: a failure"
+
+
+def judge_technical(
+    criterion: TechnicalCriterion, values: dict[tuple[str, str], Evidence]
+) -> CriterionResult:
+    """Compare one criterion with the observed value of its metric on its split."""
+    observed, bad = _number(values.get((criterion.metric, criterion.split)))
+    result = CriterionResult(
+        metric=criterion.metric,
+        split=criterion.split,
+        direction=criterion.direction,
+        threshold=criterion.bound,
+        required=criterion.required,
+        observed=observed,
+        passed=False,
+        baseline=criterion.baseline,
+        min_margin=criterion.min_margin,
+    )
+    if bad:
+        result.reason = _not_finite(criterion.metric, criterion.split, bad)
+        return result
+    if observed is None:
+        result.reason = f"no numeric evidence for {criterion.metric} on {criterion.split}"
+        return result
+    higher_is_better = criterion.direction == "min"
+    if criterion.baseline is not None:
+        gain = observed - criterion.baseline
+        result.margin = gain if higher_is_better else -gain
+    # written so that a NaN anywhere compares false, i.e. fails
+    result.passed = math.isfinite(result.required) and (
+        observed >= result.required if higher_is_better else observed <= result.required
+    )
+    word = ">=" if higher_is_better else "<="
+    result.reason = (
+        f"{observed:.4g} {word} {result.required:.4g}"
+        if result.passed
+        else (f"{observed:.4g} misses {word} {result.required:.4g}")
+    )
+    return result
+
+
+def judge_business(
+    spec: BusinessCriteria, values: dict[tuple[str, str], Evidence]
+) -> BusinessResult:
+    """Net value per 1,000 predictions, break-even performance and latency."""
+    out = BusinessResult(
+        split=spec.split,
+        passed=True,
+        min_net_value_per_1000=spec.min_net_value_per_1000,
+        max_latency_ms=spec.max_latency_ms,
+        decision_rule=spec.decision_rule,
+        reviews=[d.isoformat() for d in spec.reviews],
+    )
+    if spec.value_per_outcome is not None:
+        matrix = values.get(("confusion_matrix", spec.split))
+        if matrix is None:
+            out.problems.append(
+                f"no confusion_matrix recorded on {spec.split}: use readiness.evaluate"
+            )
+        else:
+            try:
+                counts = business.Outcomes.from_matrix(matrix.value)
+            except EvidenceError as exc:
+                out.problems.append(str(exc))
+            else:
+                target = spec.min_net_value_per_1000 or 0.0
+                net = business.net_value_per_1000(counts, spec.value_per_outcome)
+                out.net_value_per_1000 = net if math.isfinite(net) else None
+                out.break_even_precision = business.break_even_precision(
+                    counts, spec.value_per_outcome
+                )
+                out.break_even_recall = business.break_even_recall(counts, spec.value_per_outcome)
+                out.required_precision = business.break_even_precision(
+                    counts, spec.value_per_outcome, target
+                )
+                out.required_recall = business.break_even_recall(
+                    counts, spec.value_per_outcome, target
+                )
+                out.observed_precision, out.observed_recall = counts.precision, counts.recall
+                if not math.isfinite(net):
+                    out.problems.append(
+                        f"net value per 1,000 predictions is {net} (the counts and "
+                        "value_per_outcome overflow): not a finite number, a failure"
+                    )
+                elif not net >= target:  # NaN never passes
+                    out.problems.append(
+                        f"net value {out.net_value_per_1000:.1f} per 1,000 predictions is below "
+                        f"{target:g}"
+                    )
+    if spec.max_latency_ms is not None:
+        out.latency_p95_ms, bad = _number(values.get(("latency_p95_ms", spec.split)))
+        if bad:
+            out.problems.append(_not_finite("latency_p95_ms", spec.split, bad))
+        elif out.latency_p95_ms is None:
+            out.problems.append(
+                f"no latency_p95_ms recorded on {spec.split}: use readiness.evaluate"
+            )
+        elif not out.latency_p95_ms <= spec.max_latency_ms:  # NaN never passes
+            out.problems.append(
+                f"p95 latency {out.latency_p95_ms:.2f} ms exceeds {spec.max_latency_ms:g} ms"
+            )
+    out.passed = not out.problems
+    return out
+
+
+def _changed_keys(lock: dict[str, Any] | None, current: Criteria) -> set[tuple[str, str]]:
+    """(metric, split) of technical criteria that differ from those in force at first evidence."""
+    before = (lock or {}).get("criteria_at_first_evidence")
+    if not before:
+        return set()
+    old = {(c["metric"], c["split"]): c for c in before.get("technical", [])}
+    return {
+        (item.metric, item.split)
+        for item in current.technical
+        if old.get((item.metric, item.split)) != item.model_dump(mode="json")
+    }
+
+
+def check(project: Project, run_id: str | None = None) -> CheckResult:
+    """Judge the declared criteria against the evidence of one run (default: the latest).
+
+    Parameters
+    ----------
+    project:
+        The project whose ``readiness.yaml`` and evidence are read.
+    run_id:
+        A run to judge; by default the latest run holding evidence.
+    """
+    config = load_config(project)
+    lock = read_lock(project)
+    run = read_run(project, run_id) if run_id else latest_run_with_evidence(project)
+    values = latest_values(run) if run else {}
+    flags: list[str] = []
+    if run is None:
+        flags.append(
+            "no evidence recorded yet: record metrics with readiness.evaluate or readiness.record"
+        )
+    unrecorded_change = bool(
+        lock
+        and lock.get("hash")
+        and lock.get("first_evidence_at")
+        and lock["hash"] != criteria_hash(config.criteria)
+    )
+    if unrecorded_change:
+        flags.append(
+            "readiness.yaml criteria differ from the locked criteria with no amendment on record: "
+            'run readiness criteria amend --reason "why"'
+        )
+    missing = lock_problem(project, lock)
+    if missing:
+        flags.append(missing)
+    elif lock and lock.get("rebuilt_from_audit_log"):
+        flags.append(
+            f"the criteria lock was rebuilt from the audit log on {lock['rebuilt_from_audit_log']} "
+            "(the lock file had been lost)"
+        )
+    if lock and any(
+        h.get("event") == "declared" and h.get("after_evidence") for h in lock.get("history", [])
+    ):
+        flags.append("criteria were first declared after evidence had been recorded")
+    changed = _changed_keys(lock, config.criteria)
+    results = []
+    for criterion in config.criteria.technical:
+        result = judge_technical(criterion, values)
+        result.changed_after_results = (criterion.metric, criterion.split) in changed
+        results.append(result)
+    if changed:
+        names = ", ".join(f"{m} on {s}" for m, s in sorted(changed))
+        flags.append(f"criteria changed after results were recorded: {names}")
+    business_result = (
+        judge_business(config.criteria.business, values) if config.criteria.business else None
+    )
+    passed = (
+        run is not None
+        and all(r.passed for r in results)
+        and (business_result is None or business_result.passed)
+        and not unrecorded_change
+        and not missing
+    )
+    return CheckResult(
+        use_case=config.use_case.name,
+        verdict="READY" if passed else "NOT_READY",
+        criteria=results,
+        business=business_result,
+        run_id=run.get("id") if run else None,
+        evidence_at=run.get("updated_at") if run else None,
+        amendments=amendments(lock),
+        flags=flags,
+        lock_hash=(lock or {}).get("hash"),
+        unamended_change=unrecorded_change,
+        lock_missing=bool(missing),
+    )
+
+

@@ -1,0 +1,1 @@
+"""Above registry and checklist: the full check, promotion, retraining, reports."""

@@ -1,0 +1,1 @@
+"""One module per external tool, translating its errors in one place."""

@@ -1,0 +1,1 @@
+"""Notebook jobs: papermill runs, parameters, batches, executors, reproduction."""

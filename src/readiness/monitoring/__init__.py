@@ -1,0 +1,1 @@
+"""Drift of a current sample against a reference."""

@@ -1,0 +1,540 @@
+"""Drift between a reference (training) sample and a current (production) sample.
+
+The statistics are evidently's own: ``Report([DataDriftPreset(...)])``, run once, with
+its per-column tests switched on so every column's verdict is evidently's verdict.
+readiness adds what the notebook and CI need around it: inputs from files or from a
+DVC-tracked version, clear errors for mismatched data (before evidently sees it), the
+drift policy from ``readiness.yaml``, seeded sampling for large data, missing values
+and new categories next to the drift, a compact summary, and the full evidently HTML
+and JSON saved under ``reports/`` instead of inside the notebook.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from readiness.core import audit
+from readiness.core.errors import ReadinessError
+from readiness.core.project import Project
+from readiness.core.results import Renderable
+from readiness.core.schema import DriftPolicy
+
+
+class DriftError(ReadinessError):
+    """The two samples cannot be compared as given."""
+
+
+# evidently's methods whose score is a distance (higher: more drift); the others are p-values
+DISTANCE_METHODS = {
+    "Energy-distance",
+    "Hellinger distance",
+    "Jensen-Shannon distance",
+    "Kullback-Leibler divergence",
+    "PSI",
+    "Wasserstein distance (normed)",
+}
+
+
+@dataclass
+class ColumnDrift:
+    column: str
+    kind: str  # numerical | categorical | text | datetime
+    method: str
+    score: float | None
+    threshold: float | None
+    drifted: bool
+    role: str = "feature"  # feature | target | prediction
+    missing_reference: float = 0.0
+    missing_current: float = 0.0
+    new_categories: list[str] = field(default_factory=list)
+    histogram: dict[str, Any] = field(default_factory=dict)  # for the inline picture
+
+    @property
+    def strength(self) -> float | None:
+        """The score against its threshold, comparable across methods (above 1: drifted).
+
+        evidently's distances drift when they reach the threshold; its tests when the
+        p-value falls below it.
+        """
+        if self.score is None or not self.threshold:
+            return None
+        if self.method in DISTANCE_METHODS:
+            return self.score / self.threshold
+        return self.threshold / max(self.score, 1e-300)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dict(self.__dict__)
+        out.pop("histogram")
+        return out
+
+
+@dataclass
+class DriftResult(Renderable):
+    """Dataset drift (share of drifted columns >= the policy's share) and every column."""
+
+    dataset_drift: bool
+    drift_share: float
+    threshold_share: float
+    columns: list[ColumnDrift]
+    rows: dict[str, int]
+    sample: dict[str, Any] | None = None
+    skipped: list[str] = field(default_factory=list)
+    report_html: str | None = None
+    report_json: str | None = None
+    fail_on_drift: bool = False
+    renamed: dict[str, str] = field(default_factory=dict)  # true name -> name in the report
+
+    @property
+    def drifted_columns(self) -> list[str]:
+        return [c.column for c in self.columns if c.drifted]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.fail_on_drift and self.dataset_drift else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dataset_drift": self.dataset_drift,
+            "drift_share": self.drift_share,
+            "threshold_share": self.threshold_share,
+            "drifted_columns": self.drifted_columns,
+            "columns": [c.to_dict() for c in self.columns],
+            "rows": self.rows,
+            "sample": self.sample,
+            "skipped": self.skipped,
+            "report_html": self.report_html,
+            "report_json": self.report_json,
+            "renamed_in_report": self.renamed,
+        }
+
+
+# -- inputs ------------------------------------------------------------------------------
+
+
+def load_frame(source: Any, project: Project | None, rev: str | None, what: str) -> Any:
+    """A DataFrame from a DataFrame, a CSV/Parquet path, or a DVC-tracked path at ``rev``."""
+    import pandas as pd
+
+    if isinstance(source, pd.DataFrame):
+        if rev is not None:
+            raise DriftError(f"rev= applies to a tracked file, not to a DataFrame ({what})")
+        return source
+    path = Path(source)
+    if rev is None:
+        from readiness.data.validation import DataValidationError, read_table
+
+        try:
+            return read_table(path)
+        except DataValidationError as exc:
+            raise DriftError(f"{what}: {exc}") from None
+    return _read_at_revision(project, path, rev, what)
+
+
+def _read_at_revision(project: Project | None, path: Path, rev: str, what: str) -> Any:
+    """A DVC-tracked (or git-tracked) file as it was at git revision ``rev``."""
+    import dvc.api
+    import pandas as pd
+
+    if project is None:
+        raise DriftError(f"{what}: reading at a revision needs a project")
+    try:
+        relative = path.resolve().relative_to(project.root) if path.is_absolute() else path
+    except ValueError:
+        raise DriftError(
+            f"{what}: {path} is outside the project: --rev reads tracked files"
+        ) from None
+    try:
+        with dvc.api.open(str(relative), repo=str(project.root), rev=rev, mode="rb") as handle:
+            data = handle.read()
+    except Exception as exc:  # DVC raises many types: missing path, unknown rev, no cache
+        raise DriftError(f"{what}: cannot read {relative} at revision {rev}: {exc}") from None
+    try:
+        if relative.suffix.lower() in (".parquet", ".pq"):
+            return pd.read_parquet(io.BytesIO(data))
+        return pd.read_csv(io.BytesIO(data), sep="\t" if relative.suffix == ".tsv" else ",")
+    except Exception as exc:  # parser errors
+        raise DriftError(f"{what}: {relative}@{rev} is not readable as a table: {exc}") from None
+
+
+def _prepare(
+    reference: Any, current: Any, columns: list[str] | None, policy: DriftPolicy
+) -> tuple[list[str], list[str]]:
+    """The columns to compare, and those skipped with a reason. Errors name the problem."""
+    from pandas.api.types import is_numeric_dtype
+
+    if reference.empty or current.empty:
+        empty = "reference" if reference.empty else "current"
+        raise DriftError(f"the {empty} data is empty: nothing to compare")
+    named = {**{c: "drift: columns:" for c in policy.columns}}
+    for role in ("target", "prediction"):
+        if getattr(policy, role):
+            named[getattr(policy, role)] = f"drift: {role}:"
+    unknown = [f"{c} ({where})" for c, where in named.items() if c not in reference.columns]
+    if unknown:
+        raise DriftError(
+            f"the drift policy names columns the data does not have: {', '.join(unknown)}"
+        )
+    if columns:
+        missing = {
+            name: [c for c in columns if c not in frame.columns]
+            for name, frame in (("reference", reference), ("current", current))
+        }
+        problems = [
+            f"{', '.join(cols)} not in the {name} data" for name, cols in missing.items() if cols
+        ]
+        if problems:
+            raise DriftError("; ".join(problems))
+        wanted = list(columns)
+    else:
+        only_ref = [
+            c for c in reference.columns if c not in current.columns and c not in policy.ignore
+        ]
+        only_cur = [
+            c for c in current.columns if c not in reference.columns and c not in policy.ignore
+        ]
+        if only_ref or only_cur:
+            parts = []
+            if only_ref:
+                parts.append(f"only in the reference: {', '.join(map(str, only_ref))}")
+            if only_cur:
+                parts.append(f"only in the current: {', '.join(map(str, only_cur))}")
+            raise DriftError(
+                "the two samples have different columns (" + "; ".join(parts) + "). Compare the "
+                "shared ones with --columns, or list the others under drift: ignore: "
+                "in readiness.yaml"
+            )
+        wanted = [c for c in reference.columns if c not in policy.ignore]
+    from pandas.api.types import is_datetime64_any_dtype
+
+    skipped = []
+    kept = []
+    for column in wanted:
+        ref, cur = reference[column], current[column]
+        if is_datetime64_any_dtype(ref) or is_datetime64_any_dtype(cur):
+            skipped.append(f"{column}: a date/time column (compare derived features instead)")
+            continue
+        if ref.isna().all() or cur.isna().all():
+            side = "reference" if ref.isna().all() else "current"
+            skipped.append(f"{column}: every value is missing in the {side} data")
+            continue
+        if is_numeric_dtype(ref) != is_numeric_dtype(cur) and not (
+            ref.dtype == bool or cur.dtype == bool
+        ):
+            kinds = ["numbers" if is_numeric_dtype(s) else "text" for s in (ref, cur)]
+            raise DriftError(
+                f"column {column!r} holds {kinds[0]} in the reference but {kinds[1]} in the "
+                "current data: fix its type, or leave it out with --columns / drift: ignore:"
+            )
+        kept.append(column)
+    if not kept:
+        raise DriftError("no column left to compare: " + "; ".join(skipped))
+    return kept, skipped
+
+
+def _sample(frame: Any, size: int | None, seed: int) -> Any:
+    if size is None or len(frame) <= size:
+        return frame
+    return frame.sample(n=size, random_state=seed)
+
+
+# -- the evidently run -----------------------------------------------------------------------
+
+UNSAFE_NAME_CHARS = set("<>&\"'\\`")
+
+
+def _unsafe_name(name: Any) -> bool:
+    text = str(name)
+    return any(ch in UNSAFE_NAME_CHARS or not ch.isprintable() for ch in text)
+
+
+def report_names(columns: list[Any]) -> dict[Any, str]:
+    """Placeholders (``col_3``: the column's position) for names unsafe in evidently's HTML.
+
+    evidently embeds column names raw in the ``<script>`` of its saved report, so a name
+    such as ``</script><script>...`` would run when the report is opened. Only the copies
+    handed to evidently are renamed; readiness's own results keep the true names.
+    """
+    taken = {str(c) for c in columns}
+    out: dict[Any, str] = {}
+    for position, column in enumerate(columns):
+        if not _unsafe_name(column):
+            continue
+        placeholder = f"col_{position}"
+        while placeholder in taken:
+            placeholder += "_"
+        taken.add(placeholder)
+        out[column] = placeholder
+    return out
+
+
+def _preset(policy: DriftPolicy, columns: list[str], names: dict[str, str] | None = None) -> Any:
+    """evidently's preset for ``columns``; ``names`` maps true names to the report's."""
+    from evidently.presets import DataDriftPreset
+
+    names = names or {}
+    kwargs: dict[str, Any] = {"columns": [names.get(c, c) for c in columns]}
+    if policy.max_drift_share is not None:
+        kwargs["drift_share"] = policy.max_drift_share
+    for key in (
+        "method",
+        "threshold",
+        "num_method",
+        "cat_method",
+        "num_threshold",
+        "cat_threshold",
+    ):
+        if getattr(policy, key) is not None:
+            kwargs[key] = getattr(policy, key)
+    methods = {
+        names.get(c, c): o.method for c, o in policy.columns.items() if o.method and c in columns
+    }
+    thresholds = {
+        names.get(c, c): o.threshold
+        for c, o in policy.columns.items()
+        if o.threshold is not None and c in columns
+    }
+    if methods:
+        kwargs["per_column_method"] = methods
+    if thresholds:
+        kwargs["per_column_threshold"] = thresholds
+    return DataDriftPreset(**kwargs)
+
+
+def run_report(
+    reference: Any,
+    current: Any,
+    policy: DriftPolicy,
+    columns: list[str],
+    names: dict[str, str] | None = None,
+) -> Any:
+    """evidently's Report with DataDriftPreset (current first), tests on for per-column verdicts.
+
+    ``names`` renames columns for evidently (see ``report_names``): the frames given
+    must already carry the report's names.
+    """
+    from evidently import Report
+
+    report = Report([_preset(policy, columns, names)], include_tests=True)
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
+            warnings.simplefilter("ignore")  # evidently's numpy/scipy warnings on edge data
+            return report.run(current, reference)
+    except Exception as exc:  # evidently raises ValueError/KeyError/... for unusable data
+        raise DriftError(f"evidently could not compute drift: {exc}") from None
+
+
+def _column_results(snapshot: Any) -> tuple[dict[str, dict[str, Any]], float]:
+    """Per column: method, threshold, score, drifted; and the share of drifted columns."""
+    out: dict[str, dict[str, Any]] = {}
+    share = 0.0
+    for result in snapshot.metric_results.values():
+        params = result.metric_value_location.metric.params
+        kind = params.get("type", "")
+        if kind.endswith("ValueDrift"):
+            tests = getattr(result, "tests", None) or []
+            out[params["column"]] = {
+                "method": params.get("method"),
+                "threshold": params.get("threshold"),
+                "score": float(result.value) if result.value is not None else None,
+                "drifted": any(str(t.status).endswith("FAIL") for t in tests),
+            }
+        elif kind.endswith("DriftedColumnsCount"):
+            share = float(result.share.value) if hasattr(result, "share") else 0.0
+    return out, share
+
+
+# -- quality and pictures ----------------------------------------------------------------------
+
+
+def _histogram(ref: Any, cur: Any, numeric: bool, bins: int = 16) -> dict[str, Any]:
+    import numpy as np
+
+    if numeric:
+        r, c = ref.dropna().to_numpy(dtype=float), cur.dropna().to_numpy(dtype=float)
+        low, high = float(min(r.min(), c.min())), float(max(r.max(), c.max()))
+        if low == high:
+            high = low + 1.0
+        edges = np.linspace(low, high, bins + 1)
+        hr = np.histogram(r, edges)[0] / max(len(r), 1)
+        hc = np.histogram(c, edges)[0] / max(len(c), 1)
+        return {
+            "kind": "numeric",
+            "reference": hr.round(4).tolist(),
+            "current": hc.round(4).tolist(),
+        }
+    top = ref.astype(str).value_counts(normalize=True).head(8)
+    cur_share = cur.astype(str).value_counts(normalize=True)
+    return {
+        "kind": "categorical",
+        "labels": [str(v) for v in top.index],
+        "reference": top.round(4).tolist(),
+        "current": [round(float(cur_share.get(v, 0.0)), 4) for v in top.index],
+    }
+
+
+def _new_categories(ref: Any, cur: Any, limit: int = 10) -> list[str]:
+    seen = set(ref.dropna().astype(str).unique())
+    new = [v for v in cur.dropna().astype(str).unique() if v not in seen]
+    return sorted(new)[:limit]
+
+
+# -- the entry point -----------------------------------------------------------------------------
+
+
+def drift(
+    reference: Any,
+    current: Any,
+    columns: list[str] | None = None,
+    project: Project | None = None,
+    policy: DriftPolicy | None = None,
+    rev: str | None = None,
+    sample: int | None = None,
+    seed: int = 0,
+    save: bool = True,
+    fail_on_drift: bool = False,
+) -> DriftResult:
+    """Compare ``current`` with ``reference`` column by column, with evidently.
+
+    Parameters
+    ----------
+    reference, current:
+        DataFrames, or CSV/Parquet paths.
+    columns:
+        Compare only these columns (default: all shared, less ``drift.ignore``).
+    project:
+        The project whose ``readiness.yaml`` drift policy applies and whose ``reports/``
+        receives the evidently HTML and JSON.
+    policy:
+        A drift policy; default: the project's, else evidently's defaults.
+    rev:
+        Read ``reference`` (a DVC-tracked path) as it was at this git revision, e.g. the
+        training data version of the production model.
+    sample:
+        Compare at most this many rows of each sample, drawn with ``seed`` (large data).
+    save:
+        Save evidently's full HTML and JSON report under ``reports/``.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+        # numpy's random_state range: checked before any data is read
+        raise DriftError(f"seed must be a whole number from 0 to {2**32 - 1}, got {seed!r}")
+    policy = policy or _project_policy(project)
+    ref = load_frame(reference, project, rev, "reference")
+    cur = load_frame(current, project, None, "current")
+    kept, skipped = _prepare(ref, cur, columns, policy)
+    rows = {"reference": len(ref), "current": len(cur)}
+    sampled = None
+    if sample is not None:
+        if sample < 1:
+            raise DriftError("sample must be a positive number of rows")
+        ref, cur = _sample(ref, sample, seed), _sample(cur, sample, seed)
+        sampled = {"rows": sample, "seed": seed, "reference": len(ref), "current": len(cur)}
+    if list(ref.columns) != kept:  # subset only when needed: no needless copies
+        ref, cur = ref[kept], cur[kept]
+    names = report_names(kept)
+    if names:  # renamed copies: the frames the caller gave keep their names
+        snapshot = run_report(
+            ref.rename(columns=names), cur.rename(columns=names), policy, kept, names
+        )
+    else:
+        snapshot = run_report(ref, cur, policy, kept)
+    verdicts, share = _column_results(snapshot)
+    definition = snapshot.context.data_definition
+    numerical = set(definition.get_numerical_columns())
+    text = set(definition.get_text_columns())
+    threshold_share = policy.max_drift_share if policy.max_drift_share is not None else 0.5
+    results = []
+    for column in kept:
+        in_report = names.get(column, column)
+        verdict = verdicts.get(in_report, {})
+        numeric = in_report in numerical
+        kind = "numerical" if numeric else "text" if in_report in text else "categorical"
+        role = (
+            "target"
+            if column == policy.target
+            else "prediction"
+            if column == policy.prediction
+            else "feature"
+        )
+        results.append(
+            ColumnDrift(
+                column=column,
+                kind=kind,
+                method=verdict.get("method") or "-",
+                score=verdict.get("score"),
+                threshold=verdict.get("threshold"),
+                drifted=bool(verdict.get("drifted")),
+                role=role,
+                missing_reference=round(float(ref[column].isna().mean()), 4),
+                missing_current=round(float(cur[column].isna().mean()), 4),
+                new_categories=[]
+                if kind != "categorical"
+                else _new_categories(ref[column], cur[column]),
+                histogram=_histogram(ref[column], cur[column], numeric),
+            )
+        )
+    result = DriftResult(
+        dataset_drift=share >= threshold_share,
+        drift_share=share,
+        threshold_share=threshold_share,
+        columns=results,
+        rows=rows,
+        sample=sampled,
+        skipped=skipped,
+        fail_on_drift=fail_on_drift,
+        renamed={str(k): v for k, v in names.items()},
+    )
+    if save and project is not None:
+        result.report_html, result.report_json = _save(project, snapshot, result.renamed)
+    return result
+
+
+def _project_policy(project: Project | None) -> DriftPolicy:
+    if project is None or not project.config_path.is_file():
+        return DriftPolicy()
+    from readiness.core.config import load_config
+
+    return load_config(project).drift or DriftPolicy()
+
+
+def _renamed_note(renamed: dict[str, str]) -> str:
+    """The mapping of renamed columns as a script-free block for the top of the report."""
+    import html
+
+    rows = "".join(
+        f"<tr><td><code>{html.escape(new)}</code></td><td><code>{html.escape(repr(old))}</code>"
+        "</td></tr>"
+        for old, new in renamed.items()
+    )
+    return (
+        "<div style='font-family:system-ui,sans-serif;font-size:13px;padding:8px;"
+        "background:#fff8c5'><b>readiness renamed columns in this report</b> (their names hold "
+        "characters that would run as script inside it):"
+        f"<table><tr><th>in this report</th><th>column</th></tr>{rows}</table></div>"
+    )
+
+
+def _save(
+    project: Project, snapshot: Any, renamed: dict[str, str] | None = None
+) -> tuple[str, str]:
+    """evidently's full report as HTML and JSON under reports/ (paths relative to the root).
+
+    With ``renamed`` columns, the HTML opens with the mapping to the true names.
+    """
+    stamp = audit.now().replace(":", "").replace("-", "").replace(".", "").split("+")[0]
+    folder = project.reports_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    html_path, json_path = folder / f"drift-{stamp}.html", folder / f"drift-{stamp}.json"
+    page = snapshot.get_html_str(as_iframe=False)  # what evidently's save_html writes
+    if renamed:
+        page = page.replace("<body>", "<body>" + _renamed_note(renamed), 1)
+    html_path.write_text(page, encoding="utf-8")
+    snapshot.save_json(str(json_path))
+    return (
+        html_path.relative_to(project.root).as_posix(),
+        json_path.relative_to(project.root).as_posix(),
+    )

@@ -1,0 +1,1 @@
+"""Model files (skops) and versions and stages in the registry (GTO)."""

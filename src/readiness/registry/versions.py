@@ -1,0 +1,564 @@
+"""The model registry: GTO versions and stages on git tags, the promotion gate, rollback.
+
+Git tags are the source of truth (``name@vX.Y.Z`` for versions, ``name#stage#N`` for
+stage assignments, GTO's format). A version's tag message carries the run that
+produced it, its data versions and key metrics, so ``readiness models`` can be rebuilt
+from the tags alone. Rollback is GTO's ``unassign`` of the bad version's stage (a
+forced re-assign of the old version would leave semver-ordered reads on the new one).
+Every registry write holds ``.readiness/registry.lock``: two promotions never interleave.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from readiness.core import audit
+from readiness.core.errors import ReadinessError
+from readiness.core.fsutil import file_lock
+from readiness.core.project import Project
+from readiness.core.results import Renderable
+from readiness.integrations.dvc import share_cache
+from readiness.registry import audit as registry_audit
+from readiness.registry.models import ModelError, check_name, declare_artifact, model_path
+
+STAGES = ("staging", "production")
+DRILL_MAX_AGE_DAYS = 90
+
+
+class RegistryError(ReadinessError):
+    """A registry operation is not possible as asked."""
+
+
+class AlreadyRegistered(RegistryError):
+    """The model file is a registered version already (saves are byte-reproducible)."""
+
+
+@contextlib.contextmanager
+def registry_lock(project: Project) -> Iterator[None]:
+    with file_lock(project.state_dir / "registry.lock", timeout=600, what="the registry lock"):
+        yield
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    import io
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        yield
+
+
+def _git(root: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RegistryError(f"git {' '.join(args)}: {done.stderr.strip() or done.stdout.strip()}")
+    return done.stdout.strip()
+
+
+def fault_point(step: str) -> None:
+    """Fault injection for the kill tests: READINESS_FAULT_AT=<step> kills the process here."""
+    if os.environ.get("READINESS_FAULT_AT") == step:
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+@dataclass
+class ModelVersion:
+    name: str
+    version: str
+    commit: str
+    created_at: str
+    author: str
+    stages: list[str] = field(default_factory=list)
+    run_id: str | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    md5: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class ModelList(Renderable):
+    versions: list[ModelVersion]
+    reconciled: list[str] = field(default_factory=list)  # tags given their audit entry now
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"versions": [v.to_dict() for v in self.versions], "reconciled": self.reconciled}
+
+
+def list_models(project: Project, name: str | None = None) -> ModelList:
+    """``readiness models``: the versions, after giving every tag its audit entry."""
+    written = registry_audit.reconcile_if_idle(project)
+    return ModelList(versions(project, name), [registry_audit.describe(e) for e in written])
+
+
+def _message(text: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, TypeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _gto(call: str, *args: Any, **kwargs: Any) -> Any:
+    """A read through gto.api; an artifact without versions is empty, not an error."""
+    import gto.api
+    from gto.exceptions import ArtifactNotFound, GTOException
+
+    try:
+        with _quiet():
+            return getattr(gto.api, call)(*args, **kwargs)
+    except ArtifactNotFound:
+        return []
+    except GTOException as exc:
+        raise RegistryError(f"GTO: {exc}") from None
+
+
+def versions(project: Project, name: str | None = None) -> list[ModelVersion]:
+    """Every registered version (newest first), with its active stages, from the git tags."""
+    root = str(project.root)
+    names = [name] if name else list(_gto("show", root) or {})
+    out = []
+    for artifact in names:
+        for row in _gto("show", root, artifact):
+            registrations = row.get("registrations") or []
+            if not registrations:
+                continue
+            info = _message(registrations[-1].get("message", ""))
+            stages = sorted(s["stage"] for s in row.get("stages") or [] if s.get("is_active"))
+            out.append(
+                ModelVersion(
+                    name=artifact,
+                    version=row["version"],
+                    commit=row["commit_hexsha"],
+                    created_at=row["created_at"].isoformat(timespec="seconds"),
+                    author=row.get("author", ""),
+                    stages=stages,
+                    run_id=info.get("run"),
+                    metrics=info.get("metrics") or {},
+                    md5=info.get("md5"),
+                )
+            )
+    return out
+
+
+def in_stage(project: Project, name: str, stage: str) -> ModelVersion | None:
+    """The version that a stage serves now (GTO's answer), or None."""
+    found = _gto("find_versions_in_stage", str(project.root), name, stage)
+    if not found:
+        return None
+    version = found[0].version if isinstance(found, list) else found.version
+    return next((v for v in versions(project, name) if v.version == version), None)
+
+
+def get_version(project: Project, name: str, version: str) -> ModelVersion:
+    found = next((v for v in versions(project, name) if v.version == version), None)
+    if found is None:
+        known = ", ".join(v.version for v in versions(project, name)) or "none registered"
+        raise RegistryError(f"{name} has no version {version} (versions: {known})")
+    return found
+
+
+# -- registering ---------------------------------------------------------------------------------
+
+
+def _producing_run(project: Project, name: str) -> dict[str, Any] | None:
+    """The latest run that saved model ``name`` (its evidence says so)."""
+    from readiness.evidence.runs import list_runs
+    from readiness.registry.models import MODEL_EVIDENCE
+
+    for run in reversed(list_runs(project)):
+        for item in run.get("evidence") or []:
+            if item.get("name") == MODEL_EVIDENCE and item.get("split") == name:
+                return run
+    return None
+
+
+def _key_metrics(project: Project, run: dict[str, Any] | None) -> dict[str, Any]:
+    """The criteria metrics of a run (metric/split -> value), for the tag message."""
+    from readiness.evidence.record import latest_values
+
+    if run is None:
+        return {}
+    values = latest_values(run)
+    wanted: list[tuple[str, str]] = []
+    if project.config_path.is_file():
+        from readiness.core.config import load_config
+
+        with contextlib.suppress(ReadinessError):
+            wanted = [(c.metric, c.split) for c in load_config(project).criteria.technical]
+    out = {}
+    for (metric, split), evidence in values.items():
+        numeric = isinstance(evidence.value, (int, float)) and not isinstance(evidence.value, bool)
+        if numeric and (not wanted or (metric, split) in wanted):
+            out[f"{metric}/{split}"] = evidence.value
+    return out
+
+
+@dataclass
+class Registration(Renderable):
+    name: str
+    version: str
+    commit: str
+    run_id: str | None
+    metrics: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _new_version(project: Project, name: str, version: str) -> str:
+    """``version`` as GTO tags it (``v1.2.0``), refused unless it is new semver (GTO's rule)."""
+    from gto.versions import SemVer
+
+    tag = version if version.startswith("v") else f"v{version}"
+    if not SemVer.is_valid(tag):
+        raise RegistryError(
+            f"version {version!r} is not a semantic version: use MAJOR.MINOR.PATCH, e.g. 1.2.0"
+        )
+    if any(v.version == tag for v in versions(project, name)):
+        raise RegistryError(f"{name} {tag} is already registered: choose a new version")
+    return tag
+
+
+def register(project: Project, name: str, version: str | None = None) -> Registration:
+    """Register the model file as it is now as a new GTO version.
+
+    Tracks ``models/<name>.skops`` with DVC if needed, commits its pointer files (only
+    those), and tags the commit ``name@vX.Y.Z`` with the producing run and its metrics.
+    """
+    import gto.api
+
+    from readiness.integrations.dvc import data_versions
+    from readiness.registry.models import track_model
+
+    check_name(name)
+    _inspect_before_register(project, name)
+    with registry_lock(project):
+        registry_audit.reconcile(project)
+        if version is not None:  # checked before anything is committed
+            version = _new_version(project, name, version)
+        md5 = track_model(project, name)
+        if md5 is None:  # a pipeline stage outputs the model: dvc.lock holds its hash
+            md5 = data_versions(project).get(model_path(name), {}).get("md5")
+        declare_artifact(project, name)
+        pointers = [f"{model_path(name)}.dvc", "dvc.yaml", "dvc.lock", "models/.gitignore"]
+        existing = [p for p in pointers if (project.root / p).exists()]
+        _git(project.root, "add", "--", *existing)
+        staged = subprocess.run(
+            ["git", "diff", "--cached", "--quiet", "--", *existing], cwd=project.root
+        )
+        if staged.returncode != 0:
+            _git(
+                project.root,
+                "commit",
+                "-q",
+                "-m",
+                f"readiness: model {name} ({(md5 or '')[:8]})",
+                "--",
+                *existing,
+            )
+        fault_point("register:committed")
+        run = _producing_run(project, name)
+        metrics = _key_metrics(project, run)
+        message = {
+            "run": run.get("id") if run else None,
+            "md5": md5,
+            "metrics": metrics,
+            "data": {
+                p: v.get("md5")
+                for p, v in data_versions(project).items()
+                if not p.startswith("models/")
+            },
+        }
+        commit = _git(project.root, "rev-parse", "HEAD")
+        known = versions(project, name)
+        already = next((v for v in known if v.commit == commit or (md5 and v.md5 == md5)), None)
+        if already is not None:
+            raise AlreadyRegistered(
+                f"this model file is already {name} {already.version}: nothing new to register"
+            )
+        if version is not None and not version.startswith("v"):
+            version = f"v{version}"
+        if version is None and not versions(project, name):
+            version = "v1.0.0"
+        intent = registry_audit.new_intent(
+            project, "register", name=name, commit=commit, version=version, run=message["run"]
+        )
+        try:
+            with _quiet():
+                event = gto.api.register(
+                    str(project.root),
+                    name,
+                    "HEAD",
+                    version=version,
+                    message=json.dumps(message),
+                    bump_patch=version is None,
+                )
+        except Exception as exc:  # GTO's own errors: bad version, version exists
+            raise RegistryError(f"GTO could not register {name}: {exc}") from None
+        fault_point("register:tagged")
+        created = next(v for v in versions(project, name) if v.commit == commit)
+        audit.append(
+            project,
+            "model.registered",
+            name=name,
+            version=created.version,
+            run=message["run"],
+            tag=getattr(event, "tag", f"{name}@{created.version}"),
+            intent=intent,
+        )
+    return Registration(name, created.version, commit, message["run"], metrics)
+
+
+def _inspect_before_register(project: Project, name: str) -> None:
+    """What load_model would refuse is refused before anything is committed or tagged."""
+    from readiness.registry.models import check_types, declared_path, project_trusted_types
+
+    dvc_yaml = project.root / "dvc.yaml"
+    declared_path(dvc_yaml.read_text(encoding="utf-8") if dvc_yaml.is_file() else None, name)
+    path = project.root / model_path(name)
+    if not path.is_file():
+        raise RegistryError(
+            f"no {model_path(name)}: save the model first, readiness.save_model(model, {name!r})"
+        )
+    check_types(path.read_bytes(), project_trusted_types(project), source=model_path(name))
+
+
+def _path_at(project: Project, name: str, commit: str) -> str:
+    """The model's path as dvc.yaml declared it at ``commit`` (a foreign registry may differ)."""
+    from readiness.registry.models import declared_path
+
+    done = subprocess.run(
+        ["git", "show", f"{commit}:dvc.yaml"], cwd=project.root, capture_output=True, text=True
+    )
+    return declared_path(done.stdout if done.returncode == 0 else None, name)
+
+
+# -- loading -----------------------------------------------------------------------------------
+
+
+def load_model(
+    project: Project,
+    name: str,
+    stage: str | None = "production",
+    version: str | None = None,
+    trusted: list[str] | None = None,
+) -> Any:
+    """The model of a stage (or a version), read through DVC at its tagged commit.
+
+    The skops file's types are checked against the trusted ones before anything loads.
+    """
+    import dvc.api
+
+    from readiness.registry.models import loads, project_trusted_types
+
+    if version is not None:
+        chosen = get_version(project, name, version if version.startswith("v") else f"v{version}")
+    else:
+        chosen = in_stage(project, name, stage or "production")
+        if chosen is None:
+            raise RegistryError(f"no version of {name} is in {stage}")
+    path = _path_at(project, name, chosen.commit)
+    try:
+        with dvc.api.open(path, repo=str(project.root), rev=chosen.commit, mode="rb") as handle:
+            data = handle.read()
+    except Exception as exc:  # DVC: missing in cache and remote, unknown path at that commit
+        raise ModelError(f"{name} {chosen.version}: cannot read {path}: {exc}") from None
+    wanted = [*(trusted or []), *project_trusted_types(project)]
+    return loads(data, wanted, source=f"{name} {chosen.version}")
+
+
+# -- the gate ------------------------------------------------------------------------------------
+
+
+def latest_drill(project: Project, name: str) -> dict[str, Any] | None:
+    return next(
+        (
+            e
+            for e in reversed(audit.read(project))
+            if e.get("event") == "rollback.drill" and e.get("name") == name
+        ),
+        None,
+    )
+
+
+def drill_is_recent(drill: dict[str, Any] | None) -> bool:
+    import datetime as dt
+
+    if not drill or not drill.get("ok"):
+        return False
+    when = dt.datetime.fromisoformat(drill["at"])
+    return dt.datetime.now(dt.UTC) - when <= dt.timedelta(days=DRILL_MAX_AGE_DAYS)
+
+
+# -- rollback ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Rollback(Renderable):
+    name: str
+    from_version: str
+    to_version: str | None
+    drill: bool = False
+    ok: bool = True
+    detail: str = ""
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.ok else 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _previous_production(project: Project, name: str, current: ModelVersion) -> str | None:
+    """Another version whose production assignment is still active (it serves after rollback)."""
+    rows = _gto("show", str(project.root), name, versions_per_stage=-1, assignments_per_version=-1)
+    for row in rows:
+        stages = row.get("stages") or []
+        active = any(s["stage"] == "production" and s.get("is_active") for s in stages)
+        if active and row["version"] != current.version:
+            return row["version"]
+    return None
+
+
+def rollback(project: Project, name: str) -> Rollback:
+    """Unassign production from the current version, so the previous one serves again."""
+    import gto.api
+
+    with registry_lock(project):
+        registry_audit.reconcile(project)
+        current = in_stage(project, name, "production")
+        if current is None:
+            raise RegistryError(f"no version of {name} is in production: nothing to roll back")
+        previous = _previous_production(project, name, current)
+        if previous is None:
+            raise RegistryError(
+                f"no version of {name} other than {current.version} still holds a production "
+                "assignment: there is nothing to roll back to"
+            )
+        intent = registry_audit.new_intent(
+            project, "unassign", name=name, version=current.version, stage="production"
+        )
+        with _quiet():
+            event = gto.api.unassign(
+                str(project.root), name, version=current.version, stage="production"
+            )
+        now = in_stage(project, name, "production")
+        audit.append(
+            project,
+            "model.rolled_back",
+            name=name,
+            from_version=current.version,
+            to_version=now.version if now else None,
+            stage="production",
+            tag=getattr(event, "tag", None),
+            intent=intent,
+        )
+    return Rollback(name, current.version, now.version if now else None)
+
+
+def drill(
+    project: Project, name: str, sample: str | Path | None = None, candidate: str | None = None
+) -> Rollback:
+    """Rehearse a rollback in a temporary clone; the version it lands on must load and predict.
+
+    With a candidate (by default the newest registered version not in production), the
+    clone first promotes it, as the real promotion would, then rolls back, so the drill
+    proves the way back from the promotion about to happen. Without one, it rolls back
+    the current production version. The real stage assignments are never touched; the
+    drill and its result go to the audit log, where the gate and the checklist read them.
+    """
+    import shutil
+    import tempfile
+
+    import gto.api
+
+    current = in_stage(project, name, "production")
+    if current is None:
+        raise RegistryError(f"no version of {name} is in production: nothing to rehearse")
+    if sample is not None:  # a typo is not a failed drill
+        from readiness.core.fsutil import require_file
+
+        require_file(Path(sample), f"drill sample {sample}", RegistryError)
+    if candidate is None:
+        newer = [v for v in versions(project, name) if "production" not in v.stages]
+        candidate = (
+            newer[0].version if newer and newer[0].created_at >= current.created_at else None
+        )
+    elif not candidate.startswith("v"):
+        candidate = f"v{candidate}"
+    from readiness.registry.models import project_trusted_types
+
+    trusted = project_trusted_types(project)
+    folder = Path(tempfile.mkdtemp(prefix=f"readiness-drill-{name}-"))
+    result = Rollback(name, candidate or current.version, None, drill=True, ok=False)
+    try:
+        _git(folder, "clone", "--quiet", "--shared", str(project.root), ".")
+        _git(folder, "fetch", "--quiet", "--tags", str(project.root))
+        for key, value in (
+            ("user.name", "readiness drill"),
+            ("user.email", "drill@readiness.invalid"),
+        ):
+            _git(folder, "config", key, value)
+        clone = Project(folder)
+        share_cache(project, clone)
+        try:
+            if candidate is not None:
+                with _quiet():
+                    gto.api.assign(str(folder), name, "production", version=candidate, force=True)
+            rehearsal = rollback(clone, name)
+            result.to_version = rehearsal.to_version
+            # the project's trust, not the clone's committed readiness.yaml
+            model = load_model(clone, name, stage="production", trusted=trusted)
+            frame = _sample_frame(project, sample)
+            predictions = model.predict(frame)
+            result.ok = len(predictions) == len(frame)
+            result.detail = f"{result.to_version} loaded and predicted {len(frame)} rows"
+        except ReadinessError as exc:
+            result.detail = str(exc)
+        except Exception as exc:  # the previous model fails on today's data: that is the finding
+            result.detail = f"{type(exc).__name__}: {exc}"
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    audit.append(
+        project,
+        "rollback.drill",
+        name=name,
+        from_version=result.from_version,
+        to_version=result.to_version,
+        ok=result.ok,
+        detail=result.detail,
+    )
+    return result
+
+
+def _sample_frame(project: Project, sample: str | Path | None, rows: int = 50) -> Any:
+    """Feature rows to predict on: ``sample``, else the declared holdout dataset."""
+    from readiness.core.config import load_config
+    from readiness.data.validation import read_table
+
+    config = load_config(project)
+    path = Path(sample) if sample else None
+    if path is None:
+        found = [d.path for n, d in config.datasets.items() if d.path and "holdout" in (n + d.path)]
+        if not found:
+            raise RegistryError(
+                "no sample to predict on: pass --sample DATA, or declare a holdout dataset"
+            )
+        path = project.root / found[0]
+    frame = read_table(path if path.is_absolute() else project.root / path).head(rows)
+    target = config.drift.target if config.drift else None  # the label is not a feature
+    return frame.drop(columns=[target]) if target in frame.columns else frame
