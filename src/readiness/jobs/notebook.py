@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -85,19 +84,6 @@ class RunResult(Renderable):
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
-
-
-def parse_value(raw: str) -> Any:
-    """A command-line parameter value: JSON when it parses (numbers, true, lists), else text."""
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError:
-        lowered = raw.lower()
-        if lowered in ("true", "false"):
-            return lowered == "true"
-        if lowered in ("none", "null"):
-            return None
-        return raw
 
 
 @contextlib.contextmanager
