@@ -422,7 +422,7 @@ def _register_engine() -> str:
 
     class ReadinessEngine(NBClientEngine):
         @classmethod
-        def execute_managed_notebook(  # type: ignore[override]
+        def execute_managed_notebook(
             cls,
             nb_man: Any,
             kernel_name: str,
@@ -487,7 +487,8 @@ def execute_job(spec: JobSpec, on_cell: OnCell | None = None) -> dict[str, Any]:
     from readiness.evidence.record import read_notebook_evidence
 
     started = time.perf_counter()
-    status, failure = ("prepared" if spec.prepare_only else "succeeded"), None
+    failure: dict[str, Any] | None = None
+    status = "prepared" if spec.prepare_only else "succeeded"
     try:
         with _environment(spec.env), _stoppable(), _cell_log(spec.log_output):
             if _Stop.requested:  # Ctrl-C while the job was being prepared
