@@ -139,17 +139,44 @@ def test_renders_refuses_what_is_not_a_result_type():
         render.renders("text", "ValidationResult")  # type: ignore[arg-type]  # names are refused
 
 
-def test_validate_shows_a_table_not_a_raw_dict():
-    from readiness.data.validation import Failure, ValidationResult
-
-    result = ValidationResult(
-        "customers", "data/c.csv", 10, 3,
-        failures=[Failure(column="age", rule="ge 0", failing=2, examples=["-1", "-5"])],
+def test_validate_shows_a_table_not_a_raw_dict(project):
+    config = project.root / "readiness.yaml"
+    config.write_text(
+        config.read_text()
+        + "datasets:\n  customers: {path: data/c.csv, columns: {age: {type: int, min: 0}}}\n"
     )
-    text = str(result)
-    assert "customers (data/c.csv): INVALID (1 failing rules), 10 rows x 3 columns" in text
-    assert "age" in text and "ge 0" in text
-    assert "{" not in text  # no dict repr
-    html = result._repr_mimebundle_()["text/html"]
-    assert "INVALID" in html and "<table" in html
-    assert result._repr_mimebundle_()["application/json"]["failures"][0]["column"] == "age"
+    (project.root / "data").mkdir()
+    (project.root / "data" / "c.csv").write_text("age\n30\n-1\n-5\n")
+    result = readiness.validate("data/c.csv")
+    bundle = result._repr_mimebundle_()
+    text = bundle["text/plain"]
+    assert text.startswith("customers (data/c.csv): INVALID (1 failing rules), 3 rows x 1 columns")
+    assert "age" in text and "-1" in text
+    assert "{" not in text and "failures:" not in text  # not the dict's repr
+    assert "INVALID" in bundle["text/html"] and "<table" in bundle["text/html"]
+    # the fields stay readable as before
+    assert result.valid is False and result.failures[0].column == "age"
+    assert bundle["application/json"]["failures"][0]["column"] == "age"
+
+
+# public functions that return something other than one result object, and why
+NOT_A_RESULT = {
+    "new_run": "a run id",
+    "save_model": "the recorded model entry (name, path, sha256)",
+    "load_model": "the model itself",
+    "read_notebook_evidence": "a list of Evidence results",
+    "load_ipython_extension": "nothing",
+}
+
+
+def test_every_public_function_returns_a_renderable():
+    namespace = {c.__name__: c for c in RESULT_TYPES} | {"Any": Any}
+    functions = [n for n in readiness.__all__ if callable(getattr(readiness, n))
+                 and not isinstance(getattr(readiness, n), type)]
+    assert "validate" in functions and "check" in functions
+    for name in functions:
+        if name in NOT_A_RESULT:
+            continue
+        returned = typing.get_type_hints(getattr(readiness, name), localns=namespace)["return"]
+        assert isinstance(returned, type) and issubclass(returned, Renderable), name
+        assert render.renderer_for(returned, "text") is not None, name
