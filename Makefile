@@ -1,6 +1,6 @@
 # readiness: two commands on a fresh machine.
 #   make demo   the main job end to end (no server, no network)
-#   make test   ruff + the whole test suite (the browser test needs /usr/bin/chromium)
+#   make test   ruff + mypy + the whole test suite (the browser test needs /usr/bin/chromium)
 VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
@@ -20,6 +20,7 @@ $(STAMP): pyproject.toml | $(PY)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks scripts
+	$(VENV)/bin/mypy src
 
 test: lint
 	DVC_NO_ANALYTICS=1 $(PY) -m pytest -n $(PYTEST_WORKERS) --durations=15
@@ -40,4 +41,4 @@ screenshots: $(STAMP)
 	READINESS_SCREENSHOTS=docs/img DVC_NO_ANALYTICS=1 $(PY) -m pytest tests/test_browser.py -q
 
 clean:
-	rm -rf .demo .pytest_cache build dist
+	rm -rf .demo .pytest_cache .mypy_cache build dist

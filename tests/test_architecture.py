@@ -14,7 +14,7 @@ LAYERS = [
     {"core"},
     {"integrations"},
     {"criteria", "evidence", "data", "jobs", "monitoring", "registry", "checklist"},
-    {"render"},  # formats result objects it knows by duck type, never imports them
+    {"render"},  # renderers registered by result type (imports the types below it)
     {"gate"},  # publishes reports, so above render
     {"widgets", "commands", "cli", "magics", "__init__", "__main__"},
 ]

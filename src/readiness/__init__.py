@@ -50,17 +50,30 @@ __all__ = [
 
 if TYPE_CHECKING:
     from readiness.criteria.declaration import Declaration
+    from readiness.data.lineage import Lineage
+    from readiness.data.tracking import TrackResult
+    from readiness.data.validation import ValidationResult
+    from readiness.evidence.metrics import Evaluation
+    from readiness.evidence.record import Evidence
     from readiness.evidence.verdict import CheckResult
+    from readiness.jobs.batches import BatchResult
+    from readiness.jobs.notebook import RunResult
+    from readiness.monitoring.drift import DriftResult
+
+# Every function that returns a result returns a Renderable: a notebook shows it as a table
+# (text/plain, text/html and application/json), never as a raw dict.
 
 
-def record(name: str, value: Any, /, split: str = "holdout", **tags: Any):
+def record(name: str, value: Any, /, split: str = "holdout", **tags: Any) -> Evidence:
     """Record one piece of evidence; see :func:`readiness.evidence.record`."""
-    from readiness.evidence import record as _record
+    from readiness.evidence.record import record as _record
 
     return _record(name, value, split, **tags)
 
 
-def evaluate(model: Any, X: Any, y: Any, /, split: str = "holdout", **kwargs: Any):
+def evaluate(
+    model: Any, X: Any, y: Any, /, split: str = "holdout", **kwargs: Any
+) -> Evaluation:
     """Compute and record standard metrics; see :func:`readiness.evidence.metrics.evaluate`."""
     from readiness.evidence.metrics import evaluate as _evaluate
 
@@ -92,14 +105,14 @@ def new_run() -> str:
     return start_run()
 
 
-def read_notebook_evidence(path: str):
+def read_notebook_evidence(path: str) -> list[Evidence]:
     """The evidence displayed in an executed notebook."""
     from readiness.evidence.record import read_notebook_evidence as _read
 
     return _read(path)
 
 
-def track(paths: str | list[str], push: bool = True):
+def track(paths: str | list[str], push: bool = True) -> TrackResult:
     """DVC-track files or folders and push them; see :func:`readiness.data.tracking.track`."""
     from readiness.core.project import current_project
     from readiness.data.tracking import track as _track
@@ -107,7 +120,7 @@ def track(paths: str | list[str], push: bool = True):
     return _track(current_project(), [paths] if isinstance(paths, str) else paths, push=push)
 
 
-def validate(path: str, dataset: str | None = None):
+def validate(path: str, dataset: str | None = None) -> ValidationResult:
     """Check a data file against its schema in readiness.yaml."""
     from readiness.core.project import current_project
     from readiness.data.validation import validate as _validate
@@ -115,7 +128,9 @@ def validate(path: str, dataset: str | None = None):
     return _validate(current_project(), path, dataset)
 
 
-def run_notebook(notebook: str, params: dict[str, Any] | None = None, **kwargs: Any):
+def run_notebook(
+    notebook: str, params: dict[str, Any] | None = None, **kwargs: Any
+) -> RunResult:
     """Execute a parameterized notebook as a recorded run (readiness.jobs.notebook.run_notebook)."""
     from readiness.jobs.notebook import run_notebook as _run
 
@@ -124,7 +139,7 @@ def run_notebook(notebook: str, params: dict[str, Any] | None = None, **kwargs: 
 
 def batch(
     notebook: str, grid: dict[str, Any] | list[dict[str, Any]], workers: int = 2, **kwargs: Any
-):
+) -> BatchResult:
     """Run ``notebook`` for every combination of ``grid`` in parallel; see readiness.batch.batch.
 
     ``grid`` maps parameter names to lists of values (their product runs), or lists runs.
@@ -137,7 +152,9 @@ def batch(
     return _batch(current_project(), notebook, expand_grid(grid), workers=workers, **kwargs)
 
 
-def drift(reference: Any, current: Any, columns: list[str] | None = None, **kwargs: Any):
+def drift(
+    reference: Any, current: Any, columns: list[str] | None = None, **kwargs: Any
+) -> DriftResult:
     """Drift between two samples with evidently; see readiness.monitoring.drift.drift.
 
     ``reference``/``current``: DataFrames or CSV/Parquet paths; ``rev=`` reads the
@@ -150,7 +167,7 @@ def drift(reference: Any, current: Any, columns: list[str] | None = None, **kwar
     return _drift(reference, current, columns=columns, **kwargs)
 
 
-def save_model(model: Any, name: str):
+def save_model(model: Any, name: str) -> dict[str, Any]:
     """Save ``model`` with skops as models/NAME.skops and record it for this run."""
     from readiness.registry.models import save_model as _save
 
@@ -159,7 +176,7 @@ def save_model(model: Any, name: str):
 
 def load_model(
     name: str, stage: str | None = "production", version: str | None = None, **kwargs: Any
-):
+) -> Any:
     """The model of a registry stage (or a version), its skops types checked first."""
     from readiness.core.project import current_project
     from readiness.registry.versions import load_model as _load
@@ -167,7 +184,7 @@ def load_model(
     return _load(current_project(), name, stage=stage, version=version, **kwargs)
 
 
-def lineage():
+def lineage() -> Lineage:
     """Data -> notebook stage -> model -> metrics of the current project."""
     from readiness.core.project import current_project
     from readiness.data.lineage import lineage as _lineage

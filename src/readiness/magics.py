@@ -29,7 +29,8 @@ class ReadinessMagics(Magics):
             return None
         if getattr(args, "_command", None) is None:
             raise UsageError("%readiness needs a command: " + _usage())
-        context = Context.from_args(args, "magic", body=cell, namespace=self.shell.user_ns)
+        namespace = self.shell.user_ns if self.shell is not None else None
+        context = Context.from_args(args, "magic", body=cell, namespace=namespace)
         return args._command.execute(args, context)
 
 

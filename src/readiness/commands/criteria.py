@@ -75,7 +75,7 @@ def _declaration(args: argparse.Namespace, ctx: Context, project: Any) -> Any:
     if action == "amend":
         return criteria.amend(project, args.reason or "")
     if action == "validate" and (args.file or body):
-        text = _read_file(args.file) if args.file else body
+        text = _read_file(args.file) if args.file else (body or "")
         config = criteria.preview(project, text, source=args.file or "criteria")
         return criteria.Declaration(config=config, event="valid")
     declaration = criteria.show(project)

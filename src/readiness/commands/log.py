@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from readiness.commands import Command, Context, add_json_flag
-from readiness.core import numbers
+from readiness.commands.values import parse_pairs
 from readiness.core.errors import UsageError
 
 
@@ -27,24 +26,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--tag", action="append", default=[], metavar="KEY=VALUE", help="a tag for every value"
     )
     add_json_flag(parser)
-
-
-def parse_pairs(pairs: list[str], placeholder: str) -> dict[str, Any]:
-    """``name=value`` strings into a dict; values are JSON when they parse, else text."""
-    out: dict[str, Any] = {}
-    for pair in pairs:
-        name, sep, raw = pair.partition("=")
-        if not sep or not name.strip():
-            raise UsageError(f"{pair!r} is not {placeholder}")
-        try:
-            out[name.strip()] = json.loads(raw)
-        except json.JSONDecodeError:
-            out[name.strip()] = raw
-        except ValueError:  # digits past Python's int-to-str limit (4,300)
-            raise UsageError(
-                f"{name.strip()}: a number of {len(raw)} characters is refused; {numbers.RULE}"
-            ) from None
-    return out
 
 
 def execute(args: argparse.Namespace, ctx: Context) -> Any:

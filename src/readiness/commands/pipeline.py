@@ -32,7 +32,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def execute(args: argparse.Namespace, ctx: Context) -> Any:
-    from readiness.commands.log import parse_pairs
+    from readiness.commands.values import parse_pairs
     from readiness.data.pipeline import add_stage
 
     if args.action != "add":

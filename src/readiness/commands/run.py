@@ -83,9 +83,9 @@ def papermill_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def collect_params(args: argparse.Namespace, cwd: Path) -> dict[str, Any]:
+    from readiness.commands.values import parse_value
     from readiness.core import yamlio
     from readiness.core.fsutil import require_file
-    from readiness.jobs.notebook import parse_value
 
     params: dict[str, Any] = {}
     if args.params_key and not args.params_file:
@@ -102,7 +102,7 @@ def collect_params(args: argparse.Namespace, cwd: Path) -> dict[str, Any]:
             raise UsageError(f"{args.params_file} must map parameter names to values")
         params.update(data)
     for name, value in args.param:
-        params[name] = parse_value(value)
+        params[name] = parse_value(value, f"-p {name}")
     return params
 
 

@@ -19,6 +19,7 @@ class Renderable:
     # the widget view (see readiness.widgets); the text and HTML stay as the fallback.
     interactive: Any = None
     shown_live: bool = False  # a live widget (batch progress) already shows it in full
+    output_format: str = "text"  # how the CLI prints it: text, json, html or md (check --format)
 
     def to_dict(self) -> dict[str, Any]:
         raise NotImplementedError

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
@@ -436,7 +437,7 @@ class Config(_Strict):
 SECTIONS = tuple(Config.model_fields)
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(error: Mapping[str, object]) -> str:  # pydantic's ErrorDetails
     message = str(error.get("msg", "invalid"))
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)

@@ -9,7 +9,6 @@ The executed notebook goes to ``runs/<stage>.ipynb`` and the stage's metrics to
 
 from __future__ import annotations
 
-import ast
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,19 +40,9 @@ class StageResult(Renderable):
 
 def notebook_parameters(notebook: Path) -> dict[str, Any]:
     """Defaults of the notebook's ``parameters`` cell (literal values only)."""
-    import papermill
+    from readiness.jobs.parameters import literal_defaults
 
-    try:
-        found = papermill.inspect_notebook(str(notebook))
-    except Exception as exc:  # papermill raises several types for unreadable notebooks
-        raise DataError(f"cannot read the parameters of {notebook}: {exc}") from None
-    defaults = {}
-    for name, spec in found.items():
-        try:
-            defaults[name] = ast.literal_eval(str(spec.get("default")))
-        except (ValueError, SyntaxError):
-            continue  # an expression, not a literal: not a tracked parameter
-    return defaults
+    return literal_defaults(notebook)
 
 
 def _inside(project: Project, path: str | Path, cwd: Path, what: str) -> str:

@@ -163,7 +163,7 @@ def retrain(
     steps.add("start", "ok", f"production is {result.production_before or 'empty'}")
 
     reference = _training_data(project, production.run_id, data_param) if production else None
-    if current is not None and reference is not None:
+    if production is not None and current is not None and reference is not None:
         report = drift(reference, project.root / current, project=project, rev=production.commit)
         steps.add(
             "drift",

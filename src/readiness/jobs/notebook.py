@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -85,19 +84,6 @@ class RunResult(Renderable):
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
-
-
-def parse_value(raw: str) -> Any:
-    """A command-line parameter value: JSON when it parses (numbers, true, lists), else text."""
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError:
-        lowered = raw.lower()
-        if lowered in ("true", "false"):
-            return lowered == "true"
-        if lowered in ("none", "null"):
-            return None
-        return raw
 
 
 @contextlib.contextmanager
@@ -436,7 +422,7 @@ def _register_engine() -> str:
 
     class ReadinessEngine(NBClientEngine):
         @classmethod
-        def execute_managed_notebook(  # type: ignore[override]
+        def execute_managed_notebook(
             cls,
             nb_man: Any,
             kernel_name: str,
@@ -501,7 +487,8 @@ def execute_job(spec: JobSpec, on_cell: OnCell | None = None) -> dict[str, Any]:
     from readiness.evidence.record import read_notebook_evidence
 
     started = time.perf_counter()
-    status, failure = ("prepared" if spec.prepare_only else "succeeded"), None
+    failure: dict[str, Any] | None = None
+    status = "prepared" if spec.prepare_only else "succeeded"
     try:
         with _environment(spec.env), _stoppable(), _cell_log(spec.log_output):
             if _Stop.requested:  # Ctrl-C while the job was being prepared

@@ -36,6 +36,7 @@ class Parameter:
     type_name: str  # "int", "float | None", "any"
     default: Any  # the literal default (None when it is an expression)
     default_source: str
+    literal: bool = True  # False: the default is an expression (``default`` is then None)
 
     def accepts(self, value: Any) -> bool:
         """Whether ``value`` fits the declared or inferred type."""
@@ -92,7 +93,12 @@ def read_notebook(path: Path) -> Any:
 
 
 def parameters_of(notebook: Any) -> dict[str, Parameter] | None:
-    """Parameters of the cell tagged ``parameters``; None when there is no such cell."""
+    """Parameters of the cell tagged ``parameters``; None when there is no such cell.
+
+    The one reader of a parameters cell: each ``name = value`` (or ``name: type = value``)
+    assignment, its default a Python literal (``None``, ``True``, numbers, strings, lists,
+    dicts) read with ``ast.literal_eval``, or an expression kept as its source.
+    """
     cell = next(
         (c for c in notebook.cells if "parameters" in c.get("metadata", {}).get("tags", [])), None
     )
@@ -119,8 +125,14 @@ def parameters_of(notebook: Any) -> dict[str, Parameter] | None:
         except (ValueError, SyntaxError, TypeError):
             default, literal = None, False
         type_name = annotation or (_type_of(default) if literal else "any")
-        found[target.id] = Parameter(target.id, type_name, default, source)
+        found[target.id] = Parameter(target.id, type_name, default, source, literal)
     return found
+
+
+def literal_defaults(path: Path) -> dict[str, Any]:
+    """The literal defaults of the notebook's parameters cell (expressions left out)."""
+    declared = parameters_of(read_notebook(path)) or {}
+    return {name: p.default for name, p in declared.items() if p.literal}
 
 
 def check_names(names: Any) -> None:

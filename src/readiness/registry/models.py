@@ -62,7 +62,7 @@ def _canonical_schema(node: Any, ids: dict[int, int], files: dict[str, str]) -> 
         return [_canonical_schema(v, ids, files) for v in node]
     if not isinstance(node, dict):
         return node
-    out = {}
+    out: dict[str, Any] = {}
     for key, value in node.items():
         if key == "__id__" and "__loader__" in node and isinstance(value, int):
             out[key] = ids.setdefault(value, len(ids) + 1)

@@ -272,7 +272,7 @@ def register(project: Project, name: str, version: str | None = None) -> Registr
         fault_point("register:committed")
         run = _producing_run(project, name)
         metrics = _key_metrics(project, run)
-        message = {
+        message: dict[str, Any] = {
             "run": run.get("id") if run else None,
             "md5": md5,
             "metrics": metrics,
@@ -364,6 +364,7 @@ def load_model(
 
     from readiness.registry.models import loads, project_trusted_types
 
+    chosen: ModelVersion | None
     if version is not None:
         chosen = get_version(project, name, version if version.startswith("v") else f"v{version}")
     else:

@@ -1,7 +1,10 @@
 """Text, script-free HTML and JSON views of every result object.
 
-One function per result type and format, chosen by the object's class name, so
-core modules never import this one (they reach it lazily through ``Renderable``).
+One registry: a renderer is registered for a result type and format (``@renders``) and
+looked up along the object's MRO, so a subclass renders like its base unless it registers
+its own. Core modules never import this one (they reach it lazily through ``Renderable``);
+the renderer modules below import the result types of the capabilities, and the gate
+registers its own results (``readiness.gate.views``), being the layer above this one.
 """
 
 from __future__ import annotations
@@ -12,37 +15,52 @@ from typing import Any
 
 from readiness.core.results import Renderable
 
-_TEXT: dict[str, Callable[[Any], str]] = {}
-_HTML: dict[str, Callable[[Any], str]] = {}
-_MARKDOWN: dict[str, Callable[[Any], str]] = {}
+Renderer = Callable[[Any], str]
+KINDS = ("text", "html", "md")
+_RENDERERS: dict[str, dict[type, Renderer]] = {kind: {} for kind in KINDS}
 
 STYLE = "font-family:system-ui,sans-serif;font-size:13px;border-collapse:collapse;"
 CELL = "padding:2px 8px;border-bottom:1px solid #ddd;text-align:left"
 PASS, FAIL = "#1a7f37", "#cf222e"
 
 
-def renders(kind: str, name: str) -> Callable[[Callable[[Any], str]], Callable[[Any], str]]:
-    """Register a renderer for result class ``name`` in format ``kind`` (text, html or md)."""
+def renders(kind: str, result_type: type[Renderable]) -> Callable[[Renderer], Renderer]:
+    """Register the decorated function as ``result_type``'s renderer in ``kind`` (text/html/md)."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown render format {kind!r}: one of {', '.join(KINDS)}")
+    if not (isinstance(result_type, type) and issubclass(result_type, Renderable)):
+        raise TypeError(f"renderers are registered for Renderable classes, not {result_type!r}")
 
-    def register(fn: Callable[[Any], str]) -> Callable[[Any], str]:
-        {"text": _TEXT, "html": _HTML, "md": _MARKDOWN}[kind][name] = fn
+    def register(fn: Renderer) -> Renderer:
+        _RENDERERS[kind][result_type] = fn
         return fn
 
     return register
 
 
+def renderer_for(result_type: type, kind: str) -> Renderer | None:
+    """The renderer registered for ``result_type`` or its nearest base class, if any."""
+    registered = _RENDERERS[kind]
+    for klass in result_type.__mro__:
+        if klass is Renderable:
+            break
+        if klass in registered:
+            return registered[klass]
+    return None
+
+
 def text(obj: Renderable) -> str:
-    fn = _TEXT.get(type(obj).__name__)
+    fn = renderer_for(type(obj), "text")
     return fn(obj) if fn else _generic_text(obj.to_dict())
 
 
 def html_of(obj: Renderable) -> str:
-    fn = _HTML.get(type(obj).__name__)
+    fn = renderer_for(type(obj), "html")
     return fn(obj) if fn else f"<pre>{html.escape(text(obj))}</pre>"
 
 
 def markdown(obj: Renderable) -> str:
-    fn = _MARKDOWN.get(type(obj).__name__)
+    fn = renderer_for(type(obj), "md")
     return fn(obj) if fn else "```\n" + text(obj) + "\n```"
 
 

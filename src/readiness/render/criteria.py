@@ -5,6 +5,11 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from readiness.criteria.declaration import Declaration
+from readiness.data.scaffold import InitResult
+from readiness.evidence.metrics import Evaluation
+from readiness.evidence.record import Evidence, Recorded
+from readiness.evidence.verdict import CheckResult
 from readiness.render import (
     FAIL,
     STYLE,
@@ -56,7 +61,7 @@ def _business_lines(config: Any) -> list[str]:
     return lines
 
 
-@renders("text", "Declaration")
+@renders("text", Declaration)
 def _declaration_text(obj: Any) -> str:
     u = obj.config.use_case
     lock = obj.lock or {}
@@ -85,7 +90,7 @@ def _saved_lines(obj: Any) -> list[str]:
     return [line]
 
 
-@renders("html", "Declaration")
+@renders("html", Declaration)
 def _declaration_html(obj: Any) -> str:
     u = obj.config.use_case
     lock = obj.lock or {}
@@ -200,7 +205,7 @@ def _business_result_lines(b: Any) -> list[str]:
     return lines
 
 
-@renders("text", "CheckResult")
+@renders("text", CheckResult)
 def _check_text(obj: Any) -> str:
     out = [f"{obj.use_case}: {obj.verdict}"]
     if obj.run_id:
@@ -221,7 +226,7 @@ def _check_text(obj: Any) -> str:
     return "\n".join(out)
 
 
-@renders("html", "CheckResult")
+@renders("html", CheckResult)
 def _check_html(obj: Any) -> str:
     from readiness.render.checklist import checklist_html
 
@@ -250,7 +255,7 @@ def check_summary_html(obj: Any) -> str:
     return "".join(parts)
 
 
-@renders("md", "CheckResult")
+@renders("md", CheckResult)
 def _check_markdown(obj: Any) -> str:
     from readiness.render.checklist import checklist_markdown
 
@@ -279,7 +284,7 @@ def _metric_rows(metrics: dict[str, Any]) -> list[list[Any]]:
     return [[k, v] for k, v in metrics.items() if not isinstance(v, (list, dict))]
 
 
-@renders("text", "Evaluation")
+@renders("text", Evaluation)
 def _evaluation_text(obj: Any) -> str:
     head = f"{obj.task} on {obj.split} ({obj.n_rows} rows), run {obj.run_id}"
     out = [head, table_text(("metric", "value"), _metric_rows(obj.metrics))]
@@ -305,7 +310,7 @@ def _per_class_rows(per_class: dict[str, Any]) -> list[list[Any]]:
     ]
 
 
-@renders("html", "Evaluation")
+@renders("html", Evaluation)
 def _evaluation_html(obj: Any) -> str:
     head = html.escape(f"{obj.task} on {obj.split} ({obj.n_rows} rows), run {obj.run_id}")
     out = f"<div style='{STYLE}'><b>{head}</b></div>" + table_html(
@@ -319,17 +324,17 @@ def _evaluation_html(obj: Any) -> str:
     return out
 
 
-@renders("text", "Evidence")
+@renders("text", Evidence)
 def _evidence_text(obj: Any) -> str:
     return f"recorded {obj.name} = {fmt(obj.value)} on {obj.split} (run {obj.run_id})"
 
 
-@renders("text", "Recorded")
+@renders("text", Recorded)
 def _recorded_text(obj: Any) -> str:
-    return "\n".join(_evidence_text(item) for item in obj.items)
+    return "\n".join(_evidence_text(item) for item in obj.items) or "nothing recorded"
 
 
-@renders("text", "InitResult")
+@renders("text", InitResult)
 def _init_text(obj: Any) -> str:
     task = getattr(obj, "task", "binary")
     out = [f"readiness project in {obj.root}" + (f" ({task})" if task != "binary" else "")]

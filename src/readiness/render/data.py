@@ -5,6 +5,11 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from readiness.data.lineage import Lineage
+from readiness.data.pipeline import StageResult
+from readiness.data.tracking import TrackResult
+from readiness.data.validation import ValidationReport, ValidationResult
+from readiness.jobs.reproduce import ReproduceResult
 from readiness.render import (
     STYLE,
     badge,
@@ -19,11 +24,12 @@ from readiness.render import (
 def _size(value: int | None) -> str:
     if value is None:
         return "-"
+    size = float(value)
     for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return str(value)
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return str(size)
 
 
 def _track_rows(obj: Any) -> list[list[Any]]:
@@ -42,7 +48,7 @@ def _track_rows(obj: Any) -> list[list[Any]]:
 TRACK_HEADER = ("path", "md5", "size", "state", "remote")
 
 
-@renders("text", "TrackResult")
+@renders("text", TrackResult)
 def _track_text(obj: Any) -> str:
     out = [table_text(TRACK_HEADER, _track_rows(obj))]
     if obj.remote:
@@ -51,7 +57,7 @@ def _track_text(obj: Any) -> str:
     return "\n".join(out)
 
 
-@renders("html", "TrackResult")
+@renders("html", TrackResult)
 def _track_html(obj: Any) -> str:
     notes = "".join(f"<div style='{STYLE}'>{html.escape(n)}</div>" for n in obj.notes)
     return table_html(TRACK_HEADER, _track_rows(obj)) + notes
@@ -70,27 +76,42 @@ def _validation_head(result: Any) -> str:
     return f"{result.dataset} ({result.path}): {verdict}, {size}"
 
 
-@renders("text", "ValidationReport")
+def _one_validation_text(result: Any) -> list[str]:
+    out = [_validation_head(result)]
+    if result.failures:
+        out.append(table_text(VALIDATION_HEADER, _validation_rows(result)))
+    return out
+
+
+def _one_validation_html(result: Any) -> str:
+    head = (
+        f"<div style='{STYLE}'>{badge(result.valid, 'valid' if result.valid else 'INVALID')} "
+        f"{html.escape(_validation_head(result))}</div>"
+    )
+    rows = table_html(VALIDATION_HEADER, _validation_rows(result)) if result.failures else ""
+    return head + rows
+
+
+@renders("text", ValidationResult)
+def _validation_result_text(obj: Any) -> str:
+    return "\n".join(_one_validation_text(obj))
+
+
+@renders("html", ValidationResult)
+def _validation_result_html(obj: Any) -> str:
+    return _one_validation_html(obj)
+
+
+@renders("text", ValidationReport)
 def _validation_text(obj: Any) -> str:
-    out = []
-    for result in obj.results:
-        out.append(_validation_head(result))
-        if result.failures:
-            out.append(table_text(VALIDATION_HEADER, _validation_rows(result)))
-    return "\n".join(out)
+    lines = [line for result in obj.results for line in _one_validation_text(result)]
+    return "\n".join(lines) or "no dataset validated"
 
 
-@renders("html", "ValidationReport")
+@renders("html", ValidationReport)
 def _validation_html(obj: Any) -> str:
-    parts = []
-    for result in obj.results:
-        parts.append(
-            f"<div style='{STYLE}'>{badge(result.valid, 'valid' if result.valid else 'INVALID')} "
-            f"{html.escape(_validation_head(result))}</div>"
-        )
-        if result.failures:
-            parts.append(table_html(VALIDATION_HEADER, _validation_rows(result)))
-    return "".join(parts)
+    parts = "".join(_one_validation_html(result) for result in obj.results)
+    return parts or f"<div style='{STYLE}'>no dataset validated</div>"
 
 
 REPRO_HEADER = ("metric", "split", "recorded", "reproduced", "result")
@@ -119,12 +140,12 @@ def _repro_lines(obj: Any) -> list[str]:
     return lines
 
 
-@renders("text", "ReproduceResult")
+@renders("text", ReproduceResult)
 def _repro_text(obj: Any) -> str:
     return "\n".join([*_repro_lines(obj), table_text(REPRO_HEADER, _repro_rows(obj))])
 
 
-@renders("html", "ReproduceResult")
+@renders("html", ReproduceResult)
 def _repro_html(obj: Any) -> str:
     head = "<br>".join(html.escape(x) for x in _repro_lines(obj))
     label = "reproducible" if obj.reproducible else "NOT reproducible"
@@ -133,7 +154,7 @@ def _repro_html(obj: Any) -> str:
     )
 
 
-@renders("text", "StageResult")
+@renders("text", StageResult)
 def _stage_text(obj: Any) -> str:
     lines = [f"stage {obj.name} written to dvc.yaml", f"  cmd: {obj.cmd}"]
     if obj.params:
@@ -168,7 +189,7 @@ KIND_COLORS = {
 COLUMNS = {"data": 0, "notebook": 0, "code": 0, "stage": 1, "model": 2, "output": 2, "metrics": 2}
 
 
-@renders("text", "Lineage")
+@renders("text", Lineage)
 def _lineage_text(obj: Any) -> str:
     if not obj.nodes:
         return "no DVC data or stages yet: readiness track PATH, readiness pipeline add NOTEBOOK"
@@ -189,7 +210,7 @@ def _lineage_text(obj: Any) -> str:
     return "\n".join(lines)
 
 
-@renders("html", "Lineage")
+@renders("html", Lineage)
 def _lineage_html(obj: Any) -> str:
     if not obj.nodes:
         return f"<div style='{STYLE}'>{html.escape(_lineage_text(obj))}</div>"

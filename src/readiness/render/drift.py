@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from readiness.monitoring.drift import DriftResult
 from readiness.render import (
     CELL,
     STYLE,
@@ -79,7 +80,7 @@ def _drift_summary(obj: Any) -> list[str]:
     return lines
 
 
-@renders("text", "DriftResult")
+@renders("text", DriftResult)
 def _drift_text(obj: Any) -> str:
     return "\n".join([*_drift_summary(obj), table_text(DRIFT_HEADER, _drift_rows(obj, False))])
 
@@ -105,7 +106,7 @@ def distribution_svg(histogram: dict[str, Any], width: int = 120, height: int = 
     return svg + "".join(bars) + "</svg>"
 
 
-@renders("html", "DriftResult")
+@renders("html", DriftResult)
 def _drift_html(obj: Any) -> str:
     return drift_head_html(obj) + drift_table_html(obj)
 

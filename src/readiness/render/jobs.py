@@ -5,6 +5,8 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from readiness.jobs.batches import BatchResult
+from readiness.jobs.notebook import RunResult
 from readiness.render import (
     STYLE,
     badge,
@@ -33,7 +35,7 @@ def _run_lines(obj: Any) -> list[str]:
     return lines
 
 
-@renders("text", "RunResult")
+@renders("text", RunResult)
 def _run_text(obj: Any) -> str:
     lines = _run_lines(obj)
     metrics = obj.metrics()
@@ -42,7 +44,7 @@ def _run_text(obj: Any) -> str:
     return "\n".join(lines)
 
 
-@renders("html", "RunResult")
+@renders("html", RunResult)
 def _run_html(obj: Any) -> str:
     head = "<br>".join(html.escape(line) for line in _run_lines(obj))
     table = table_html(("metric", "value"), sorted(obj.metrics().items())) if obj.metrics() else ""
@@ -92,14 +94,14 @@ def _batch_summary(obj: Any) -> list[str]:
     return lines
 
 
-@renders("text", "BatchResult")
+@renders("text", BatchResult)
 def _batch_text(obj: Any) -> str:
     return "\n".join(
         [*_batch_summary(obj), table_text(_batch_header(obj), _batch_rows(obj, False))]
     )
 
 
-@renders("html", "BatchResult")
+@renders("html", BatchResult)
 def _batch_html(obj: Any) -> str:
     ok = not obj.cancelled and all(r.result.succeeded for r in obj.runs)
     head = "<br>".join(html.escape(x) for x in _batch_summary(obj))

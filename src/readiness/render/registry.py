@@ -5,7 +5,9 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from readiness.render import STYLE, badge, renders, table_html, table_text
+from readiness.checklist.attestations import Attested
+from readiness.registry.versions import ModelList, Registration, Rollback
+from readiness.render import STYLE, renders, table_html, table_text
 
 MODELS_HEADER = ("model", "version", "stages", "created", "by", "run", "key metrics")
 
@@ -25,7 +27,7 @@ def _model_rows(obj: Any) -> list[list[Any]]:
     ]
 
 
-@renders("text", "ModelList")
+@renders("text", ModelList)
 def _models_text(obj: Any) -> str:
     notes = [f"! {line}" for line in obj.reconciled]
     if not obj.versions:
@@ -33,13 +35,13 @@ def _models_text(obj: Any) -> str:
     return "\n".join([table_text(MODELS_HEADER, _model_rows(obj)), *notes])
 
 
-@renders("html", "ModelList")
+@renders("html", ModelList)
 def _models_html(obj: Any) -> str:
     notes = "".join(f"<div style='{STYLE}'>! {html.escape(line)}</div>" for line in obj.reconciled)
     return table_html(MODELS_HEADER, _model_rows(obj)) + notes
 
 
-@renders("text", "Registration")
+@renders("text", Registration)
 def _registration_text(obj: Any) -> str:
     metrics = ", ".join(f"{k}={v:.4g}" for k, v in obj.metrics.items()) or "none recorded"
     return (
@@ -48,34 +50,7 @@ def _registration_text(obj: Any) -> str:
     )
 
 
-def _promotion_lines(obj: Any) -> list[str]:
-    head = (
-        f"{obj.name} {obj.version} -> {obj.stage}: "
-        + ("PROMOTED" if obj.promoted else "REFUSED")
-        + (f" (forced: {obj.forced})" if obj.forced else "")
-        + (f"; {obj.stage} was {obj.previous}" if obj.previous and obj.promoted else "")
-    )
-    return [head] + [
-        f"  [{'pass' if c['passed'] else 'FAIL'}] {c['condition']}: {c['detail']}"
-        for c in obj.conditions
-    ]
-
-
-@renders("text", "Promotion")
-def _promotion_text(obj: Any) -> str:
-    return "\n".join(_promotion_lines(obj))
-
-
-@renders("html", "Promotion")
-def _promotion_html(obj: Any) -> str:
-    lines = _promotion_lines(obj)
-    items = "".join(f"<li>{html.escape(x.strip())}</li>" for x in lines[1:])
-    label = "promoted" if obj.promoted else "refused"
-    head = f"{badge(obj.promoted, label)} {html.escape(lines[0])}"
-    return f"<div style='{STYLE}'>{head}<ul>{items}</ul></div>"
-
-
-@renders("text", "Rollback")
+@renders("text", Rollback)
 def _rollback_text(obj: Any) -> str:
     if obj.drill:
         verdict = "ok" if obj.ok else "FAILED"
@@ -87,29 +62,7 @@ def _rollback_text(obj: Any) -> str:
     return f"{obj.name}: production rolled back from {obj.from_version} to {obj.to_version}"
 
 
-@renders("text", "RetrainResult")
-def _retrain_text(obj: Any) -> str:
-    lines = [
-        f"{obj.name}: {obj.outcome.upper()} (production {obj.production_before or '-'} -> "
-        f"{obj.production_after or '-'}; record {obj.run_id})"
-    ]
-    for step in obj.steps:
-        detail = f": {step['detail']}" if step.get("detail") else ""
-        lines.append(f"  {step['step']:<10} {step['status']}{detail}")
-    return "\n".join(lines)
-
-
-@renders("text", "Written")
-def _written_text(obj: Any) -> str:
-    lines = [f"wrote the {obj.what}: " + ", ".join(obj.paths)]
-    missing = getattr(obj, "missing", [])
-    if missing:
-        lines.append("it will not pass until:" if "CI" in obj.what else "still missing:")
-        lines += [f"  - {m}" for m in missing]
-    return "\n".join(lines)
-
-
-@renders("text", "Attested")
+@renders("text", Attested)
 def _attested_text(obj: Any) -> str:
     entry = obj.entry
     return f"attested {obj.item}: by {entry['by']} on {entry['date']}, evidence {entry['evidence']}"

@@ -323,7 +323,7 @@ class CriteriaForm(WidgetView):
         _set(drift, "cat_method", self.cat_method.value)
         ignore = [c.strip() for c in self.drift_ignore.value.split(",") if c.strip()]
         _set(drift, "ignore", ignore)
-        out = {"use_case": use_case, "criteria": criteria}
+        out: dict[str, Any] = {"use_case": use_case, "criteria": criteria}
         if drift:
             out["drift"] = drift
         elif self._base.get("drift"):
