@@ -99,7 +99,8 @@ def failure_reason(status: str, failure: dict[str, Any] | None) -> str:
     where = failure.get("cell")
     evalue = " ".join(str(failure.get("evalue") or "").split())  # a multi-line message: one
     error = ": ".join(str(p) for p in (failure.get("ename"), evalue) if p)
-    return f"{status}{'' if where is None else f' at cell {where}'}" + (f": {error}" if error else "")
+    at = "" if where is None else f" at cell {where}"
+    return f"{status}{at}: {error}" if error else f"{status}{at}"
 
 
 def parse_value(raw: str) -> Any:

@@ -325,7 +325,7 @@ def _relabel(frame: Any, mapping: dict[Any, dict[str, str]]) -> Any:
                 {c: values[c] for c in series.cat.categories if c in values}
             )
         else:
-            relabelled = series.map(lambda v: values.get(v, v) if isinstance(v, str) else v)
+            relabelled = series.map(lambda v, m=values: m.get(v, v) if isinstance(v, str) else v)
             out[column] = relabelled.astype(series.dtype)
     return out
 
