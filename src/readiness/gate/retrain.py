@@ -215,7 +215,7 @@ def retrain(
     )
 
     reference = _training_data(project, record, data_param)
-    if current is not None and reference is not None:
+    if current is not None and reference is not None and production is not None:
         report = drift(reference, project.root / current, project=project, rev=production.commit)
         steps.add(
             "drift",
