@@ -270,6 +270,48 @@ def test_column_names_never_become_script_in_the_saved_report(project):
     assert SCRIPT not in render.html_of(result)  # the inline view escapes the true name
 
 
+def test_category_values_never_become_script_in_the_saved_report(project):
+    from readiness import render
+    from readiness.monitoring.drift import _column_results, run_report
+
+    rng = np.random.default_rng(5)
+
+    def sample(share: float) -> pd.DataFrame:
+        values = rng.choice(["a", "b", SCRIPT, 'say "hi"'], 300, p=[0.4, 0.3, share, 0.3 - share])
+        return pd.DataFrame(
+            {
+                "plain": values,  # text values in an object/str column
+                "coded": pd.Categorical(rng.choice(["x", "<y>"], 300)),  # a category dtype
+                "number": rng.normal(0, 1, 300),
+            }
+        )
+
+    reference, current = sample(0.05), sample(0.25)
+    result = drift(reference, current, project=project)
+    assert result.relabelled == {
+        "plain": {SCRIPT: "value_1", 'say "hi"': "value_2"},
+        "coded": {"<y>": "value_1"},
+    }
+    assert result.to_dict()["relabelled_in_report"] == result.relabelled
+    assert SCRIPT in set(reference["plain"])  # the caller's frames keep their values
+    page = (project.root / result.report_html).read_text(encoding="utf-8")
+    scripts = _script_texts(page)
+    assert scripts and not any(SCRIPT in s or "alert(1)" in s for s in scripts)
+    assert "value_1" in "".join(scripts)  # evidently plotted the placeholders...
+    assert "relabelled 3 category value(s)" in page and html_escaped(SCRIPT) in page  # ...mapped
+    # a one-to-one relabelling of categories changes no statistic: evidently on the raw values
+    raw, _ = _column_results(run_report(reference, current, DriftPolicy(), list(reference)))
+    assert {c.column: c.score for c in result.columns} == {c: v["score"] for c, v in raw.items()}
+    assert {c.column: c.drifted for c in result.columns} == {
+        c: v["drifted"] for c, v in raw.items()
+    }
+    plain = result.columns[0]
+    assert plain.drifted and SCRIPT in plain.histogram["labels"]  # true values in the summary
+    summary = render.text(result)
+    assert "3 category value(s) relabelled value_N in the evidently report" in summary
+    assert SCRIPT not in render.html_of(result)
+
+
 def html_escaped(text: str) -> str:
     import html
 

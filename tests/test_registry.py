@@ -13,9 +13,8 @@ import pytest
 import readiness
 from readiness.core.errors import ReadinessError
 from readiness.gate.promotion import promote
-from readiness.registry import versions
 from readiness.registry.models import ModelError, loads
-from readiness.registry.versions import drill, in_stage, register, rollback
+from readiness.registry.versions import drill, in_stage, register, rollback, versions
 
 from .conftest import HANG, SCREENING, cli, commit_all
 
@@ -239,6 +238,65 @@ def test_a_killed_retrain_never_moves_production(registry_project, step):
     assert sorted(logged) == sorted(tags), listed.stdout
     if step == "register:tagged":
         assert "registration of screening v1.0.1 is now recorded from its intent" in listed.stdout
+
+
+def test_retrain_runs_the_notebook_that_trained_production_and_says_why_it_failed(
+    registry_project,
+):
+    import nbformat
+
+    root = registry_project.root
+    shutil.copyfile(root / "notebooks" / "retrain.ipynb", root / "notebooks" / "screening.ipynb")
+    commit_all(root, "the team's own training notebook")
+    done = cli("run", "notebooks/screening.ipynb", "-p", "model_name", '"screening"', cwd=root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    register(registry_project, "screening")
+    assert promote(registry_project, "screening", "1.0.0", "production").promoted
+    # the notebook breaks after v1.0.0 (the template would still train): retraining must fail
+    notebook = nbformat.read(root / "notebooks" / "screening.ipynb", as_version=4)
+    notebook.cells.insert(2, nbformat.v4.new_code_cell('raise ValueError("the new data\\nis bad")'))
+    nbformat.write(notebook, root / "notebooks" / "screening.ipynb")
+    done = cli("retrain", "screening", "--force", cwd=root)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "notebook notebooks/screening.ipynb, which trained v1.0.0" in done.stdout
+    lines = done.stdout.splitlines()
+    end = next(line for line in lines if line.strip().startswith("end"))
+    assert "training failed: run " in end and end.endswith(
+        "failed at cell 3: ValueError: the new data is bad"
+    ), done.stdout
+    assert "{'" not in done.stdout and "'ename'" not in done.stdout  # no dict's repr
+    record = json.loads(next((root / ".readiness" / "runs").glob("retrain-*.json")).read_text())
+    trained = next(s for s in record["steps"] if s["step"] == "train")
+    assert trained["failure"]["ename"] == "ValueError" and trained["failure"]["cell"] == 3
+    assert in_stage(registry_project, "screening", "production").version == "v1.0.0"
+
+
+def test_retrain_reports_a_refused_data_commit_as_a_failed_step(registry_project):
+    from readiness.integrations import git as gitinfo
+
+    root = registry_project.root
+    shutil.copyfile(root / "data" / "breast_cancer" / "train.csv", root / "data" / "new.csv")
+    hook = root / ".git" / "hooks" / "pre-commit"
+    hook.write_text("#!/bin/sh\necho 'pre-commit: data commits need a review' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    head = gitinfo.head_commit(root)
+    done = cli("retrain", "screening", "--current", "data/new.csv", "--force", cwd=root)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "notebook the template notebooks/retrain.ipynb (nothing is in production)" in done.stdout
+    assert (
+        "data       failed: data/new.csv is not versioned: "
+        "git commit failed: pre-commit: data commits need a review"
+    ) in done.stdout
+    assert "versioned (md5" not in done.stdout and "train " not in done.stdout  # nothing trained
+    assert "end        failed: the new data is not versioned" in done.stdout
+    assert gitinfo.head_commit(root) == head
+    # without the hook: committed once, then "already committed" (git alone says "nothing to
+    # commit" and fails)
+    hook.unlink()
+    paths = ["data/new.csv.dvc", "data/.gitignore"]
+    commit, what = gitinfo.commit_paths(root, paths, "data")
+    assert commit and commit != head and what == "committed"
+    assert gitinfo.commit_paths(root, paths, "again") == (commit, "already committed")
 
 
 def test_monitor_nothing_to_do_then_retrain_through_the_gate(registry_project):

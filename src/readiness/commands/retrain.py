@@ -18,7 +18,10 @@ def _args(parser: argparse.ArgumentParser, current_required: bool) -> None:
     )
     parser.add_argument("--force", action="store_true", help="retrain even without drift")
     parser.add_argument(
-        "--notebook", default="notebooks/retrain.ipynb", help="the retraining notebook"
+        "--notebook",
+        default=None,
+        help="the retraining notebook (default: the one that trained the production version, "
+        "as its run record names it; else notebooks/retrain.ipynb)",
     )
     parser.add_argument(
         "--data-param", default="train_csv", help="the notebook parameter that receives the data"

@@ -64,16 +64,44 @@ class _Steps:
         )
 
 
-def _training_data(project: Project, run_id: str | None, data_param: str) -> str | None:
-    """The project-relative path the production model was trained on (from its run record)."""
-    if not run_id:
-        return None
+def _training_record(project: Project, production: Any) -> tuple[dict[str, Any] | None, str]:
+    """The run record that trained the production version, or None and why there is none."""
+    if production is None:
+        return None, "nothing is in production"
+    if not production.run_id:
+        return None, f"{production.version} names no run"
     try:
-        record = read_run(project, run_id)
-    except ReadinessError:
-        return None
-    notebook = record.get("notebook")
-    if not notebook:
+        return read_run(project, production.run_id), ""
+    except ReadinessError as exc:
+        return None, str(exc)
+
+
+def _training_notebook(
+    project: Project, record: dict[str, Any] | None, why_none: str, version: str | None
+) -> tuple[str, str]:
+    """The notebook to retrain with, and a note on where it comes from.
+
+    Retraining runs the notebook that trained the production version (its run record
+    names it), so the new version is trained the way the one it replaces was; the
+    template only when no record names a notebook, and the note says so.
+    """
+    notebook = (record or {}).get("notebook")
+    if not isinstance(notebook, str) or not notebook:
+        if record is not None:
+            why_none = f"the run record of {version} names no notebook"
+        return DEFAULT_NOTEBOOK, f"the template {DEFAULT_NOTEBOOK} ({why_none})"
+    if not (project.root / notebook).resolve().is_relative_to(project.root):
+        raise UsageError(
+            f"the run record of {version} names the notebook {notebook}, outside the project: "
+            "give --notebook"
+        )
+    return notebook, f"{notebook}, which trained {version}"
+
+
+def _training_data(project: Project, record: dict[str, Any] | None, data_param: str) -> str | None:
+    """The project-relative path the production model was trained on (from its run record)."""
+    notebook = (record or {}).get("notebook")
+    if not record or not notebook:
         return None
     value = (record.get("params") or {}).get(data_param)
     if value is None and (project.root / notebook).is_file():  # the notebook's default was used
@@ -87,27 +115,30 @@ def _training_data(project: Project, run_id: str | None, data_param: str) -> str
     return os.path.relpath(path, project.root)
 
 
-def _version_data(project: Project, current: str, steps: _Steps) -> None:
-    """Track and commit the new training data, so the model's commit pins its version."""
-    import subprocess
+def _version_data(project: Project, current: str, steps: _Steps) -> bool:
+    """Track and commit the new training data, so the model's commit pins its version.
 
+    False (a failed step with git's message) when the commit did not happen: a model
+    trained then would name a commit that does not hold its data.
+    """
     from readiness.data.tracking import track
     from readiness.integrations import git as gitinfo
 
     if gitinfo.is_tracked(project.root, Path(current)):
         steps.add("data", "ok", f"{current} is versioned by git")
-        return
+        return True
     tracked = track(project, [current], cwd=project.root)
     pointer = f"{current}.dvc"
     ignore = str(Path(current).parent / ".gitignore")
     files = [p for p in (pointer, ignore) if (project.root / p).exists()]
-    subprocess.run(["git", "add", "--", *files], cwd=project.root, capture_output=True)
-    subprocess.run(
-        ["git", "commit", "-q", "-m", f"readiness retrain: training data {current}", "--", *files],
-        cwd=project.root,
-        capture_output=True,
+    commit, what = gitinfo.commit_paths(
+        project.root, files, f"readiness retrain: training data {current}"
     )
+    if commit is None:
+        steps.add("data", "failed", f"{current} is not versioned: {what}")
+        return False
     steps.add("data", "ok", f"{current} versioned (md5 {(tracked.items[0].md5 or '')[:8]})")
+    return True
 
 
 def _rehearse(project: Project, name: str, candidate: str, steps: _Steps) -> None:
@@ -123,12 +154,19 @@ def _rehearse(project: Project, name: str, candidate: str, steps: _Steps) -> Non
         steps.add("drill", "failed", str(exc))
 
 
+def _failed(result: RetrainResult, steps: _Steps, reason: str) -> RetrainResult:
+    result.outcome = "failed"
+    result.production_after = result.production_before
+    steps.add("end", "failed", reason)
+    return result
+
+
 def retrain(
     project: Project,
     name: str,
     current: str | None = None,
     force: bool = False,
-    notebook: str = DEFAULT_NOTEBOOK,
+    notebook: str | None = None,
     data_param: str = "train_csv",
     params: dict[str, Any] | None = None,
 ) -> RetrainResult:
@@ -142,16 +180,25 @@ def retrain(
     force:
         Retrain even without drift.
     notebook:
-        The retraining notebook (parameters ``data_param`` and ``model_name``).
+        The retraining notebook (parameters ``data_param`` and ``model_name``); default:
+        the notebook that trained the production version (its run record names it), else
+        the template ``notebooks/retrain.ipynb``.
     """
     from readiness.jobs.notebook import run_notebook
     from readiness.monitoring.drift import drift
 
+    production = in_stage(project, name, "production")
+    record, why_none = _training_record(project, production)
+    if notebook is None:
+        notebook, origin = _training_notebook(
+            project, record, why_none, production.version if production else None
+        )
+    else:
+        origin = f"{notebook} (--notebook)"
     source = project.root / notebook
     require_file(source, f"retraining notebook {notebook}", hint=" (readiness init copies one)")
     if current is not None:
         require_file(project.root / current, f"current data {current}")
-    production = in_stage(project, name, "production")
     result = RetrainResult(
         name,
         f"retrain-{new_run_id()}",
@@ -160,10 +207,15 @@ def retrain(
     )
     steps = _Steps(project, result)
     update_record(project, result.run_id, current=current)  # the production sample, for probes
-    steps.add("start", "ok", f"production is {result.production_before or 'empty'}")
+    steps.add(
+        "start",
+        "ok",
+        f"production is {result.production_before or 'empty'}; notebook {origin}",
+        notebook=notebook,
+    )
 
-    reference = _training_data(project, production.run_id, data_param) if production else None
-    if production is not None and current is not None and reference is not None:
+    reference = _training_data(project, record, data_param)
+    if current is not None and reference is not None and production is not None:
         report = drift(reference, project.root / current, project=project, rev=production.commit)
         steps.add(
             "drift",
@@ -187,16 +239,17 @@ def retrain(
 
     values = {"model_name": name, **(params or {})}
     if current is not None:
-        _version_data(project, current, steps)
+        if not _version_data(project, current, steps):
+            return _failed(result, steps, "the new data is not versioned: nothing was trained")
         values[data_param] = os.path.relpath(project.root / current, source.parent)
     run = run_notebook(source, values, project=project)
-    steps.add("train", run.status, f"run {run.run_id}", run=run.run_id)
+    if run.succeeded:
+        steps.add("train", run.status, f"run {run.run_id}", run=run.run_id)
+    else:  # the reason in words; the failure itself stays structured for JSON
+        steps.add("train", run.status, run.reason, run=run.run_id, failure=run.failure)
     fault_point("retrain:trained")
     if not run.succeeded:
-        result.outcome = "failed"
-        result.production_after = result.production_before
-        steps.add("end", "failed", f"training failed: {run.failure}")
-        return result
+        return _failed(result, steps, f"training failed: {run.reason}")
 
     try:
         registration = register(project, name)

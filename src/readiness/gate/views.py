@@ -50,9 +50,16 @@ def _retrain_text(obj: Any) -> str:
         f"{obj.production_after or '-'}; record {obj.run_id})"
     ]
     for step in obj.steps:
-        detail = f": {step['detail']}" if step.get("detail") else ""
-        lines.append(f"  {step['step']:<10} {step['status']}{detail}")
+        detail = _one_line(step.get("detail"))
+        lines.append(f"  {step['step']:<10} {step['status']}{f': {detail}' if detail else ''}")
     return "\n".join(lines)
+
+
+def _one_line(detail: Any) -> str:
+    """A step's detail as one readable line: git's or a notebook's messages can span several."""
+    if isinstance(detail, dict):  # a structured detail: its values, never a dict's repr
+        detail = "; ".join(f"{k}: {v}" for k, v in detail.items() if v not in (None, ""))
+    return " ".join(str(detail or "").split())
 
 
 @renders("text", Written)

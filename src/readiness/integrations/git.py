@@ -57,13 +57,29 @@ def has_registered_version(root: Path) -> bool:
     return bool(done and done.returncode == 0 and done.stdout.strip())
 
 
+def _reason(done: subprocess.CompletedProcess[str] | None, what: str) -> str:
+    """git's own last line of complaint (a hook's message included), after ``what`` failed."""
+    if done is None:
+        return f"{what} failed: git not found"
+    lines = [line.strip() for line in (done.stderr or done.stdout or "").splitlines()]
+    lines = [line for line in lines if line]
+    return f"{what} failed: {lines[-1]}" if lines else f"{what} failed (exit {done.returncode})"
+
+
 def commit_paths(root: Path, paths: list[str], message: str) -> tuple[str | None, str]:
-    """Stage ``paths`` and commit them: (the new commit, or None, and what happened)."""
+    """Stage ``paths`` and commit them: (the new commit, or None, and what happened).
+
+    Every git exit code is checked: a failed add or commit (a refusing hook, no identity)
+    gives None and git's message. Paths already committed as they are give the current
+    commit and "already committed" (git itself would refuse with "nothing to commit").
+    """
     added = _git(root, "add", "--", *paths)
     if not added or added.returncode != 0:
-        return None, f"git add failed: {(added.stderr if added else 'git not found').strip()}"
+        return None, _reason(added, "git add")
+    staged = _git(root, "diff", "--cached", "--quiet", "--", *paths)
+    if staged is not None and staged.returncode == 0 and head_commit(root):
+        return head_commit(root), "already committed"
     done = _git(root, "commit", "-q", "-m", message, "--", *paths)
     if not done or done.returncode != 0:
-        reason = (done.stderr or done.stdout).strip() if done else "git not found"
-        return None, reason.splitlines()[-1] if reason else "git commit failed"
+        return None, _reason(done, "git commit")
     return head_commit(root), "committed"

@@ -72,6 +72,11 @@ class RunResult(Renderable):
     def exit_code(self) -> int:
         return 0 if self.status in ("succeeded", "prepared") else 1
 
+    @property
+    def reason(self) -> str:
+        """One line: the run and how it ended (the failing cell and exception, if any)."""
+        return f"run {self.run_id} " + failure_reason(self.status, self.failure)
+
     def metrics(self, split: str | None = None) -> dict[str, Any]:
         """The last numeric value per metric (on ``split`` when given)."""
         return {
@@ -84,6 +89,17 @@ class RunResult(Renderable):
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+
+def failure_reason(status: str, failure: dict[str, Any] | None) -> str:
+    """``failed at cell 3: ValueError: bad input``: a run's end in one line, for people."""
+    if not failure:
+        return status
+    where = failure.get("cell")
+    evalue = " ".join(str(failure.get("evalue") or "").split())  # a multi-line message: one
+    error = ": ".join(str(p) for p in (failure.get("ename"), evalue) if p)
+    at = "" if where is None else f" at cell {where}"
+    return f"{status}{at}: {error}" if error else f"{status}{at}"
 
 
 @contextlib.contextmanager

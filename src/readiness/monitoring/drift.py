@@ -88,6 +88,8 @@ class DriftResult(Renderable):
     report_json: str | None = None
     fail_on_drift: bool = False
     renamed: dict[str, str] = field(default_factory=dict)  # true name -> name in the report
+    # true column name -> {true category value -> its placeholder in the report}
+    relabelled: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def drifted_columns(self) -> list[str]:
@@ -110,6 +112,7 @@ class DriftResult(Renderable):
             "report_html": self.report_html,
             "report_json": self.report_json,
             "renamed_in_report": self.renamed,
+            "relabelled_in_report": self.relabelled,
         }
 
 
@@ -269,6 +272,61 @@ def report_names(columns: list[Any]) -> dict[Any, str]:
             placeholder += "_"
         taken.add(placeholder)
         out[column] = placeholder
+    return out
+
+
+def report_values(reference: Any, current: Any, columns: list[Any]) -> dict[Any, dict[str, str]]:
+    """Per column, placeholders (``value_1``, ...) for category values unsafe in the HTML.
+
+    evidently embeds category values raw in the ``<script>`` of its saved report too (the
+    distributions it plots). A one-to-one relabelling changes no drift statistic: the
+    counts per category are the same, and so is evidently's type for the column (the
+    number of distinct values and their being text). Text columns are left alone: evidently
+    compares them through a classifier on their words and embeds words, not values.
+    """
+    from evidently.core.datasets import ColumnType, infer_column_type
+
+    out: dict[Any, dict[str, str]] = {}
+    for column in columns:
+        ref, cur = reference[column], current[column]
+        if not (_holds_text(ref) or _holds_text(cur)) or infer_column_type(cur) == ColumnType.Text:
+            continue
+        values = {v for side in (ref, cur) for v in _categories(side) if isinstance(v, str)}
+        unsafe = sorted(v for v in values if _unsafe_name(v))
+        if not unsafe:
+            continue
+        mapping, number = {}, 0
+        for value in unsafe:
+            number += 1
+            while f"value_{number}" in values:
+                number += 1
+            mapping[value] = f"value_{number}"
+        out[column] = mapping
+    return out
+
+
+def _holds_text(series: Any) -> bool:
+    return series.dtype.name in ("object", "string", "str", "category")
+
+
+def _categories(series: Any) -> Any:
+    if series.dtype.name == "category":
+        return series.cat.categories
+    return series.dropna().unique()
+
+
+def _relabel(frame: Any, mapping: dict[Any, dict[str, str]]) -> Any:
+    """A copy of ``frame`` with the category values of ``mapping`` replaced (dtypes kept)."""
+    out = frame.copy(deep=False)  # the caller's frame and its columns stay untouched
+    for column, values in mapping.items():
+        series = frame[column]
+        if series.dtype.name == "category":
+            out[column] = series.cat.rename_categories(
+                {c: values[c] for c in series.cat.categories if c in values}
+            )
+        else:
+            relabelled = series.map(lambda v, m=values: m.get(v, v) if isinstance(v, str) else v)
+            out[column] = relabelled.astype(series.dtype)
     return out
 
 
@@ -436,12 +494,12 @@ def drift(
     if list(ref.columns) != kept:  # subset only when needed: no needless copies
         ref, cur = ref[kept], cur[kept]
     names = report_names(kept)
-    if names:  # renamed copies: the frames the caller gave keep their names
-        snapshot = run_report(
-            ref.rename(columns=names), cur.rename(columns=names), policy, kept, names
-        )
-    else:
-        snapshot = run_report(ref, cur, policy, kept)
+    values = report_values(ref, cur, kept)
+    # evidently gets copies with safe names and values; the verdicts below read the true ones
+    ref_in, cur_in = (_relabel(ref, values), _relabel(cur, values)) if values else (ref, cur)
+    if names:
+        ref_in, cur_in = ref_in.rename(columns=names), cur_in.rename(columns=names)
+    snapshot = run_report(ref_in, cur_in, policy, kept, names or None)
     verdicts, share = _column_results(snapshot)
     definition = snapshot.context.data_definition
     numerical = set(definition.get_numerical_columns())
@@ -487,9 +545,12 @@ def drift(
         skipped=skipped,
         fail_on_drift=fail_on_drift,
         renamed={str(k): v for k, v in names.items()},
+        relabelled={str(k): v for k, v in values.items()},
     )
     if save and project is not None:
-        result.report_html, result.report_json = _save(project, snapshot, result.renamed)
+        result.report_html, result.report_json = _save(
+            project, snapshot, result.renamed, result.relabelled
+        )
     return result
 
 
@@ -501,37 +562,58 @@ def _project_policy(project: Project | None) -> DriftPolicy:
     return load_config(project).drift or DriftPolicy()
 
 
-def _renamed_note(renamed: dict[str, str]) -> str:
-    """The mapping of renamed columns as a script-free block for the top of the report."""
+def _renamed_note(renamed: dict[str, str], relabelled: dict[str, dict[str, str]]) -> str:
+    """The renamed columns and relabelled values, script-free, for the top of the report."""
     import html
 
-    rows = "".join(
-        f"<tr><td><code>{html.escape(new)}</code></td><td><code>{html.escape(repr(old))}</code>"
-        "</td></tr>"
-        for old, new in renamed.items()
-    )
+    def row(*cells: str) -> str:
+        return "<tr>" + "".join(f"<td><code>{html.escape(c)}</code></td>" for c in cells) + "</tr>"
+
+    parts = []
+    if renamed:
+        rows = "".join(row(new, repr(old)) for old, new in renamed.items())
+        parts.append(
+            f"<b>readiness renamed {len(renamed)} column(s) in this report</b> (their names hold "
+            "characters that would run as script inside it):"
+            f"<table><tr><th>in this report</th><th>column</th></tr>{rows}</table>"
+        )
+    if relabelled:
+        count = sum(len(v) for v in relabelled.values())
+        rows = "".join(
+            row(renamed.get(column, column), new, repr(old))
+            for column, values in relabelled.items()
+            for old, new in values.items()
+        )
+        parts.append(
+            f"<b>readiness relabelled {count} category value(s) in this report</b> (they hold "
+            "characters that would run as script inside it; the drift statistics are the same):"
+            "<table><tr><th>column in this report</th><th>in this report</th><th>value</th></tr>"
+            f"{rows}</table>"
+        )
     return (
         "<div style='font-family:system-ui,sans-serif;font-size:13px;padding:8px;"
-        "background:#fff8c5'><b>readiness renamed columns in this report</b> (their names hold "
-        "characters that would run as script inside it):"
-        f"<table><tr><th>in this report</th><th>column</th></tr>{rows}</table></div>"
+        "background:#fff8c5'>" + "".join(parts) + "</div>"
     )
 
 
 def _save(
-    project: Project, snapshot: Any, renamed: dict[str, str] | None = None
+    project: Project,
+    snapshot: Any,
+    renamed: dict[str, str] | None = None,
+    relabelled: dict[str, dict[str, str]] | None = None,
 ) -> tuple[str, str]:
     """evidently's full report as HTML and JSON under reports/ (paths relative to the root).
 
-    With ``renamed`` columns, the HTML opens with the mapping to the true names.
+    With ``renamed`` columns or ``relabelled`` values, the HTML opens with the mapping to
+    the true names and values.
     """
     stamp = audit.now().replace(":", "").replace("-", "").replace(".", "").split("+")[0]
     folder = project.reports_dir
     folder.mkdir(parents=True, exist_ok=True)
     html_path, json_path = folder / f"drift-{stamp}.html", folder / f"drift-{stamp}.json"
     page = snapshot.get_html_str(as_iframe=False)  # what evidently's save_html writes
-    if renamed:
-        page = page.replace("<body>", "<body>" + _renamed_note(renamed), 1)
+    if renamed or relabelled:
+        page = page.replace("<body>", "<body>" + _renamed_note(renamed or {}, relabelled or {}), 1)
     html_path.write_text(page, encoding="utf-8")
     snapshot.save_json(str(json_path))
     return (

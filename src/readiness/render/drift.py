@@ -75,6 +75,15 @@ def _drift_summary(obj: Any) -> list[str]:
             f"{len(obj.renamed)} column(s) renamed in the evidently report (their names would run "
             f"as script inside it): {pairs}"
         )
+    relabelled = getattr(obj, "relabelled", {})
+    if relabelled and obj.report_html:
+        count = sum(len(v) for v in relabelled.values())
+        where = ", ".join(f"{len(v)} in {c!r}" for c, v in relabelled.items())
+        lines.append(
+            f"{count} category value(s) relabelled value_N in the evidently report (they would "
+            f"run as script inside it; the statistics are the same): {where}; the mapping heads "
+            "the report"
+        )
     if obj.report_html:
         lines.append(f"full evidently report: {obj.report_html} (JSON: {obj.report_json})")
     return lines
