@@ -143,11 +143,8 @@ def detector_settings() -> Iterator[None]:
     get_mapping_from_secret_type_to_class.cache_clear()  # it may hold another run's plugins
     custom = _custom_plugins()  # named with their file: detect-secrets loads them from it
     ours = {p["name"] for p in custom}
-    plugins = [
-        {"name": c.__name__}
-        for c in get_mapping_from_secret_type_to_class().values()
-        if c.__name__ not in ours
-    ] + custom
+    known: list[type] = list(get_mapping_from_secret_type_to_class().values())
+    plugins = [{"name": c.__name__} for c in known if c.__name__ not in ours] + custom
     defaults = Settings()
     filters = [
         {"path": path}
