@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from readiness.core import yamlio
+from readiness.core.errors import NotebookError
 from readiness.core.fsutil import atomic_write_text, read_text_file
 from readiness.core.project import Project
 from readiness.core.results import Renderable
@@ -41,11 +42,11 @@ class StageResult(Renderable):
 
 def notebook_parameters(notebook: Path) -> dict[str, Any]:
     """Defaults of the notebook's ``parameters`` cell (literal values only)."""
-    import papermill
+    from readiness.integrations import papermill
 
     try:
-        found = papermill.inspect_notebook(str(notebook))
-    except Exception as exc:  # papermill raises several types for unreadable notebooks
+        found = papermill.inspect(notebook)
+    except NotebookError as exc:  # missing, not JSON, not a notebook
         raise DataError(f"cannot read the parameters of {notebook}: {exc}") from None
     defaults = {}
     for name, spec in found.items():

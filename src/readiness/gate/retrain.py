@@ -89,8 +89,6 @@ def _training_data(project: Project, run_id: str | None, data_param: str) -> str
 
 def _version_data(project: Project, current: str, steps: _Steps) -> None:
     """Track and commit the new training data, so the model's commit pins its version."""
-    import subprocess
-
     from readiness.data.tracking import track
     from readiness.integrations import git as gitinfo
 
@@ -101,12 +99,7 @@ def _version_data(project: Project, current: str, steps: _Steps) -> None:
     pointer = f"{current}.dvc"
     ignore = str(Path(current).parent / ".gitignore")
     files = [p for p in (pointer, ignore) if (project.root / p).exists()]
-    subprocess.run(["git", "add", "--", *files], cwd=project.root, capture_output=True)
-    subprocess.run(
-        ["git", "commit", "-q", "-m", f"readiness retrain: training data {current}", "--", *files],
-        cwd=project.root,
-        capture_output=True,
-    )
+    gitinfo.commit_paths(project.root, files, f"readiness retrain: training data {current}")
     steps.add("data", "ok", f"{current} versioned (md5 {(tracked.items[0].md5 or '')[:8]})")
 
 
