@@ -13,9 +13,8 @@ import pytest
 import readiness
 from readiness.core.errors import ReadinessError
 from readiness.gate.promotion import promote
-from readiness.registry import versions
 from readiness.registry.models import ModelError, loads
-from readiness.registry.versions import drill, in_stage, register, rollback
+from readiness.registry.versions import drill, in_stage, register, rollback, versions
 
 from .conftest import HANG, SCREENING, cli, commit_all
 

@@ -7,8 +7,9 @@ and nbclient's exceptions into the outcome readiness records (status, failing ce
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,38 +23,37 @@ INJECTED = "injected-parameters"
 CellWatcher = Callable[[Any, list[Any], Any], None]
 
 
-def _error(path: str | Path, exc: Exception) -> NotebookError:
-    return NotebookError(" ".join(str(exc).split()) or f"{type(exc).__name__} reading {path}")
+@contextlib.contextmanager
+def _reading(path: str | Path) -> Iterator[None]:
+    try:
+        yield
+    except Exception as exc:  # nbformat, papermill's I/O handlers and its parameter parser
+        # raise unrelated types (OSError, JSON, schema, KeyError, ...): one NotebookError
+        raise NotebookError(" ".join(str(exc).split()) or f"{type(exc).__name__}: {path}") from None
 
 
 def read(path: str | Path) -> Any:
     """A local notebook file as an nbformat v4 node."""
     import nbformat
 
-    try:
+    with _reading(path):
         return nbformat.read(str(path), as_version=4)
-    except Exception as exc:  # nbformat raises unrelated types: OSError, JSON, schema, KeyError
-        raise _error(path, exc) from None
 
 
 def load(path: str | Path) -> Any:
     """A notebook as papermill loads it (any papermill URL; its cell metadata filled in)."""
     from papermill.iorw import load_notebook_node
 
-    try:
+    with _reading(path):
         return load_notebook_node(str(path))
-    except Exception as exc:  # papermill's I/O handlers add their own types to nbformat's
-        raise _error(path, exc) from None
 
 
 def inspect(path: str | Path) -> dict[str, Any]:
     """papermill's view of the notebook's ``parameters`` cell: name -> default, type, help."""
     import papermill
 
-    try:
+    with _reading(path):
         return dict(papermill.inspect_notebook(str(path)))
-    except Exception as exc:  # as load(), plus its parameter-cell parser's errors
-        raise _error(path, exc) from None
 
 
 @functools.cache

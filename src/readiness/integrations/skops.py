@@ -10,40 +10,46 @@ Which types to trust is readiness's policy and stays in ``registry.models``.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 from readiness.core.errors import SkopsError
 
 
-def _error(exc: Exception) -> SkopsError:
-    return SkopsError(f"{type(exc).__name__}: {' '.join(str(exc).split())}")
+@contextlib.contextmanager
+def _translated() -> Iterator[None]:
+    try:
+        yield
+    except Exception as exc:  # skops' failures share no base class (see the module's doc)
+        raise SkopsError(f"{type(exc).__name__}: {' '.join(str(exc).split())}") from None
 
 
 def dumps(model: Any) -> bytes:
-    """The skops bytes of ``model``."""
+    """The skops bytes of ``model`` (a SkopsError for what skops cannot represent)."""
     import skops.io
 
-    try:
+    with _translated():
         return bytes(skops.io.dumps(model))
-    except Exception as exc:  # skops refuses what it cannot represent, each in its own way
-        raise _error(exc) from None
 
 
 def untrusted_types(data: bytes) -> list[str]:
-    """The types in skops bytes that skops does not trust by default (nothing is loaded)."""
+    """The types in skops bytes that skops does not trust by default (nothing is loaded).
+
+    A file that is not skops' (zip, JSON or schema errors) is a SkopsError.
+    """
     import skops.io
 
-    try:
+    with _translated():
         return list(skops.io.get_untrusted_types(data=data))
-    except Exception as exc:  # not a skops file: zip, JSON and schema errors share no base
-        raise _error(exc) from None
 
 
 def loads(data: bytes, trusted: list[str]) -> Any:
-    """The object in skops bytes, loading only skops' defaults and ``trusted`` types."""
+    """The object in skops bytes, loading only skops' defaults and ``trusted`` types.
+
+    Damaged content, or a trusted class's own state code failing, is a SkopsError.
+    """
     import skops.io
 
-    try:
+    with _translated():
         return skops.io.loads(data, trusted=trusted)
-    except Exception as exc:  # damaged content, or a trusted class's own state code failing
-        raise _error(exc) from None

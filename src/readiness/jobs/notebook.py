@@ -485,7 +485,7 @@ def execute_job(spec: JobSpec, on_cell: OnCell | None = None) -> dict[str, Any]:
             )
     except KeyboardInterrupt:
         status, failure = "cancelled", dict(CANCELLED)
-    except Exception as exc:  # the notebook's failure is the job's outcome
+    except Exception as exc:  # whatever the notebook or its kernel raise is the job's outcome
         status, failure = _failure_of(exc)
     finally:
         _Stop.executing = False

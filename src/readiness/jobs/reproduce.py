@@ -179,10 +179,7 @@ def _restore_data(
 
         def checkout(repo: Any) -> None:
             with dvcstore.silenced():
-                try:
-                    repo.checkout(targets=targets, force=True)
-                except Exception:  # not in the shared cache: fetch from the remote
-                    repo.pull(targets=targets, force=True)
+                dvcstore.checkout(repo, targets)
 
         dvcstore.write(workspace, checkout)
     return restored

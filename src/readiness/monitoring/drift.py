@@ -155,7 +155,7 @@ def _read_at_revision(project: Project | None, path: Path, rev: str, what: str) 
         if relative.suffix.lower() in (".parquet", ".pq"):
             return pd.read_parquet(io.BytesIO(data))
         return pd.read_csv(io.BytesIO(data), sep="\t" if relative.suffix == ".tsv" else ",")
-    except Exception as exc:  # parser errors
+    except Exception as exc:  # pandas/pyarrow parsers raise many unrelated types
         raise DriftError(f"{what}: {relative}@{rev} is not readable as a table: {exc}") from None
 
 
