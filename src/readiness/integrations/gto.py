@@ -3,7 +3,8 @@
 GTO keeps the registry in git tags; it prints progress on stdout, which front ends
 replace with readiness's own results. Every call below raises
 :class:`~readiness.core.errors.GTOError` (one line: GTO's own message) for GTO's
-exceptions, all of which derive from ``gto.exceptions.GTOException``.
+exceptions (all of which derive from ``gto.exceptions.GTOException``) and for the
+errors of the git layer GTO works through (``scmrepo.exceptions.SCMError``).
 """
 
 from __future__ import annotations
@@ -25,13 +26,14 @@ def quiet() -> Iterator[None]:
 
 @contextlib.contextmanager
 def translated() -> Iterator[None]:
-    """GTO's exceptions as a GTOError, its message on one line."""
+    """GTO's exceptions (and its git layer's) as a GTOError, the message on one line."""
     from gto.exceptions import GTOException
+    from scmrepo.exceptions import SCMError
 
     try:
         with quiet():
             yield
-    except GTOException as exc:
+    except (GTOException, SCMError) as exc:
         raise GTOError(" ".join(str(exc).split())) from None
 
 
