@@ -34,18 +34,18 @@ def test_load_ext_stays_light():
 
 def test_public_functions_survive_submodule_imports():
     # A submodule named like a public function would replace it on the package.
-    import readiness.batches
-    import readiness.drift_report
-    import readiness.lineage_graph
-    import readiness.metrics
-    import readiness.models
-    import readiness.tracking
-    import readiness.validation
-    import readiness.verdict
-
     import readiness
     import readiness.cli
+    import readiness.data.lineage
+    import readiness.data.tracking
+    import readiness.data.validation
+    import readiness.evidence.metrics
+    import readiness.evidence.record
+    import readiness.evidence.verdict
+    import readiness.jobs.batches
+    import readiness.monitoring.drift
     import readiness.registry
+    import readiness.registry.models
 
     for name in (
         "record",

@@ -55,7 +55,7 @@ if TYPE_CHECKING:
 
 def record(name: str, value: Any, /, split: str = "holdout", **tags: Any):
     """Record one piece of evidence; see :func:`readiness.evidence.record`."""
-    from readiness.evidence import record as _record
+    from readiness.evidence.record import record as _record
 
     return _record(name, value, split, **tags)
 
