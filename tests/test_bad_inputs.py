@@ -19,8 +19,7 @@ import pytest
 from readiness.core import yamlio
 from readiness.core.config import parse_config
 from readiness.core.errors import ConfigError, EvidenceError, FileError
-from readiness.evidence import record
-from readiness.evidence.record import make_evidence
+from readiness.evidence.record import make_evidence, record
 from readiness.evidence.runs import new_run_id
 from readiness.evidence.verdict import check
 

@@ -64,7 +64,7 @@ def test_bad_evidence_is_refused(project, name, value, message):
 
 WRITER = """
 import sys
-from readiness.evidence import make_evidence, record_many
+from readiness.evidence.record import make_evidence, record_many
 worker = int(sys.argv[1])
 for i in range(25):
     record_many([make_evidence(f"m{worker}_{i}", i, "holdout")], display=False)
