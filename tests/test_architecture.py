@@ -84,6 +84,60 @@ def test_every_module_has_a_layer_and_imports_downwards():
     assert not upward, "imports against the layers:\n" + "\n".join(upward)
 
 
+# each external tool is imported by its own integrations/ module only (papermill's notebook
+# stack, nbformat and nbclient, with it); git runs only through integrations/git.py
+TOOLS = {"gto", "papermill", "nbformat", "nbclient", "evidently", "skops", "dvc"}
+
+
+def tool_uses(source: str) -> list[str]:
+    """External tools a module imports (anywhere), and its ``["git", ...]`` commands."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found += [a.name for a in node.names if a.name.split(".")[0] in TOOLS]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            if node.module.split(".")[0] in TOOLS:
+                found.append(node.module)
+        elif isinstance(node, (ast.List, ast.Tuple)) and node.elts:
+            first = node.elts[0]
+            if isinstance(first, ast.Constant) and first.value == "git":
+                found.append(f"git command at line {node.lineno}")
+    return found
+
+
+def test_external_tools_only_through_their_integration_module():
+    outside = {
+        f"readiness.{m}: {use}"
+        for m, path in modules().items()
+        if not m.startswith("integrations.")
+        for use in tool_uses(path.read_text(encoding="utf-8"))
+    }
+    assert not outside, "use readiness.integrations instead:\n" + "\n".join(sorted(outside))
+
+
+def unexplained_broad_excepts(source: str) -> list[int]:
+    """Lines of ``except Exception`` without a comment on the line saying why it is broad."""
+    lines = source.splitlines()
+    return [
+        node.lineno
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.ExceptHandler)
+        and isinstance(node.type, ast.Name)
+        and node.type.id == "Exception"
+        and "#" not in lines[node.lineno - 1]
+    ]
+
+
+def test_every_broad_except_says_why():
+    # tools' errors are translated in readiness.integrations; what stays broad says why
+    found = [
+        f"readiness.{m}:{line}"
+        for m, path in modules().items()
+        for line in unexplained_broad_excepts(path.read_text(encoding="utf-8"))
+    ]
+    assert not found, "catch the translated error, or say why it must be broad: " + str(found)
+
+
 def test_no_top_level_modules_beside_the_packages():
     loose = sorted(
         p.name for p in PACKAGE.glob("*.py")
@@ -131,3 +185,26 @@ def test_the_rules_can_fail(rule, tmp_path):
         (m, d) for m, deps in planted.items() for d in deps if layer_of(d) > layer_of(m)
     ]
     assert upward == [("core.project", "checklist.scorecard")], rule
+
+
+@pytest.mark.parametrize(
+    "source, found",
+    [
+        ("def f():\n    import gto.api\n", ["gto.api"]),
+        ("def f():\n    from evidently import Report\n", ["evidently"]),
+        ("import skops.io as sio\n", ["skops.io"]),
+        ("from dvc.repo import Repo\n", ["dvc.repo"]),
+        ("import papermill\n", ["papermill"]),
+        ("subprocess.run(['git', 'add', '--', path], cwd=root)\n", ["git command at line 1"]),
+        ("from readiness.integrations import gto\nimport json\n", []),
+    ],
+)
+def test_the_tool_rule_can_fail(source, found):
+    # the checker itself: a planted import or git command outside integrations/ is found
+    assert tool_uses(source) == found
+
+
+def test_the_broad_except_rule_can_fail():
+    source = "try:\n    f()\nexcept Exception:\n    pass\ntry:\n    g()\n"
+    source += "except Exception:  # the user's own model\n    pass\n"
+    assert unexplained_broad_excepts(source) == [3]

@@ -99,8 +99,8 @@ def test_changed_data_is_tracked_as_a_new_version(dvc_project):
 WRITER = """
 import sys
 from pathlib import Path
-from readiness.project import Project
-from readiness.tracking import track
+from readiness.core.project import Project
+from readiness.data.tracking import track
 name = sys.argv[1]
 Path(name).write_text(name * 1000)
 print(track(Project(Path('.').resolve()), [name]).items[0].md5)

@@ -149,8 +149,8 @@ def test_skops_files_are_checked_before_loading(registry_project, tmp_path):
 PROMOTE = """
 import sys
 from pathlib import Path
-from readiness.project import Project
-from readiness.registry import promote
+from readiness.core.project import Project
+from readiness.gate.promotion import promote
 print(promote(Project(Path('.').resolve()), 'screening', sys.argv[1], 'staging').promoted)
 """
 

@@ -41,3 +41,26 @@ class ProjectError(ReadinessError):
 
 class UsageError(ReadinessError):
     """A command was called with bad arguments."""
+
+
+# -- the external tools' failures, each translated in one place (readiness.integrations) --
+
+
+class GitError(ReadinessError):
+    """A git command failed: the message is the command and git's own stderr line."""
+
+
+class GTOError(ReadinessError):
+    """GTO refused a registry read or write (bad version, version exists, no such tag)."""
+
+
+class NotebookError(ReadinessError):
+    """papermill or nbformat cannot read a notebook (missing, not JSON, not a notebook)."""
+
+
+class EvidentlyError(ReadinessError):
+    """evidently cannot build or save a drift report from the data it was given."""
+
+
+class SkopsError(ReadinessError):
+    """skops cannot save, inspect or load a model file."""

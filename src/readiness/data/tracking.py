@@ -161,8 +161,8 @@ def track(
             if not push or not remote:
                 return remote, -1
             try:
-                return remote, repo.push(targets=[str(t) for t in targets])
-            except Exception as exc:  # DVC raises many types for network/storage trouble
+                return remote, dvcstore.push(repo, [str(t) for t in targets])
+            except DataError as exc:  # network or storage trouble
                 raise DataError(
                     f"tracked {', '.join(keys)} in the local cache, but pushing to remote "
                     f"{remote!r} failed: {exc}. Fix the remote (dvc remote list) and run "

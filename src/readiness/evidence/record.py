@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from readiness.core import audit, numbers
-from readiness.core.errors import EvidenceError
+from readiness.core.errors import EvidenceError, NotebookError
 from readiness.core.fsutil import atomic_write_json, file_lock, rewrite_json_in_place
 from readiness.core.project import Project, current_project
 from readiness.core.results import EVIDENCE_MIME, Renderable
@@ -310,18 +310,14 @@ def _display(items: list[Evidence]) -> None:
 
 def read_notebook_evidence(path: str | Path) -> list[Evidence]:
     """The evidence an executed notebook displayed, in order (a path, or any papermill URL)."""
-    import nbformat
+    from readiness.integrations import papermill
 
+    url = "://" in str(path)
+    if not url and not Path(path).exists():
+        raise EvidenceError(f"notebook {path} does not exist")
     try:
-        if "://" in str(path):
-            from papermill.iorw import load_notebook_node
-
-            notebook = load_notebook_node(str(path))
-        else:
-            notebook = nbformat.read(str(path), as_version=4)
-    except FileNotFoundError:
-        raise EvidenceError(f"notebook {path} does not exist") from None
-    except Exception as exc:  # nbformat raises several unrelated types for bad files
+        notebook = papermill.load(path) if url else papermill.read(path)
+    except NotebookError as exc:  # not JSON, not a notebook, unreadable
         raise EvidenceError(f"cannot read notebook {path}: {exc}") from None
     found: list[Evidence] = []
     for cell in notebook.cells:

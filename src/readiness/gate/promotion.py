@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from readiness.core import audit
-from readiness.core.errors import ReadinessError
+from readiness.core.errors import GTOError, ReadinessError
 from readiness.core.project import Project
 from readiness.core.results import Renderable
 from readiness.registry import audit as registry_audit
@@ -15,7 +15,6 @@ from readiness.registry.versions import (
     STAGES,
     ModelVersion,
     RegistryError,
-    _quiet,
     drill_is_recent,
     fault_point,
     get_version,
@@ -124,7 +123,7 @@ def promote(
     reason: str | None = None,
 ) -> Promotion:
     """Assign ``stage`` to ``version`` when the gate passes (or when forced, with a reason)."""
-    import gto.api
+    from readiness.integrations import gto
 
     if stage not in STAGES:
         raise RegistryError(f"unknown stage {stage!r}; stages: {', '.join(STAGES)}")
@@ -160,9 +159,8 @@ def promote(
             failed=failed if forced else [],
         )
         try:
-            with _quiet():
-                event = gto.api.assign(str(project.root), name, stage, version=version, force=True)
-        except Exception as exc:  # GTO's own errors
+            event = gto.assign(str(project.root), name, stage, version=version, force=True)
+        except GTOError as exc:
             raise RegistryError(
                 f"GTO could not assign {stage} to {name} {version}: {exc}"
             ) from None

@@ -94,7 +94,7 @@ def model_card(project: Project) -> Written:
 def _bias_line(probe: Any, ctx: Any) -> str:
     try:
         passed, detail = probe(ctx)
-    except Exception as exc:  # the card still gets written; the checklist reports the failure
+    except Exception as exc:  # the probe runs the user's model: the card is still written
         return f"not assessed: {type(exc).__name__}: {exc}"
     return (
         "within bound: " if passed else "not assessed: " if passed is None else "OUT OF BOUND: "

@@ -85,6 +85,44 @@ def read(project: Project, fn: Callable[[Any], T], wait: float = 60) -> T:
     return _open_repo(project, fn, wait)
 
 
+def read_bytes(project: Project, path: str, rev: str) -> bytes:
+    """The content of a DVC- or git-tracked ``path`` at git revision ``rev``.
+
+    DVC's errors (unknown revision, path missing at it, not in cache nor remote) and the
+    storage's own (network, permissions: ``OSError``) become one DataError.
+    """
+    _quiet_env()
+    import dvc.api
+    from dvc.exceptions import DvcException
+
+    try:
+        with dvc.api.open(path, repo=str(project.root), rev=rev, mode="rb") as handle:
+            return bytes(handle.read())
+    except (DvcException, OSError) as exc:
+        raise DataError(" ".join(str(exc).split()) or type(exc).__name__) from None
+
+
+def push(repo: Any, targets: list[str]) -> int:
+    """``dvc push`` of ``targets`` inside a :func:`write`: the number of files pushed.
+
+    A failure is a DataError with the remote's reason (the caller says what was done).
+    """
+    try:
+        return int(repo.push(targets=targets))
+    except Exception as exc:  # remote file systems raise their own types (OSError, botocore...)
+        raise DataError(" ".join(str(exc).split()) or type(exc).__name__) from None
+
+
+def checkout(repo: Any, targets: list[str]) -> None:
+    """Check ``targets`` out of the cache, fetching from the remote what the cache lacks."""
+    from dvc.exceptions import DvcException
+
+    try:
+        repo.checkout(targets=targets, force=True)
+    except DvcException:  # not in the (shared) cache: CheckoutError
+        repo.pull(targets=targets, force=True)
+
+
 @contextlib.contextmanager
 def silenced() -> Iterator[None]:
     """DVC prints progress and hints; front ends print our results instead."""

@@ -14,7 +14,6 @@ A job has three steps, split so that executors can run the middle one anywhere:
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -23,12 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from readiness.core import audit
-from readiness.core.errors import UsageError
+from readiness.core.errors import EvidenceError, NotebookError, UsageError
 from readiness.core.fsutil import file_lock, require_dir
 from readiness.core.project import Project
 from readiness.core.results import Renderable
 from readiness.evidence.record import METRICS_FILE_ENV, PROJECT_ENV, RUN_ID_ENV
 from readiness.evidence.runs import new_run_id, run_path
+from readiness.integrations import papermill
 
 
 @dataclass
@@ -280,29 +280,11 @@ def prepare_job(
 # -- 2. execute (anywhere) --------------------------------------------------------------
 
 
-def _failure_of(exc: BaseException) -> tuple[str, dict[str, Any] | None]:
-    """Status and failing-cell description of a papermill/nbclient exception."""
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
-    from papermill.exceptions import PapermillExecutionError
-
-    if isinstance(exc, PapermillExecutionError):
-        if exc.ename == "SystemExit" and str(exc.evalue).strip() in ("", "0", "None"):
-            return "succeeded", None
-        return "failed", {
-            "cell_index": exc.cell_index,
-            "execution_count": exc.exec_count,
-            "ename": exc.ename,
-            "evalue": exc.evalue,
-        }
-    if isinstance(exc, CellTimeoutError):
-        return "timed_out", {"ename": "CellTimeoutError", "evalue": str(exc).splitlines()[0]}
-    if isinstance(exc, DeadKernelError):
-        return "failed", {"ename": "DeadKernelError", "evalue": "the kernel died"}
-    return "failed", {"ename": type(exc).__name__, "evalue": str(exc)}
+_failure_of = papermill.failure_of
 
 
-_ERROR_MARKER = "papermill-error-cell-tag"  # papermill.execute.ERROR_MARKER_TAG
-_INJECTED = "injected-parameters"
+_ERROR_MARKER = papermill.ERROR_MARKER
+_INJECTED = papermill.INJECTED
 CANCELLED = {"ename": "KeyboardInterrupt", "evalue": "cancelled"}
 
 
@@ -328,11 +310,9 @@ def input_cell_number(source_cells: list[Any], executed_cells: list[Any], index:
 
 def _failing_cell(spec: JobSpec, index: int) -> int:
     try:
-        from papermill.iorw import load_notebook_node
-
-        source = load_notebook_node(spec.notebook).cells
-        executed = load_notebook_node(spec.output).cells
-    except Exception:  # unreadable output: fall back to papermill's own count
+        source = papermill.load(spec.notebook).cells
+        executed = papermill.load(spec.output).cells
+    except NotebookError:  # unreadable output: fall back to papermill's own count
         return index + 1
     return input_cell_number(source, executed, index)
 
@@ -428,29 +408,12 @@ def _watch_cells(nb_man: Any, source_cells: list[Any], on_cell: OnCell | None) -
     nb_man.cell_start, nb_man.cell_complete = cell_start, cell_complete
 
 
-ENGINE = "readiness"
+ENGINE = papermill.ENGINE
 
 
-@functools.cache
 def _register_engine() -> str:
     """papermill's nbclient engine with our cell hooks, registered under ``readiness``."""
-    from papermill.engines import NBClientEngine, papermill_engines
-
-    class ReadinessEngine(NBClientEngine):
-        @classmethod
-        def execute_managed_notebook(
-            cls,
-            nb_man: Any,
-            kernel_name: str,
-            source_cells: list[Any] | None = None,
-            on_cell: OnCell | None = None,
-            **kwargs: Any,
-        ) -> Any:
-            _watch_cells(nb_man, source_cells or [], on_cell)
-            return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
-
-    papermill_engines.register(ENGINE, ReadinessEngine)
-    return ENGINE
+    return papermill.register_engine(_watch_cells)
 
 
 def _quiet_kernel_arguments(kernel: str | None) -> list[str]:
@@ -497,9 +460,6 @@ def execute_job(spec: JobSpec, on_cell: OnCell | None = None) -> dict[str, Any]:
     SIGTERM from a coordinator) stops the kernel, even one still starting, and the
     outcome is ``cancelled``. ``on_cell`` is called as each cell finishes.
     """
-    import papermill
-    from papermill.iorw import load_notebook_node
-
     from readiness.evidence.record import read_notebook_evidence
 
     started = time.perf_counter()
@@ -510,26 +470,25 @@ def execute_job(spec: JobSpec, on_cell: OnCell | None = None) -> dict[str, Any]:
             if _Stop.requested:  # Ctrl-C while the job was being prepared
                 raise _Cancelled
             _Stop.executing = True
-            papermill.execute_notebook(
+            papermill.execute(
                 spec.notebook,
                 spec.output,
+                _watch_cells,
                 parameters=spec.params,
-                engine_name=_register_engine(),
                 kernel_name=spec.kernel,
                 execution_timeout=spec.timeout,
                 start_timeout=spec.start_timeout,
                 report_mode=spec.report_mode,
                 prepare_only=spec.prepare_only,
-                progress_bar=False,
                 log_output=spec.log_output,
                 resources={"metadata": {"path": spec.cwd}},  # kernel cwd, without chdir
                 extra_arguments=_quiet_kernel_arguments(spec.kernel),
-                source_cells=load_notebook_node(spec.notebook).cells,
+                source_cells=papermill.load(spec.notebook).cells,
                 on_cell=on_cell,
             )
     except KeyboardInterrupt:
         status, failure = "cancelled", dict(CANCELLED)
-    except Exception as exc:  # the notebook's failure is the job's outcome
+    except Exception as exc:  # whatever the notebook or its kernel raise is the job's outcome
         status, failure = _failure_of(exc)
     finally:
         _Stop.executing = False
@@ -537,7 +496,7 @@ def execute_job(spec: JobSpec, on_cell: OnCell | None = None) -> dict[str, Any]:
         status, failure = "cancelled", dict(CANCELLED)
     try:
         evidence = [e.to_dict() for e in read_notebook_evidence(spec.output)]
-    except Exception:  # no executed notebook (the kernel never started)
+    except EvidenceError:  # no executed notebook (the kernel never started)
         evidence = []
     if failure and failure.get("cell_index") is not None:
         failure["cell"] = _failing_cell(spec, failure["cell_index"])

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from readiness.core.errors import UsageError
+from readiness.core.errors import NotebookError, UsageError
 from readiness.core.fsutil import require_file
 
 _NAMES = {
@@ -81,14 +81,14 @@ def _type_of(value: Any) -> str:
 
 def read_notebook(path: Path) -> Any:
     """The notebook node; a clear error for a missing or malformed file."""
-    import nbformat
+    from readiness.integrations import papermill
 
     require_file(path, f"notebook {path}")
     if path.suffix != ".ipynb":
         raise UsageError(f"{path} is not a Jupyter notebook (.ipynb)")
     try:
-        return nbformat.read(str(path), as_version=4)
-    except Exception as exc:  # nbformat raises several types for malformed files
+        return papermill.read(path)
+    except NotebookError as exc:  # malformed: not JSON, not a notebook
         raise UsageError(f"{path} is not a readable notebook: {exc}") from None
 
 

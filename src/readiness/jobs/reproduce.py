@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ from readiness.core.project import Project
 from readiness.core.results import Renderable
 from readiness.evidence.runs import read_run
 from readiness.integrations import dvc as dvcstore
+from readiness.integrations import git
 from readiness.integrations.dvc import DataError
 
 TIMING_PREFIXES = ("latency_", "duration", "time_")
@@ -77,12 +77,6 @@ class ReproduceResult(Renderable):
             "notes": self.notes,
             "workspace": self.workspace,
         }
-
-
-def _git(cwd: Path, *args: str) -> None:
-    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise DataError(f"git {' '.join(args)} failed: {done.stderr.strip()}")
 
 
 def _numeric(evidence: list[dict[str, Any]]) -> dict[tuple[str, str], float]:
@@ -185,10 +179,7 @@ def _restore_data(
 
         def checkout(repo: Any) -> None:
             with dvcstore.silenced():
-                try:
-                    repo.checkout(targets=targets, force=True)
-                except Exception:  # not in the shared cache: fetch from the remote
-                    repo.pull(targets=targets, force=True)
+                dvcstore.checkout(repo, targets)
 
         dvcstore.write(workspace, checkout)
     return restored
@@ -240,8 +231,8 @@ def reproduce(
         run_id=run_id, new_run_id="", run_status="not run", tolerance=tolerance
     )
     try:
-        _git(folder, "clone", "--quiet", "--shared", "--no-checkout", str(project.root), ".")
-        _git(folder, "checkout", "--quiet", commit)
+        git.clone(project.root, folder, "--no-checkout")
+        git.run(folder, "checkout", "--quiet", commit)
         workspace = Project(folder)
         if record.get("git_dirty"):
             result.notes.append("the run's work tree had uncommitted changes: code is as committed")

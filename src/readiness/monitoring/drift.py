@@ -11,15 +11,13 @@ and JSON saved under ``reports/`` instead of inside the notebook.
 
 from __future__ import annotations
 
-import contextlib
 import io
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from readiness.core import audit
-from readiness.core.errors import ReadinessError
+from readiness.core.errors import EvidentlyError, ReadinessError
 from readiness.core.project import Project
 from readiness.core.results import Renderable
 from readiness.core.schema import DriftPolicy
@@ -140,8 +138,9 @@ def load_frame(source: Any, project: Project | None, rev: str | None, what: str)
 
 def _read_at_revision(project: Project | None, path: Path, rev: str, what: str) -> Any:
     """A DVC-tracked (or git-tracked) file as it was at git revision ``rev``."""
-    import dvc.api
     import pandas as pd
+
+    from readiness.integrations.dvc import DataError, read_bytes
 
     if project is None:
         raise DriftError(f"{what}: reading at a revision needs a project")
@@ -152,15 +151,14 @@ def _read_at_revision(project: Project | None, path: Path, rev: str, what: str) 
             f"{what}: {path} is outside the project: --rev reads tracked files"
         ) from None
     try:
-        with dvc.api.open(str(relative), repo=str(project.root), rev=rev, mode="rb") as handle:
-            data = handle.read()
-    except Exception as exc:  # DVC raises many types: missing path, unknown rev, no cache
+        data = read_bytes(project, str(relative), rev)
+    except DataError as exc:  # missing path, unknown rev, no cache
         raise DriftError(f"{what}: cannot read {relative} at revision {rev}: {exc}") from None
     try:
         if relative.suffix.lower() in (".parquet", ".pq"):
             return pd.read_parquet(io.BytesIO(data))
         return pd.read_csv(io.BytesIO(data), sep="\t" if relative.suffix == ".tsv" else ",")
-    except Exception as exc:  # parser errors
+    except Exception as exc:  # pandas/pyarrow parsers raise many unrelated types
         raise DriftError(f"{what}: {relative}@{rev} is not readable as a table: {exc}") from None
 
 
@@ -332,7 +330,7 @@ def _relabel(frame: Any, mapping: dict[Any, dict[str, str]]) -> Any:
 
 def _preset(policy: DriftPolicy, columns: list[str], names: dict[str, str] | None = None) -> Any:
     """evidently's preset for ``columns``; ``names`` maps true names to the report's."""
-    from evidently.presets import DataDriftPreset
+    from readiness.integrations import evidently
 
     names = names or {}
     kwargs: dict[str, Any] = {"columns": [names.get(c, c) for c in columns]}
@@ -360,7 +358,7 @@ def _preset(policy: DriftPolicy, columns: list[str], names: dict[str, str] | Non
         kwargs["per_column_method"] = methods
     if thresholds:
         kwargs["per_column_threshold"] = thresholds
-    return DataDriftPreset(**kwargs)
+    return evidently.drift_preset(**kwargs)
 
 
 def run_report(
@@ -375,14 +373,11 @@ def run_report(
     ``names`` renames columns for evidently (see ``report_names``): the frames given
     must already carry the report's names.
     """
-    from evidently import Report
+    from readiness.integrations import evidently
 
-    report = Report([_preset(policy, columns, names)], include_tests=True)
     try:
-        with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
-            warnings.simplefilter("ignore")  # evidently's numpy/scipy warnings on edge data
-            return report.run(current, reference)
-    except Exception as exc:  # evidently raises ValueError/KeyError/... for unusable data
+        return evidently.run(_preset(policy, columns, names), reference, current)
+    except EvidentlyError as exc:  # ValueError/KeyError/... for unusable data
         raise DriftError(f"evidently could not compute drift: {exc}") from None
 
 

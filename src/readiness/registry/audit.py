@@ -11,7 +11,6 @@ forced promotion's reason) or, with none, recorded as found without an audit ent
 
 from __future__ import annotations
 
-import subprocess
 import uuid
 from collections import Counter
 from dataclasses import dataclass
@@ -57,26 +56,13 @@ class Tag:
 
 def gto_tags(project: Project) -> list[Tag]:
     """Every GTO tag of the repository, oldest first (none outside a git repository)."""
-    from gto.tag import parse_name
+    from readiness.integrations.git import tag_refs
+    from readiness.integrations.gto import parse_tag
 
-    done = subprocess.run(
-        [
-            "git",
-            "for-each-ref",
-            "--sort=creatordate",
-            "--format=%(refname:short)%09%(*objectname)%09%(objectname)",
-            "refs/tags",
-        ],
-        cwd=project.root,
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        return []
     tags = []
-    for line in done.stdout.splitlines():
+    for line in tag_refs(project.root):
         name, peeled, target = [*line.split("\t"), "", ""][:3]
-        parsed = parse_name(name, raise_on_fail=False)
+        parsed = parse_tag(name)
         if not parsed or "action" not in parsed:
             continue
         tags.append(

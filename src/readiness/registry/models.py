@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from readiness.core.errors import ReadinessError
+from readiness.core.errors import ReadinessError, SkopsError
 from readiness.core.project import Project, current_project
 from readiness.evidence.record import RUN_ID_ENV, make_evidence, record_many
 
@@ -123,15 +123,15 @@ def save_model(model: Any, name: str, project: Project | None = None) -> dict[st
 
     Returns the recorded entry: name, path (relative to the project) and sha256.
     """
-    import skops.io
+    from readiness.integrations import skops
 
     project = project or current_project()
     relative = model_path(name)
     target = project.root / relative
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        data = reproducible(skops.io.dumps(model))
-    except Exception as exc:  # skops refuses objects it cannot represent safely
+        data = reproducible(skops.dumps(model))
+    except SkopsError as exc:  # skops refuses objects it cannot represent safely
         raise ModelError(f"skops cannot save this {type(model).__name__}: {exc}") from None
     tmp = target.with_suffix(".skops.tmp")
     tmp.write_bytes(data)
@@ -245,14 +245,12 @@ def check_types(data: bytes, trusted: list[str] | None = None, source: str = "mo
     Refuses (before anything is loaded or imported) every type outside skops' defaults,
     :data:`DEFAULT_TRUSTED_TYPES` and ``trusted``, naming them.
     """
-    import skops.io
+    from readiness.integrations import skops
 
     try:
-        untrusted = skops.io.get_untrusted_types(data=data)
-    except Exception as exc:  # not a skops file: a zip error, a format error
-        raise ModelError(
-            f"{source} is not a skops model file ({type(exc).__name__}: {exc})"
-        ) from None
+        untrusted = skops.untrusted_types(data)
+    except SkopsError as exc:  # not a skops file: a zip error, a format error
+        raise ModelError(f"{source} is not a skops model file ({exc})") from None
     allowed = DEFAULT_TRUSTED_TYPES | set(trusted or [])
     refused = [t for t in untrusted if t not in allowed]
     if refused:
@@ -266,13 +264,13 @@ def check_types(data: bytes, trusted: list[str] | None = None, source: str = "mo
 
 def loads(data: bytes, trusted: list[str] | None = None, source: str = "model") -> Any:
     """Load skops bytes, refusing any type outside skops' defaults, the defaults and ``trusted``."""
-    import skops.io
+    from readiness.integrations import skops
 
     allowed = check_types(data, trusted, source)
     try:
-        return skops.io.loads(data, trusted=allowed)
-    except Exception as exc:  # corrupted content inside a valid archive
-        raise ModelError(f"{source} cannot be loaded: {type(exc).__name__}: {exc}") from None
+        return skops.loads(data, trusted=allowed)
+    except SkopsError as exc:  # corrupted content inside a valid archive
+        raise ModelError(f"{source} cannot be loaded: {exc}") from None
 
 
 def load_file(

@@ -13,17 +13,17 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from readiness.core import audit
-from readiness.core.errors import ReadinessError
+from readiness.core.errors import GTOError, ReadinessError
 from readiness.core.fsutil import file_lock
 from readiness.core.project import Project
 from readiness.core.results import Renderable
+from readiness.integrations import git, gto
 from readiness.integrations.dvc import share_cache
 from readiness.registry import audit as registry_audit
 from readiness.registry.models import ModelError, check_name, declare_artifact, model_path
@@ -46,19 +46,11 @@ def registry_lock(project: Project) -> Iterator[None]:
         yield
 
 
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    import io
-
-    with contextlib.redirect_stdout(io.StringIO()):
-        yield
+_quiet = gto.quiet  # GTO prints progress; front ends print our results instead
 
 
 def _git(root: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RegistryError(f"git {' '.join(args)}: {done.stderr.strip() or done.stdout.strip()}")
-    return done.stdout.strip()
+    return git.output(root, *args)  # a failure is a GitError with git's own line
 
 
 def fault_point(step: str) -> None:
@@ -113,15 +105,9 @@ def _message(text: str) -> dict[str, Any]:
 
 def _gto(call: str, *args: Any, **kwargs: Any) -> Any:
     """A read through gto.api; an artifact without versions is empty, not an error."""
-    import gto.api
-    from gto.exceptions import ArtifactNotFound, GTOException
-
     try:
-        with _quiet():
-            return getattr(gto.api, call)(*args, **kwargs)
-    except ArtifactNotFound:
-        return []
-    except GTOException as exc:
+        return gto.read(call, *args, **kwargs)
+    except GTOError as exc:
         raise RegistryError(f"GTO: {exc}") from None
 
 
@@ -220,10 +206,8 @@ class Registration(Renderable):
 
 def _new_version(project: Project, name: str, version: str) -> str:
     """``version`` as GTO tags it (``v1.2.0``), refused unless it is new semver (GTO's rule)."""
-    from gto.versions import SemVer
-
     tag = version if version.startswith("v") else f"v{version}"
-    if not SemVer.is_valid(tag):
+    if not gto.is_semver(tag):
         raise RegistryError(
             f"version {version!r} is not a semantic version: use MAJOR.MINOR.PATCH, e.g. 1.2.0"
         )
@@ -238,8 +222,6 @@ def register(project: Project, name: str, version: str | None = None) -> Registr
     Tracks ``models/<name>.skops`` with DVC if needed, commits its pointer files (only
     those), and tags the commit ``name@vX.Y.Z`` with the producing run and its metrics.
     """
-    import gto.api
-
     from readiness.integrations.dvc import data_versions
     from readiness.registry.models import track_model
 
@@ -256,10 +238,7 @@ def register(project: Project, name: str, version: str | None = None) -> Registr
         pointers = [f"{model_path(name)}.dvc", "dvc.yaml", "dvc.lock", "models/.gitignore"]
         existing = [p for p in pointers if (project.root / p).exists()]
         _git(project.root, "add", "--", *existing)
-        staged = subprocess.run(
-            ["git", "diff", "--cached", "--quiet", "--", *existing], cwd=project.root
-        )
-        if staged.returncode != 0:
+        if git.has_staged_changes(project.root, existing):
             _git(
                 project.root,
                 "commit",
@@ -297,16 +276,15 @@ def register(project: Project, name: str, version: str | None = None) -> Registr
             project, "register", name=name, commit=commit, version=version, run=message["run"]
         )
         try:
-            with _quiet():
-                event = gto.api.register(
-                    str(project.root),
-                    name,
-                    "HEAD",
-                    version=version,
-                    message=json.dumps(message),
-                    bump_patch=version is None,
-                )
-        except Exception as exc:  # GTO's own errors: bad version, version exists
+            event = gto.register(
+                str(project.root),
+                name,
+                "HEAD",
+                version=version,
+                message=json.dumps(message),
+                bump_patch=version is None,
+            )
+        except GTOError as exc:  # bad version, version exists
             raise RegistryError(f"GTO could not register {name}: {exc}") from None
         fault_point("register:tagged")
         created = next(v for v in versions(project, name) if v.commit == commit)
@@ -340,10 +318,7 @@ def _path_at(project: Project, name: str, commit: str) -> str:
     """The model's path as dvc.yaml declared it at ``commit`` (a foreign registry may differ)."""
     from readiness.registry.models import declared_path
 
-    done = subprocess.run(
-        ["git", "show", f"{commit}:dvc.yaml"], cwd=project.root, capture_output=True, text=True
-    )
-    return declared_path(done.stdout if done.returncode == 0 else None, name)
+    return declared_path(git.show(project.root, commit, "dvc.yaml"), name)
 
 
 # -- loading -----------------------------------------------------------------------------------
@@ -360,8 +335,7 @@ def load_model(
 
     The skops file's types are checked against the trusted ones before anything loads.
     """
-    import dvc.api
-
+    from readiness.integrations.dvc import DataError, read_bytes
     from readiness.registry.models import loads, project_trusted_types
 
     chosen: ModelVersion | None
@@ -373,9 +347,8 @@ def load_model(
             raise RegistryError(f"no version of {name} is in {stage}")
     path = _path_at(project, name, chosen.commit)
     try:
-        with dvc.api.open(path, repo=str(project.root), rev=chosen.commit, mode="rb") as handle:
-            data = handle.read()
-    except Exception as exc:  # DVC: missing in cache and remote, unknown path at that commit
+        data = read_bytes(project, path, chosen.commit)
+    except DataError as exc:  # missing in cache and remote, unknown path at that commit
         raise ModelError(f"{name} {chosen.version}: cannot read {path}: {exc}") from None
     wanted = [*(trusted or []), *project_trusted_types(project)]
     return loads(data, wanted, source=f"{name} {chosen.version}")
@@ -437,8 +410,6 @@ def _previous_production(project: Project, name: str, current: ModelVersion) -> 
 
 def rollback(project: Project, name: str) -> Rollback:
     """Unassign production from the current version, so the previous one serves again."""
-    import gto.api
-
     with registry_lock(project):
         registry_audit.reconcile(project)
         current = in_stage(project, name, "production")
@@ -453,10 +424,12 @@ def rollback(project: Project, name: str) -> Rollback:
         intent = registry_audit.new_intent(
             project, "unassign", name=name, version=current.version, stage="production"
         )
-        with _quiet():
-            event = gto.api.unassign(
+        try:
+            event = gto.unassign(
                 str(project.root), name, version=current.version, stage="production"
             )
+        except GTOError as exc:
+            raise RegistryError(f"GTO could not roll back {name}: {exc}") from None
         now = in_stage(project, name, "production")
         audit.append(
             project,
@@ -485,8 +458,6 @@ def drill(
     import shutil
     import tempfile
 
-    import gto.api
-
     current = in_stage(project, name, "production")
     if current is None:
         raise RegistryError(f"no version of {name} is in production: nothing to rehearse")
@@ -507,7 +478,7 @@ def drill(
     folder = Path(tempfile.mkdtemp(prefix=f"readiness-drill-{name}-"))
     result = Rollback(name, candidate or current.version, None, drill=True, ok=False)
     try:
-        _git(folder, "clone", "--quiet", "--shared", str(project.root), ".")
+        git.clone(project.root, folder)
         _git(folder, "fetch", "--quiet", "--tags", str(project.root))
         for key, value in (
             ("user.name", "readiness drill"),
@@ -518,8 +489,10 @@ def drill(
         share_cache(project, clone)
         try:
             if candidate is not None:
-                with _quiet():
-                    gto.api.assign(str(folder), name, "production", version=candidate, force=True)
+                try:
+                    gto.assign(str(folder), name, "production", version=candidate, force=True)
+                except GTOError as exc:
+                    raise RegistryError(f"GTO could not assign {candidate}: {exc}") from None
             rehearsal = rollback(clone, name)
             result.to_version = rehearsal.to_version
             # the project's trust, not the clone's committed readiness.yaml

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -55,8 +54,9 @@ def secrets(ctx: Any) -> tuple[bool | None, str]:
 
 
 def _git_files(root: Path) -> list[str]:
-    done = subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True)
-    return done.stdout.split() if done.returncode == 0 else []
+    from readiness.integrations.git import tracked_files
+
+    return tracked_files(root)
 
 
 def supply_chain(ctx: Any) -> tuple[bool | None, str]:
