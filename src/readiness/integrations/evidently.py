@@ -37,3 +37,10 @@ def run(preset: Any, reference: Any, current: Any) -> Any:
             return report.run(current, reference)
     except Exception as exc:  # evidently's metrics raise many unrelated types for unusable data
         raise EvidentlyError(str(exc)) from None
+
+
+def is_text_column(values: Any) -> bool:
+    """Whether evidently infers ``values`` (a pandas Series) as a text column."""
+    from evidently.core.datasets import ColumnType, infer_column_type
+
+    return infer_column_type(values) == ColumnType.Text

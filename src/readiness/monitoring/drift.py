@@ -282,12 +282,12 @@ def report_values(reference: Any, current: Any, columns: list[Any]) -> dict[Any,
     number of distinct values and their being text). Text columns are left alone: evidently
     compares them through a classifier on their words and embeds words, not values.
     """
-    from evidently.core.datasets import ColumnType, infer_column_type
+    from readiness.integrations.evidently import is_text_column
 
     out: dict[Any, dict[str, str]] = {}
     for column in columns:
         ref, cur = reference[column], current[column]
-        if not (_holds_text(ref) or _holds_text(cur)) or infer_column_type(cur) == ColumnType.Text:
+        if not (_holds_text(ref) or _holds_text(cur)) or is_text_column(cur):
             continue
         values = {v for side in (ref, cur) for v in _categories(side) if isinstance(v, str)}
         unsafe = sorted(v for v in values if _unsafe_name(v))
