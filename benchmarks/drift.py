@@ -40,8 +40,8 @@ import json, resource, sys, time, warnings
 start = time.perf_counter()
 warnings.simplefilter("ignore")
 from pathlib import Path
-from readiness.drift_report import drift
-from readiness.project import Project
+from readiness.monitoring.drift import drift
+from readiness.core.project import Project
 result = drift(sys.argv[1], sys.argv[2], project=Project(Path(sys.argv[3])))
 str(result); result._repr_mimebundle_()
 print(json.dumps({"seconds": time.perf_counter() - start,

@@ -18,8 +18,8 @@ import json, resource, sys, time, warnings
 start = time.perf_counter()
 warnings.simplefilter("ignore")
 from pathlib import Path
-from readiness.drift_report import drift
-from readiness.project import Project
+from readiness.monitoring.drift import drift
+from readiness.core.project import Project
 sample = int(sys.argv[4]) if sys.argv[4] != "none" else None
 result = drift(sys.argv[1], sys.argv[2], project=Project(Path(sys.argv[3])), sample=sample)
 print(json.dumps({"seconds": round(time.perf_counter() - start, 1),

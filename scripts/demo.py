@@ -86,8 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         sh("git", "config", key, value, cwd=demo, show=False)
 
     step("2. data: versioned with DVC, checked against its schema")
-    examples = "readiness.data.examples"
-    must(sh(sys.executable, "-m", examples, "data/breast_cancer", cwd=demo), "data")
+    must(sh(sys.executable, "-m", "readiness.examples", "data/breast_cancer", cwd=demo), "data")
     must(sh("readiness", "track", "data/breast_cancer", cwd=demo), "readiness track")
     (demo / "schema.yaml").write_text(DATASETS)
     must(sh("readiness", "criteria", "declare", "--file", "schema.yaml", cwd=demo), "schema")
@@ -106,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     sh("readiness", "lineage", cwd=demo)
 
     step("5. drift: the training data against a shifted 'production' sample")
-    shifted = ["-m", "readiness.data.examples", "--shifted", "data/breast_cancer/holdout.csv"]
+    shifted = ["-m", "readiness.examples", "--shifted", "data/breast_cancer/holdout.csv"]
     must(sh(sys.executable, *shifted, "production/sample.csv", cwd=demo), "production sample")
     sh("readiness", "drift", "data/breast_cancer/train.csv", "production/sample.csv", cwd=demo)
 
@@ -137,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     step("8. production data drifts: the monitor retrains; the gate decides")
-    labelled = ["-m", "readiness.data.examples", "--shifted", "data/breast_cancer/train.csv"]
+    labelled = ["-m", "readiness.examples", "--shifted", "data/breast_cancer/train.csv"]
     must(sh(sys.executable, *labelled, "production/labelled.csv", cwd=demo), "labelled sample")
     sh("readiness", "monitor", "screening", "--current", "production/labelled.csv", cwd=demo)
 

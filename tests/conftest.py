@@ -152,7 +152,7 @@ datasets:
 
 def example_project(root):
     """The layout the example notebooks expect: notebooks/ beside data/breast_cancer/."""
-    from readiness.data.examples import breast_cancer
+    from readiness.examples import breast_cancer
 
     breast_cancer(root / "data" / "breast_cancer")
     (root / "notebooks").mkdir(exist_ok=True)

@@ -16,7 +16,8 @@ LAYERS = [
     {"criteria", "evidence", "data", "jobs", "monitoring", "registry", "checklist"},
     {"render"},  # renderers registered by result type (imports the types below it)
     {"gate"},  # publishes reports, so above render
-    {"widgets", "commands", "cli", "magics", "__init__", "__main__"},
+    # front ends; examples is the documented `python -m readiness.examples` data maker
+    {"widgets", "commands", "cli", "magics", "examples", "__init__", "__main__"},
 ]
 # upward calls made on purpose, each inside a function: a result renders itself, a batch
 # shows its live progress widget in a notebook
@@ -141,7 +142,7 @@ def test_every_broad_except_says_why():
 def test_no_top_level_modules_beside_the_packages():
     loose = sorted(
         p.name for p in PACKAGE.glob("*.py")
-        if p.stem not in {"__init__", "__main__", "cli", "magics"}
+        if p.stem not in {"__init__", "__main__", "cli", "magics", "examples"}
     )
     assert not loose, f"modules at the top of readiness/ (put them in a package): {loose}"
 

@@ -77,7 +77,7 @@ def ready(tmp_path_factory):
 def build_ready_project(root: Path) -> None:
     import pandas as pd
 
-    from readiness.data.examples import breast_cancer
+    from readiness.examples import breast_cancer
 
     base = root.parent
     readiness_cli("init", str(root), cwd=base)
@@ -314,7 +314,7 @@ def test_lineage_fails_when_the_run_is_unknown(broken):
 
 
 def test_holdout_fails_when_production_looks_different(broken):
-    from readiness.data.examples import shifted_sample
+    from readiness.examples import shifted_sample
 
     shifted_sample(
         broken / "data" / "breast_cancer" / "holdout.csv", broken / "data" / "sample.csv"
@@ -324,7 +324,7 @@ def test_holdout_fails_when_production_looks_different(broken):
 
 
 def test_holdout_probe_reuses_its_drift_result_until_a_file_changes(broken):
-    from readiness.data.examples import shifted_sample
+    from readiness.examples import shifted_sample
 
     assert probe(broken, "data.holdout")[0] is True
     cache = broken / ".readiness" / "cache" / "holdout-drift.json"

@@ -461,8 +461,8 @@ def test_every_registry_load_uses_the_project_trust(dvc_project, clipper):
     from readiness.checklist.items import ProbeContext
     from readiness.checklist.probes.governance import bias
     from readiness.criteria.declaration import declare
-    from readiness.data.examples import breast_cancer
     from readiness.data.tracking import track
+    from readiness.examples import breast_cancer
     from readiness.gate.promotion import promote
     from readiness.registry.versions import drill, load_model, register
 
@@ -524,8 +524,8 @@ def test_retraining_on_the_same_data_is_nothing_to_do(dvc_project):
     import shutil
 
     from readiness.criteria.declaration import declare
-    from readiness.data.examples import breast_cancer
     from readiness.data.tracking import track
+    from readiness.examples import breast_cancer
     from readiness.registry.versions import in_stage, versions
 
     from .test_registry import _production_with_a_trained_job

@@ -64,7 +64,7 @@ def test_widget_notebook_shows_widgets_with_html_fallbacks(empty_dir):
     for first_line in (
         "form = criteria_form()",
         "result = %readiness check",
-        "from readiness.data.examples",
+        "from readiness.examples",
         "sweep = readiness.batch(",
     ):
         (cell,) = [c for c in code if c.source.startswith(first_line)]
@@ -76,8 +76,8 @@ def test_widget_notebook_shows_widgets_with_html_fallbacks(empty_dir):
     assert "breast-cancer-screening" in shown["form = criteria_form()"]
     assert "Readiness checklist" in shown["result = %readiness check"]
     assert (
-        "mean radius" in shown["from readiness.data.examples"]
-        and "<svg" in shown["from readiness.data.examples"]
+        "mean radius" in shown["from readiness.examples"]
+        and "<svg" in shown["from readiness.examples"]
     )
     # the batch display was updated when it finished: counts and the results table
     assert "3/3 done" in shown["sweep = readiness.batch("]

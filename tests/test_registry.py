@@ -26,8 +26,8 @@ SETUP = SCREENING
 @pytest.fixture
 def registry_project(dvc_project):
     from readiness.criteria.declaration import declare
-    from readiness.data.examples import breast_cancer
     from readiness.data.tracking import track
+    from readiness.examples import breast_cancer
 
     breast_cancer(dvc_project.root / "data" / "breast_cancer")
     declare(dvc_project, SETUP)
@@ -300,7 +300,7 @@ def test_retrain_reports_a_refused_data_commit_as_a_failed_step(registry_project
 
 
 def test_monitor_nothing_to_do_then_retrain_through_the_gate(registry_project):
-    from readiness.data.examples import shifted_sample
+    from readiness.examples import shifted_sample
 
     _production_with_a_trained_job(registry_project)
     same = cli(

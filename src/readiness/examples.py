@@ -1,10 +1,10 @@
 """Example data for the demo, the example notebooks and the tests: nothing is downloaded.
 
-``python -m readiness.data.examples DIR`` writes scikit-learn's breast cancer data set
+``python -m readiness.examples DIR`` writes scikit-learn's breast cancer data set
 (shipped inside scikit-learn) as ``DIR/train.csv`` and ``DIR/holdout.csv``, with
 the target ``malignant`` (1 = malignant, the positive class of a screening model).
 
-``python -m readiness.data.examples --shifted SOURCE TARGET`` writes a "production" sample
+``python -m readiness.examples --shifted SOURCE TARGET`` writes a "production" sample
 drawn from SOURCE with a few measurements shifted (a new scanner, say): drift to find.
 """
 
