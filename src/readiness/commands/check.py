@@ -41,9 +41,10 @@ def execute(args: argparse.Namespace, ctx: Context) -> Any:
     )
     result.output_format = "json" if args.json else args.format
     if result.checklist is not None and ctx.front_end == "magic" and not args.full:
-        # Before a model exists most items are "missing": a notebook shows one line for them.
+        # Before a model exists most items are "missing": a notebook shows one line for them
+        # (the scorecard widget stays: its categories are folded, one bar each).
         result.checklist_summary = not _any_model(project)
-    if result.output_format == "text" and ctx.widgets() and not result.checklist_summary:
+    if result.output_format == "text" and ctx.widgets():
         from readiness.widgets import scorecard
 
         result.interactive = lambda: scorecard(
