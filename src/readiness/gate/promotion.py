@@ -19,6 +19,7 @@ from readiness.registry.versions import (
     drill_is_recent,
     fault_point,
     get_version,
+    gto_stage,
     in_stage,
     latest_drill,
     registry_lock,
@@ -128,6 +129,7 @@ def promote(
 
     if stage not in STAGES:
         raise RegistryError(f"unknown stage {stage!r}; stages: {', '.join(STAGES)}")
+    tag_stage = gto_stage(project, stage)  # GTO's name for it (readiness.yaml registry.stages)
     if force and not (reason and reason.strip()):
         raise RegistryError('--force needs --reason "why": it goes to the audit log')
     version = version if version.startswith("v") else f"v{version}"
@@ -154,14 +156,16 @@ def promote(
             "assign",
             name=name,
             version=version,
-            stage=stage,
+            stage=tag_stage,
             forced=forced,
             reason=reason if forced else None,
             failed=failed if forced else [],
         )
         try:
             with _quiet():
-                event = gto.api.assign(str(project.root), name, stage, version=version, force=True)
+                event = gto.api.assign(
+                    str(project.root), name, tag_stage, version=version, force=True
+                )
         except Exception as exc:  # GTO's own errors
             raise RegistryError(
                 f"GTO could not assign {stage} to {name} {version}: {exc}"

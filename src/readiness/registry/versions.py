@@ -125,9 +125,34 @@ def _gto(call: str, *args: Any, **kwargs: Any) -> Any:
         raise RegistryError(f"GTO: {exc}") from None
 
 
+def stage_names(project: Project) -> dict[str, str]:
+    """readiness stage -> its GTO stage name (``registry: {stages: ...}`` in readiness.yaml)."""
+    names = {stage: stage for stage in STAGES}
+    if project.config_path.is_file():
+        from readiness.core.config import load_config
+
+        policy = load_config(project).registry
+        names.update(policy.stages if policy else {})
+    return names
+
+
+def gto_stage(project: Project, stage: str) -> str:
+    """The name GTO's tags give readiness's ``stage`` (``prod`` for production, say)."""
+    if stage not in STAGES:
+        raise RegistryError(f"unknown stage {stage!r}; stages: {', '.join(STAGES)}")
+    return stage_names(project)[stage]
+
+
 def versions(project: Project, name: str | None = None) -> list[ModelVersion]:
-    """Every registered version (newest first), with its active stages, from the git tags."""
+    """Every registered version (newest first), with its active stages, from the git tags.
+
+    The stages are ``gto show``'s (the one call every reader goes through): a stage is
+    served by the version whose active assignment is the most recent, simple
+    (``name#stage``) and numbered (``name#stage#N``) tags alike. Stage names are
+    readiness's (``production``), mapped from GTO's through ``registry.stages``.
+    """
     root = str(project.root)
+    back = {gto: ours for ours, gto in stage_names(project).items()}
     names = [name] if name else list(_gto("show", root) or {})
     out = []
     for artifact in names:
@@ -136,7 +161,8 @@ def versions(project: Project, name: str | None = None) -> list[ModelVersion]:
             if not registrations:
                 continue
             info = _message(registrations[-1].get("message", ""))
-            stages = sorted(s["stage"] for s in row.get("stages") or [] if s.get("is_active"))
+            active = [s["stage"] for s in row.get("stages") or [] if s.get("is_active")]
+            stages = sorted(back.get(stage, stage) for stage in active)
             out.append(
                 ModelVersion(
                     name=artifact,
@@ -154,12 +180,32 @@ def versions(project: Project, name: str | None = None) -> list[ModelVersion]:
 
 
 def in_stage(project: Project, name: str, stage: str) -> ModelVersion | None:
-    """The version that a stage serves now (GTO's answer), or None."""
-    found = _gto("find_versions_in_stage", str(project.root), name, stage)
-    if not found:
-        return None
-    version = found[0].version if isinstance(found, list) else found.version
-    return next((v for v in versions(project, name) if v.version == version), None)
+    """The version that serves ``stage`` now: ``gto show``'s answer, for every command."""
+    gto_stage(project, stage)  # an unknown stage is an error, not "nothing in it"
+    return next((v for v in versions(project, name) if stage in v.stages), None)
+
+
+def stage_holders(project: Project, name: str, stage: str) -> list[str]:
+    """Every version with an active assignment of ``stage``, the serving one first.
+
+    GTO's own ordering (``gto show``'s: by assignment time, newest first), without its
+    one-per-stage cut: the second is the one that serves once the first is unassigned.
+    """
+    from gto.constants import VersionSort
+    from gto.exceptions import ArtifactNotFound, GTOException
+    from gto.registry import GitRegistry
+
+    wanted = gto_stage(project, stage)
+    try:
+        with _quiet(), GitRegistry.from_url(str(project.root)) as registry:
+            assigned = registry.find_artifact(name).get_vstages(
+                assignments_per_version=-1, versions_per_stage=-1, sort=VersionSort.Timestamp
+            )
+    except ArtifactNotFound:
+        return []
+    except GTOException as exc:
+        raise RegistryError(f"GTO: {exc}") from None
+    return [vstage.version for vstage in assigned.get(wanted, [])]
 
 
 def get_version(project: Project, name: str, version: str) -> ModelVersion:
@@ -423,51 +469,55 @@ class Rollback(Renderable):
         return dict(self.__dict__)
 
 
-def _previous_production(project: Project, name: str, current: ModelVersion) -> str | None:
-    """Another version whose production assignment is still active (it serves after rollback)."""
-    rows = _gto("show", str(project.root), name, versions_per_stage=-1, assignments_per_version=-1)
-    for row in rows:
-        stages = row.get("stages") or []
-        active = any(s["stage"] == "production" and s.get("is_active") for s in stages)
-        if active and row["version"] != current.version:
-            return row["version"]
-    return None
-
-
 def rollback(project: Project, name: str) -> Rollback:
-    """Unassign production from the current version, so the previous one serves again."""
+    """Unassign production from the current version, so the previous one serves again.
+
+    Which version serves before and after is the one resolver's (``gto show``'s) answer.
+    The effect is checked before anything is reported or audited: an unassignment that
+    leaves the same version serving (a stage tag dated ahead of this clock, say) is
+    deleted again and refused.
+    """
     import gto.api
 
+    stage = gto_stage(project, "production")
     with registry_lock(project):
         registry_audit.reconcile(project)
         current = in_stage(project, name, "production")
         if current is None:
             raise RegistryError(f"no version of {name} is in production: nothing to roll back")
-        previous = _previous_production(project, name, current)
-        if previous is None:
+        holders = [v for v in stage_holders(project, name, "production") if v != current.version]
+        if not holders:
             raise RegistryError(
                 f"no version of {name} other than {current.version} still holds a production "
                 "assignment: there is nothing to roll back to"
             )
         intent = registry_audit.new_intent(
-            project, "unassign", name=name, version=current.version, stage="production"
+            project, "unassign", name=name, version=current.version, stage=stage
         )
         with _quiet():
-            event = gto.api.unassign(
-                str(project.root), name, version=current.version, stage="production"
-            )
+            event = gto.api.unassign(str(project.root), name, version=current.version, stage=stage)
+        tag = getattr(event, "tag", None)
         now = in_stage(project, name, "production")
+        if now is None or now.version != holders[0]:
+            if tag:  # the tag changed nothing it was meant to: take it back
+                _git(project.root, "tag", "-d", tag)
+            serving = now.version if now else "no version"
+            raise RegistryError(
+                f"rolling back {name} did not take effect: after unassigning {current.version}, "
+                f"{serving} would serve instead of {holders[0]} (check the stage tags' dates); "
+                "nothing was changed"
+            )
         audit.append(
             project,
             "model.rolled_back",
             name=name,
             from_version=current.version,
-            to_version=now.version if now else None,
+            to_version=now.version,
             stage="production",
-            tag=getattr(event, "tag", None),
+            tag=tag,
             intent=intent,
         )
-    return Rollback(name, current.version, now.version if now else None)
+    return Rollback(name, current.version, now.version)
 
 
 def drill(
@@ -514,11 +564,19 @@ def drill(
         ):
             _git(folder, "config", key, value)
         clone = Project(folder)
+        if project.config_path.is_file():  # its stage names as they stand, committed or not
+            shutil.copyfile(project.config_path, clone.config_path)
         share_cache(project, clone)
         try:
             if candidate is not None:
                 with _quiet():
-                    gto.api.assign(str(folder), name, "production", version=candidate, force=True)
+                    gto.api.assign(
+                        str(folder),
+                        name,
+                        gto_stage(project, "production"),
+                        version=candidate,
+                        force=True,
+                    )
             rehearsal = rollback(clone, name)
             result.to_version = rehearsal.to_version
             # the project's trust, not the clone's committed readiness.yaml

@@ -1,0 +1,121 @@
+"""One answer to "which version is in stage S": readiness's and ``gto show``'s, on real tags."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from readiness.core.errors import ReadinessError
+from readiness.core.project import Project
+from readiness.registry.versions import in_stage, rollback, stage_holders, versions
+
+from .conftest import SCREENING, git_init
+
+GTO = Path(sys.executable).with_name("gto")
+
+
+def run(root: Path, *args: str, date: str | None = None) -> str:
+    env = dict(os.environ)
+    if date:  # a tag dated as another machine (or an earlier day) wrote it
+        env["GIT_COMMITTER_DATE"] = date
+    done = subprocess.run(args, cwd=root, capture_output=True, text=True, env=env, check=True)
+    return done.stdout
+
+
+def gto_show(root: Path, name: str, stage: str) -> str | None:
+    """What plain ``gto show`` says serves ``stage``."""
+    rows = json.loads(run(root, str(GTO), "show", name, "--json"))
+    return next((r["version"] for r in rows for s in r["stages"] if s["stage"] == stage), None)
+
+
+@pytest.fixture
+def two_versions(tmp_path):
+    """A git repository where plain gto registered m v1.0.0 and v1.1.0 (one commit each)."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    git_init(root)
+    (root / "readiness.yaml").write_text(SCREENING)
+    for version, text in (("v1.0.0", "a"), ("v1.1.0", "b")):
+        (root / "model.txt").write_text(text)
+        run(root, "git", "add", "-A")
+        run(root, "git", "commit", "-q", "-m", version)
+        run(root, str(GTO), "register", "m", "--version", version, "HEAD")
+    return Project(root)
+
+
+def stage_tag(root: Path, tag: str, version: str, date: str) -> None:
+    """A GTO stage tag as gto writes it (annotated, at the version's commit), dated ``date``."""
+    commit = run(root, "git", "rev-list", "-n", "1", f"m@{version}").strip()
+    run(root, "git", "tag", "-a", tag, "-m", f"assign {version}", commit, date=date)
+
+
+def agree(project: Project, stage: str = "production", gto_name: str = "production") -> str:
+    """readiness models, in_stage and gto show name the same version; returns it."""
+    served = gto_show(project.root, "m", gto_name)
+    listed = [v.version for v in versions(project, "m") if stage in v.stages]
+    found = in_stage(project, "m", stage)
+    assert listed == [served] and found is not None and found.version == served
+    assert stage_holders(project, "m", stage)[0] == served
+    return served
+
+
+def test_forced_promotion_of_an_older_version_is_what_every_reader_serves(two_versions):
+    root = two_versions.root
+    stage_tag(root, "m#production#1", "v1.1.0", "2024-01-01T10:00:00+00:00")
+    stage_tag(root, "m#production#2", "v1.0.0", "2024-01-02T10:00:00+00:00")  # forced back
+    # GTO's semver-ordered read would say v1.1.0; gto show (by time) says v1.0.0
+    assert agree(two_versions) == "v1.0.0"
+    done = rollback(two_versions, "m")
+    assert (done.from_version, done.to_version) == ("v1.0.0", "v1.1.0")
+    assert agree(two_versions) == "v1.1.0"
+
+
+def test_mixed_simple_and_numbered_tags_agree_and_rollback_moves_production(two_versions):
+    root = two_versions.root
+    stage_tag(root, "m#production", "v1.1.0", "2024-01-01T10:00:00+00:00")  # simple notation
+    stage_tag(root, "m#production#1", "v1.0.0", "2024-01-02T10:00:00+00:00")  # numbered
+    assert agree(two_versions) == "v1.0.0"
+    done = rollback(two_versions, "m")
+    assert (done.from_version, done.to_version) == ("v1.0.0", "v1.1.0")
+    assert agree(two_versions) == "v1.1.0"
+
+
+def test_a_rollback_that_changes_nothing_is_refused_and_not_audited(two_versions):
+    from readiness.core import audit
+
+    root = two_versions.root
+    stage_tag(root, "m#production", "v1.0.0", "2024-01-01T10:00:00+00:00")
+    stage_tag(root, "m#production#1", "v1.1.0", "2099-01-01T10:00:00+00:00")  # clock ahead
+    tags = run(root, "git", "tag")
+    with pytest.raises(ReadinessError, match=r"did not take effect.*nothing was changed"):
+        rollback(two_versions, "m")
+    assert run(root, "git", "tag") == tags  # the ineffective unassignment is taken back
+    assert agree(two_versions) == "v1.1.0"
+    assert not [e for e in audit.read(two_versions) if e["event"] == "model.rolled_back"]
+
+
+def test_a_mapped_stage_name_is_production(two_versions):
+    root = two_versions.root
+    config = root / "readiness.yaml"
+    config.write_text(SCREENING + "registry: {stages: {production: prod, staging: staging}}\n")
+    stage_tag(root, "m#prod#1", "v1.0.0", "2024-01-01T10:00:00+00:00")
+    stage_tag(root, "m#prod#2", "v1.1.0", "2024-01-02T10:00:00+00:00")
+    assert agree(two_versions, "production", "prod") == "v1.1.0"
+    done = rollback(two_versions, "m")
+    assert (done.from_version, done.to_version) == ("v1.1.0", "v1.0.0")
+    assert gto_show(root, "m", "prod") == "v1.0.0"
+    assert "m#prod!#3" in run(root, "git", "tag")
+
+
+def test_the_stage_mapping_is_validated(two_versions):
+    from readiness.core.config import load_config
+
+    config = two_versions.root / "readiness.yaml"
+    config.write_text(SCREENING + "registry: {stages: {prodution: prod}}\n")
+    with pytest.raises(ReadinessError, match=r"unknown stage.*prodution"):
+        load_config(two_versions)
