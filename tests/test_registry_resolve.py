@@ -14,7 +14,10 @@ from readiness.core.errors import ReadinessError
 from readiness.core.project import Project
 from readiness.registry.versions import in_stage, rollback, stage_holders, versions
 
+from . import test_registry as base
 from .conftest import SCREENING, git_init
+
+registry_project = base.registry_project  # the fixture of the registry tests, shared
 
 GTO = Path(sys.executable).with_name("gto")
 
@@ -119,3 +122,33 @@ def test_the_stage_mapping_is_validated(two_versions):
     config.write_text(SCREENING + "registry: {stages: {prodution: prod}}\n")
     with pytest.raises(ReadinessError, match=r"unknown stage.*prodution"):
         load_config(two_versions)
+
+
+# -- with a real DVC project, skops models and kernels (slow) --------------------------------
+
+
+@pytest.mark.slow
+def test_each_batch_run_keeps_its_model_and_register_takes_the_best(registry_project):
+    from readiness.jobs.batches import batch
+    from readiness.registry.versions import register
+
+    root = registry_project.root
+    grid = [{"C": 1.0, "model_name": "screening"}, {"C": 0.0005, "model_name": "screening"}]
+    result = batch(
+        registry_project, root / "notebooks" / "retrain.ipynb", grid, workers=1, front_end="quiet"
+    )
+    assert result.exit_code == 0, [r.result.to_dict() for r in result.runs]
+    best, weak = (r.result.run_id for r in result.runs)
+    assert result.best == best  # the weak model (the last to finish) misses recall
+    files = {
+        run: root / "runs" / result.batch_id / run / "models" / "screening.skops"
+        for run in (best, weak)
+    }
+    assert all(f.is_file() for f in files.values())
+    assert files[best].read_bytes() != files[weak].read_bytes()
+    done = register(registry_project, "screening")
+    assert done.run_id == best and done.metrics["recall/holdout"] >= 0.85
+    assert (root / "models" / "screening.skops").read_bytes() == files[best].read_bytes()
+    forced = register(registry_project, "screening", run_id=weak)  # a run named explicitly
+    assert forced.run_id == weak and forced.version == "v1.0.1"
+    assert (root / "models" / "screening.skops").read_bytes() == files[weak].read_bytes()

@@ -219,16 +219,104 @@ def get_version(project: Project, name: str, version: str) -> ModelVersion:
 # -- registering ---------------------------------------------------------------------------------
 
 
+def _saved_model(run: dict[str, Any], name: str) -> dict[str, Any] | None:
+    """What ``run`` recorded saving model ``name`` (path, sha256), or None."""
+    from readiness.registry.models import MODEL_EVIDENCE
+
+    for item in reversed(run.get("evidence") or []):
+        if item.get("name") == MODEL_EVIDENCE and item.get("split") == name:
+            value = item.get("value")
+            return value if isinstance(value, dict) else {}
+    return None
+
+
 def _producing_run(project: Project, name: str) -> dict[str, Any] | None:
     """The latest run that saved model ``name`` (its evidence says so)."""
     from readiness.evidence.runs import list_runs
-    from readiness.registry.models import MODEL_EVIDENCE
 
-    for run in reversed(list_runs(project)):
-        for item in run.get("evidence") or []:
-            if item.get("name") == MODEL_EVIDENCE and item.get("split") == name:
-                return run
-    return None
+    runs = reversed(list_runs(project))
+    return next((r for r in runs if _saved_model(r, name) is not None), None)
+
+
+def _best_of_batch(project: Project, batch_id: str, name: str) -> dict[str, Any]:
+    """The best run of a batch (the batch's own verdict), which must have saved ``name``."""
+    from readiness.evidence.runs import read_batch, read_run
+
+    try:
+        summary = read_batch(project, batch_id)
+    except ReadinessError as exc:
+        raise RegistryError(f"{exc}: name the run to register with --run RUN_ID") from None
+    best = summary.get("best")
+    if not best:
+        raise RegistryError(
+            f"batch {batch_id} has no best run ({summary.get('best_reason') or 'none ranked'}): "
+            "name the run to register with --run RUN_ID"
+        )
+    run = read_run(project, best)
+    if _saved_model(run, name) is None:
+        raise RegistryError(
+            f"the best run {best} of batch {batch_id} saved no model {name}: "
+            "name the run to register with --run RUN_ID"
+        )
+    return run
+
+
+def _model_source(
+    project: Project, name: str, run_id: str | None
+) -> tuple[dict[str, Any] | None, str]:
+    """The run whose model ``register`` takes, and where that run saved it.
+
+    ``run_id`` when given; else the latest run that saved ``name``, or, when that run is
+    part of a batch, the batch's best run (each batch run saves into its own folder).
+    """
+    from readiness.evidence.runs import read_run
+
+    if run_id is not None:
+        run = read_run(project, run_id)
+        if _saved_model(run, name) is None:
+            raise RegistryError(f"run {run_id} saved no model {name}")
+    else:
+        run = _producing_run(project, name)
+        if run is None:
+            return None, model_path(name)
+        if run.get("batch"):
+            run = _best_of_batch(project, run["batch"], name)
+        elif (_saved_model(run, name) or {}).get("path") in (None, model_path(name)):
+            return run, model_path(name)  # an interactive or single run: the file as it is now
+    saved = _saved_model(run, name) or {}
+    path = str(saved.get("path") or model_path(name))
+    _check_saved(project, run, path, saved.get("sha256"))
+    return run, path
+
+
+def _check_saved(project: Project, run: dict[str, Any], path: str, sha256: str | None) -> None:
+    """The file at ``path`` is still the model ``run`` saved there (nothing saved over it)."""
+    import hashlib
+
+    from readiness.core.fsutil import require_file
+
+    file = require_file(project.root / path, path, RegistryError)
+    if sha256 and hashlib.sha256(file.read_bytes()).hexdigest() != sha256:
+        raise RegistryError(
+            f"{path} no longer holds the model run {run.get('id')} saved (another run saved "
+            "over it since): re-run that run, or register the run that saved it last"
+        )
+
+
+def _place_model(project: Project, name: str, source: str) -> None:
+    """A batch run's model copied to ``models/<name>.skops``, the path DVC and GTO version."""
+    from readiness.core.fsutil import write_error
+
+    if source == model_path(name):
+        return
+    target = project.root / model_path(name)
+    tmp = target.with_suffix(".skops.tmp")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes((project.root / source).read_bytes())
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise write_error(target, exc) from None
 
 
 def _key_metrics(project: Project, run: dict[str, Any] | None) -> dict[str, Any]:
@@ -278,11 +366,15 @@ def _new_version(project: Project, name: str, version: str) -> str:
     return tag
 
 
-def register(project: Project, name: str, version: str | None = None) -> Registration:
-    """Register the model file as it is now as a new GTO version.
+def register(
+    project: Project, name: str, version: str | None = None, run_id: str | None = None
+) -> Registration:
+    """Register a saved model as a new GTO version.
 
-    Tracks ``models/<name>.skops`` with DVC if needed, commits its pointer files (only
-    those), and tags the commit ``name@vX.Y.Z`` with the producing run and its metrics.
+    The model is the one ``run_id`` saved, else the latest run's (a batch's best run's
+    when that run is part of a batch). It goes to ``models/<name>.skops``, tracked with
+    DVC if needed; its pointer files (only those) are committed and the commit tagged
+    ``name@vX.Y.Z`` with the producing run and its metrics.
     """
     import gto.api
 
@@ -290,11 +382,13 @@ def register(project: Project, name: str, version: str | None = None) -> Registr
     from readiness.registry.models import track_model
 
     check_name(name)
-    _inspect_before_register(project, name)
+    run, source = _model_source(project, name, run_id)
+    _inspect_before_register(project, name, source)
     with registry_lock(project):
         registry_audit.reconcile(project)
         if version is not None:  # checked before anything is committed
             version = _new_version(project, name, version)
+        _place_model(project, name, source)
         md5 = track_model(project, name)
         if md5 is None:  # a pipeline stage outputs the model: dvc.lock holds its hash
             md5 = data_versions(project).get(model_path(name), {}).get("md5")
@@ -316,7 +410,6 @@ def register(project: Project, name: str, version: str | None = None) -> Registr
                 *existing,
             )
         fault_point("register:committed")
-        run = _producing_run(project, name)
         metrics = _key_metrics(project, run)
         message = {
             "run": run.get("id") if run else None,
@@ -368,18 +461,18 @@ def register(project: Project, name: str, version: str | None = None) -> Registr
     return Registration(name, created.version, commit, message["run"], metrics)
 
 
-def _inspect_before_register(project: Project, name: str) -> None:
+def _inspect_before_register(project: Project, name: str, source: str) -> None:
     """What load_model would refuse is refused before anything is committed or tagged."""
     from readiness.registry.models import check_types, declared_path, project_trusted_types
 
     dvc_yaml = project.root / "dvc.yaml"
     declared_path(dvc_yaml.read_text(encoding="utf-8") if dvc_yaml.is_file() else None, name)
-    path = project.root / model_path(name)
+    path = project.root / source
     if not path.is_file():
         raise RegistryError(
-            f"no {model_path(name)}: save the model first, readiness.save_model(model, {name!r})"
+            f"no {source}: save the model first, readiness.save_model(model, {name!r})"
         )
-    check_types(path.read_bytes(), project_trusted_types(project), source=model_path(name))
+    check_types(path.read_bytes(), project_trusted_types(project), source=source)
 
 
 def _path_at(project: Project, name: str, commit: str) -> str:
