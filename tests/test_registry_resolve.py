@@ -152,3 +152,73 @@ def test_each_batch_run_keeps_its_model_and_register_takes_the_best(registry_pro
     forced = register(registry_project, "screening", run_id=weak)  # a run named explicitly
     assert forced.run_id == weak and forced.version == "v1.0.1"
     assert (root / "models" / "screening.skops").read_bytes() == files[weak].read_bytes()
+
+
+def _weights(model) -> list[float]:
+    return [round(float(w), 10) for w in model[-1].coef_.ravel()]
+
+
+@pytest.mark.slow
+def test_forced_older_version_rollback_check_and_drill_all_agree(registry_project):
+    import time
+
+    import readiness
+    from readiness.gate.check import criteria_check
+    from readiness.gate.promotion import promote
+    from readiness.registry.versions import drill, load_model, register
+
+    from .conftest import cli
+
+    root = registry_project.root
+    a = _weights(base.train(registry_project, C=1.0))
+    run_a = register(registry_project, "screening").run_id
+    assert promote(registry_project, "screening", "1.0.0", "production").promoted
+    b = _weights(base.train(registry_project, C=0.05))
+    run_b = register(registry_project, "screening").run_id
+    for version in ("1.0.1", "1.0.0"):  # the newer forced in, then the older forced back
+        time.sleep(1.1)  # GTO orders assignments by their tags' times (whole seconds)
+        done = promote(registry_project, "screening", version, "production", True, "test")
+        assert done.promoted
+    models = json.loads(cli("models", "screening", "--json", cwd=root).stdout)["versions"]
+    assert [v["version"] for v in models if "production" in v["stages"]] == ["v1.0.0"]
+    assert gto_show(root, "screening", "production") == "v1.0.0"
+    assert _weights(load_model(registry_project, "screening", stage="production")) == a
+    assert criteria_check(registry_project).run_id == run_a  # what serves is what is judged
+
+    back = cli("rollback", "screening", cwd=root)
+    assert back.returncode == 0 and "from v1.0.0 to v1.0.1" in back.stdout, back.stdout
+    assert gto_show(root, "screening", "production") == "v1.0.1"
+    assert in_stage(registry_project, "screening", "production").version == "v1.0.1"
+    assert _weights(readiness.load_model("screening", stage="production")) == b
+
+    base.train(registry_project, C=0.5)  # a newer run, not registered: not what serves
+    judged = json.loads(cli("check", "--criteria-only", "--json", cwd=root).stdout)
+    assert judged["run_id"] == run_b and judged["model"] == "screening v1.0.1 (production)"
+    text = cli("check", "--criteria-only", cwd=root).stdout
+    assert f"run {run_b}" in text and "model: screening v1.0.1 (production)" in text
+    other = criteria_check(registry_project, model="screening@1.0.0")
+    assert other.run_id == run_a and other.model == "screening v1.0.0"
+
+    # the drill selects the model's own features although the label is in the holdout
+    config = registry_project.config_path
+    config.write_text(config.read_text().replace("drift: {target: malignant, ", "drift: {"))
+    rehearsal = drill(registry_project, "screening", candidate="1.0.0")
+    assert rehearsal.ok, rehearsal.detail
+    assert (rehearsal.from_version, rehearsal.to_version) == ("v1.0.0", "v1.0.1")
+
+
+def test_drill_features_come_from_the_model_or_a_declared_target_or_are_refused():
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    from readiness.registry.versions import FeaturesUnknown, _features
+
+    frame = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0], "y": [0, 0, 1, 1], "label": [0, 0, 1, 1]})
+    named = LogisticRegression().fit(frame[["y", "x"]], frame["label"])
+    assert list(_features(named, frame, None, "h.csv").columns) == ["y", "x"]
+    bare = LogisticRegression().fit(frame[["x", "y"]].to_numpy(), frame["label"])
+    assert list(_features(bare, frame, "label", "h.csv").columns) == ["x", "y"]
+    with pytest.raises(FeaturesUnknown, match=r"h\.csv.*datasets: \{NAME: \{path: \.\.\., target"):
+        _features(bare, frame, None, "h.csv")
+    with pytest.raises(ReadinessError, match="lacks the model's feature"):
+        _features(named, frame.drop(columns="x"), None, "h.csv")

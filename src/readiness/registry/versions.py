@@ -36,6 +36,10 @@ class RegistryError(ReadinessError):
     """A registry operation is not possible as asked."""
 
 
+class FeaturesUnknown(RegistryError):
+    """A drill cannot tell a model's features from the label of its sample."""
+
+
 class AlreadyRegistered(RegistryError):
     """The model file is a registered version already (saves are byte-reproducible)."""
 
@@ -646,6 +650,8 @@ def drill(
     from readiness.registry.models import project_trusted_types
 
     trusted = project_trusted_types(project)
+    frame, target, where = _sample_frame(project, sample)
+    _check_features_known(project, name, current, candidate, frame, target, where, trusted)
     folder = Path(tempfile.mkdtemp(prefix=f"readiness-drill-{name}-"))
     result = Rollback(name, candidate or current.version, None, drill=True, ok=False)
     try:
@@ -674,10 +680,10 @@ def drill(
             result.to_version = rehearsal.to_version
             # the project's trust, not the clone's committed readiness.yaml
             model = load_model(clone, name, stage="production", trusted=trusted)
-            frame = _sample_frame(project, sample)
-            predictions = model.predict(frame)
-            result.ok = len(predictions) == len(frame)
-            result.detail = f"{result.to_version} loaded and predicted {len(frame)} rows"
+            features = _features(model, frame, target, where)
+            predictions = model.predict(features)
+            result.ok = len(predictions) == len(features)
+            result.detail = f"{result.to_version} loaded and predicted {len(features)} rows"
         except ReadinessError as exc:
             result.detail = str(exc)
         except Exception as exc:  # the previous model fails on today's data: that is the finding
@@ -696,20 +702,82 @@ def drill(
     return result
 
 
-def _sample_frame(project: Project, sample: str | Path | None, rows: int = 50) -> Any:
-    """Feature rows to predict on: ``sample``, else the declared holdout dataset."""
+def _sample_frame(
+    project: Project, sample: str | Path | None, rows: int = 50
+) -> tuple[Any, str | None, str]:
+    """Rows to predict on (``sample``, else the declared holdout dataset), the label column
+    readiness.yaml declares for them (the dataset's ``target``, else drift's), and their path.
+    """
     from readiness.core.config import load_config
     from readiness.data.validation import read_table
 
     config = load_config(project)
     path = Path(sample) if sample else None
+    targets = [d.target for d in config.datasets.values() if d.target]
+    target = targets[0] if len(set(targets)) == 1 else None
     if path is None:
-        found = [d.path for n, d in config.datasets.items() if d.path and "holdout" in (n + d.path)]
+        found = [(n, d) for n, d in config.datasets.items() if d.path and "holdout" in (n + d.path)]
         if not found:
             raise RegistryError(
                 "no sample to predict on: pass --sample DATA, or declare a holdout dataset"
             )
-        path = project.root / found[0]
-    frame = read_table(path if path.is_absolute() else project.root / path).head(rows)
-    target = config.drift.target if config.drift else None  # the label is not a feature
-    return frame.drop(columns=[target]) if target in frame.columns else frame
+        path, target = project.root / str(found[0][1].path), found[0][1].target
+    if target is None and config.drift and config.drift.target:
+        target = config.drift.target
+    full = path if path.is_absolute() else project.root / path
+    where = os.path.relpath(full, project.root) if full.is_relative_to(project.root) else str(full)
+    return read_table(full).head(rows), target, where
+
+
+def _features(model: Any, frame: Any, target: str | None, where: str) -> Any:
+    """The columns the model predicts from: its own ``feature_names_in_``, else all but the label.
+
+    Neither known: refused, naming what to declare (a label would be fed in as a feature).
+    """
+    names = getattr(model, "feature_names_in_", None)
+    if names is not None:
+        missing = [str(c) for c in names if c not in frame.columns]
+        if missing:
+            raise ModelError(f"{where} lacks the model's feature(s) {', '.join(missing[:10])}")
+        return frame[list(names)]
+    if target is not None:
+        return frame.drop(columns=[target]) if target in frame.columns else frame
+    raise FeaturesUnknown(
+        f"the rollback drill cannot tell the features from the label in {where}: the model "
+        "records no feature names (feature_names_in_) and readiness.yaml declares no label "
+        "column: declare it as datasets: {NAME: {path: ..., target: COLUMN}} (or drift: "
+        "{target: COLUMN})"
+    )
+
+
+def _check_features_known(
+    project: Project,
+    name: str,
+    current: ModelVersion,
+    candidate: str | None,
+    frame: Any,
+    target: str | None,
+    where: str,
+    trusted: list[str],
+) -> None:
+    """Before the drill: the version it lands on must say which columns are its features.
+
+    Anything else that goes wrong here (a model that does not load) is left for the drill
+    to find and record.
+    """
+    if target is not None:
+        return
+    if candidate is not None:
+        landing: str | None = current.version
+    else:
+        others = [v for v in stage_holders(project, name, "production") if v != current.version]
+        landing = others[0] if others else None
+    if landing is None:
+        return
+    try:
+        model = load_model(project, name, version=landing, trusted=trusted)
+        _features(model, frame, target, where)
+    except FeaturesUnknown:
+        raise
+    except ReadinessError:
+        return
