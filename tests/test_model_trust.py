@@ -526,8 +526,7 @@ def test_retraining_on_the_same_data_is_nothing_to_do(dvc_project):
     from readiness.criteria.declaration import declare
     from readiness.data.examples import breast_cancer
     from readiness.data.tracking import track
-    from readiness.registry import versions
-    from readiness.registry.versions import in_stage
+    from readiness.registry.versions import in_stage, versions
 
     from .test_registry import _production_with_a_trained_job
 

@@ -13,9 +13,8 @@ import pytest
 import readiness
 from readiness.core.errors import ReadinessError
 from readiness.gate.promotion import promote
-from readiness.registry import versions
 from readiness.registry.models import ModelError, loads
-from readiness.registry.versions import drill, in_stage, register, rollback
+from readiness.registry.versions import drill, in_stage, register, rollback, versions
 
 from .conftest import HANG, SCREENING, cli, commit_all
 
@@ -150,8 +149,8 @@ def test_skops_files_are_checked_before_loading(registry_project, tmp_path):
 PROMOTE = """
 import sys
 from pathlib import Path
-from readiness.project import Project
-from readiness.registry import promote
+from readiness.core.project import Project
+from readiness.gate.promotion import promote
 print(promote(Project(Path('.').resolve()), 'screening', sys.argv[1], 'staging').promoted)
 """
 

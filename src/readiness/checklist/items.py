@@ -49,7 +49,7 @@ class ProbeContext:
     @functools.cached_property
     def versions(self) -> list[Any]:
         from readiness.core.errors import ReadinessError
-        from readiness.registry import versions
+        from readiness.registry.versions import versions
 
         if not (self.root / ".git").exists():
             return []

@@ -650,8 +650,13 @@ def drill(
     from readiness.registry.models import project_trusted_types
 
     trusted = project_trusted_types(project)
-    frame, target, where = _sample_frame(project, sample)
-    _check_features_known(project, name, current, candidate, frame, target, where, trusted)
+    try:  # no sample at all is the drill's finding (recorded), as it always was
+        frame, target, where = _sample_frame(project, sample)
+        missing_sample: RegistryError | None = None
+    except RegistryError as exc:
+        frame, target, where, missing_sample = None, None, "", exc
+    if missing_sample is None:  # refused before the drill: nothing is recorded
+        _check_features_known(project, name, current, candidate, frame, target, where, trusted)
     folder = Path(tempfile.mkdtemp(prefix=f"readiness-drill-{name}-"))
     result = Rollback(name, candidate or current.version, None, drill=True, ok=False)
     try:
@@ -680,6 +685,8 @@ def drill(
             result.to_version = rehearsal.to_version
             # the project's trust, not the clone's committed readiness.yaml
             model = load_model(clone, name, stage="production", trusted=trusted)
+            if missing_sample is not None:
+                raise missing_sample
             features = _features(model, frame, target, where)
             predictions = model.predict(features)
             result.ok = len(predictions) == len(features)
