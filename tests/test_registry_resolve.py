@@ -6,12 +6,14 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from readiness.core.errors import ReadinessError
 from readiness.core.project import Project
+from readiness.gate.promotion import promote
 from readiness.registry.versions import in_stage, rollback, stage_holders, versions
 
 from . import test_registry as base
@@ -113,6 +115,12 @@ def test_a_mapped_stage_name_is_production(two_versions):
     assert (done.from_version, done.to_version) == ("v1.1.0", "v1.0.0")
     assert gto_show(root, "m", "prod") == "v1.0.0"
     assert "m#prod!#3" in run(root, "git", "tag")
+    time.sleep(1.1)  # GTO orders assignments by their tags' times (whole seconds)
+    forced = promote(two_versions, "m", "1.1.0", "production", force=True, reason="test")
+    assert forced.promoted and forced.previous == "v1.0.0"  # the gate saw prod as production
+    assert (
+        "m#prod#4" in run(root, "git", "tag") and agree(two_versions, gto_name="prod") == "v1.1.0"
+    )
 
 
 def test_the_stage_mapping_is_validated(two_versions):
@@ -160,11 +168,8 @@ def _weights(model) -> list[float]:
 
 @pytest.mark.slow
 def test_forced_older_version_rollback_check_and_drill_all_agree(registry_project):
-    import time
-
     import readiness
     from readiness.gate.check import criteria_check
-    from readiness.gate.promotion import promote
     from readiness.registry.versions import drill, load_model, register
 
     from .conftest import cli

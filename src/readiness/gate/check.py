@@ -20,34 +20,45 @@ def _label(version: Any) -> str:
     return f"{version.name} {version.version}{stages}"
 
 
-def _named_version(project: Project, model: str) -> Any:
+def _registered(project: Project) -> list[Any]:
+    """Every registered version (none, cheaply, before the first registration)."""
+    from readiness.integrations.git import has_registered_version
+
+    if not has_registered_version(project.root):
+        return []
+    from readiness.registry.versions import versions
+
+    return versions(project)
+
+
+def _named_version(registered: list[Any], model: str) -> Any:
     """``NAME@VERSION`` (``v`` optional) as a registered version."""
-    from readiness.registry.versions import RegistryError, get_version
+    from readiness.registry.versions import RegistryError
 
     name, at, version = model.partition("@")
     if not at or not name or not version:
         raise UsageError(f"--model {model!r}: use NAME@VERSION, e.g. churn@1.0.1")
-    found = get_version(project, name, version if version.startswith("v") else f"v{version}")
+    version = version if version.startswith("v") else f"v{version}"
+    found = next((v for v in registered if (v.name, v.version) == (name, version)), None)
+    if found is None:
+        known = ", ".join(v.version for v in registered if v.name == name) or "none registered"
+        raise RegistryError(f"{name} has no version {version} (versions: {known})")
     if not found.run_id:
         raise RegistryError(f"{name} {found.version} names no run: no evidence to judge")
     return found
 
 
 def judged_run(
-    project: Project, run_id: str | None = None, model: str | None = None
+    registered: list[Any], run_id: str | None = None, model: str | None = None
 ) -> tuple[str | None, list[str]]:
     """The run to judge (None: the latest) and what to say about the choice."""
-    from readiness.integrations.git import has_registered_version
-
     if run_id and model:
         raise UsageError("judge either a run (--run) or a model version (--model), not both")
     if model:
-        return _named_version(project, model).run_id, []
-    if run_id or not has_registered_version(project.root):
+        return _named_version(registered, model).run_id, []
+    if run_id:
         return run_id, []
-    from readiness.registry.versions import versions
-
-    serving = [v for v in versions(project) if "production" in v.stages]
+    serving = [v for v in registered if "production" in v.stages]
     if len(serving) > 1:
         names = ", ".join(_label(v) for v in serving)
         return None, [
@@ -59,27 +70,16 @@ def judged_run(
     return (serving[0].run_id if serving else None), []
 
 
-def name_version(project: Project, result: CheckResult) -> None:
-    """``result.model``: the registered version whose run the result judged, if any."""
-    from readiness.integrations.git import has_registered_version
-
-    if not result.run_id or not has_registered_version(project.root):
-        return
-    from readiness.registry.versions import versions
-
-    found = [v for v in versions(project) if v.run_id == result.run_id]
-    if found:
-        result.model = ", ".join(_label(v) for v in found)
-
-
 def criteria_check(
     project: Project, run_id: str | None = None, model: str | None = None
 ) -> CheckResult:
     """The success criteria alone, on the run :func:`judged_run` picks, naming its version."""
-    chosen, notes = judged_run(project, run_id, model)
+    registered = _registered(project)
+    chosen, notes = judged_run(registered, run_id, model)
     result = check(project, run_id=chosen)
     result.flags += notes
-    name_version(project, result)
+    found = [v for v in registered if result.run_id and v.run_id == result.run_id]
+    result.model = ", ".join(_label(v) for v in found) or None
     return result
 
 
