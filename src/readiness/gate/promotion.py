@@ -22,6 +22,7 @@ from readiness.registry.versions import (
     gto_stage,
     in_stage,
     latest_drill,
+    past_last_tag,
     registry_lock,
 )
 
@@ -161,6 +162,7 @@ def promote(
             reason=reason if forced else None,
             failed=failed if forced else [],
         )
+        past_last_tag(project)  # GTO orders stage tags by their times, in whole seconds
         try:
             with _quiet():
                 event = gto.api.assign(

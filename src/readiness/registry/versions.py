@@ -65,6 +65,36 @@ def _git(root: Path, *args: str) -> str:
     return done.stdout.strip()
 
 
+def past_last_tag(project: Project) -> None:
+    """Wait until the clock is past the second of the newest tag, before a stage tag.
+
+    GTO orders assignments and unassignments by their tags' times, in whole seconds: a
+    stage tag written in the same second as the previous one would tie with it, and GTO
+    would break the tie by tag name, not by which came last. (A tag dated ahead of this
+    clock is not waited for: the rollback's check catches what it does.)
+    """
+    import time
+
+    done = subprocess.run(
+        [
+            "git",
+            "for-each-ref",
+            "--sort=-taggerdate",
+            "--count=1",
+            "--format=%(taggerdate:unix)",
+            "refs/tags",
+        ],
+        cwd=project.root,
+        capture_output=True,
+        text=True,
+    )
+    newest = done.stdout.strip()
+    if done.returncode == 0 and newest.isdigit():
+        wait = int(newest) + 1 - time.time()
+        if 0 < wait <= 1:
+            time.sleep(wait)
+
+
 def fault_point(step: str) -> None:
     """Fault injection for the kill tests: READINESS_FAULT_AT=<step> kills the process here."""
     if os.environ.get("READINESS_FAULT_AT") == step:
@@ -591,6 +621,7 @@ def rollback(project: Project, name: str) -> Rollback:
         intent = registry_audit.new_intent(
             project, "unassign", name=name, version=current.version, stage=stage
         )
+        past_last_tag(project)
         with _quiet():
             event = gto.api.unassign(str(project.root), name, version=current.version, stage=stage)
         tag = getattr(event, "tag", None)
@@ -673,6 +704,7 @@ def drill(
         share_cache(project, clone)
         try:
             if candidate is not None:
+                past_last_tag(clone)
                 with _quiet():
                     gto.api.assign(
                         str(folder),
