@@ -9,8 +9,17 @@ from readiness.commands import Command, Context
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--run", metavar="RUN_ID", help="judge this run's evidence (default: the latest)"
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument(
+        "--run",
+        metavar="RUN_ID",
+        help="judge this run's evidence (default: the production version's run once a model "
+        "is in production, else the latest run)",
+    )
+    which.add_argument(
+        "--model",
+        metavar="NAME@VERSION",
+        help="judge the run of this registered version (e.g. a candidate: churn@1.0.1)",
     )
     parser.add_argument(
         "--criteria-only",
@@ -32,13 +41,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def execute(args: argparse.Namespace, ctx: Context) -> Any:
-    from readiness.evidence.verdict import check
-    from readiness.gate.check import full_check
+    from readiness.gate.check import criteria_check, full_check
 
     project = ctx.project()
-    result = (
-        check(project, run_id=args.run) if args.criteria_only else full_check(project, args.run)
-    )
+    judge = criteria_check if args.criteria_only else full_check
+    result = judge(project, args.run, args.model)
     result.output_format = "json" if args.json else args.format
     if result.checklist is not None and ctx.front_end == "magic" and not args.full:
         # Before a model exists most items are "missing": a notebook shows one line for them
@@ -47,8 +54,8 @@ def execute(args: argparse.Namespace, ctx: Context) -> Any:
     if result.output_format == "text" and ctx.widgets():
         from readiness.widgets import scorecard
 
-        result.interactive = lambda: scorecard(
-            result, project, run_id=args.run, criteria_only=args.criteria_only
+        result.interactive = lambda: scorecard(  # a refresh judges the same run
+            result, project, run_id=result.run_id, criteria_only=args.criteria_only
         )
     return result
 
@@ -66,7 +73,8 @@ COMMAND = Command(
     configure=configure,
     execute=execute,
     usage_example=(
-        "examples:\n  readiness check\n  readiness check --json > verdict.json\n"
+        "examples:\n  readiness check\n  readiness check --model churn@1.0.1\n"
+        "  readiness check --json > verdict.json\n"
         "  readiness check --format md >> $GITHUB_STEP_SUMMARY"
     ),
 )

@@ -11,13 +11,18 @@ from readiness.commands import Command, Context, add_json_flag
 def _register_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", help="the model name (models/NAME.skops)")
     parser.add_argument("--version", help="X.Y.Z (default: v1.0.0, then the next patch)")
+    parser.add_argument(
+        "--run",
+        metavar="RUN_ID",
+        help="register the model this run saved (default: the latest run's; a batch's best run's)",
+    )
     add_json_flag(parser)
 
 
 def _register(args: argparse.Namespace, ctx: Context) -> Any:
     from readiness.registry.versions import register
 
-    return register(ctx.project(), args.name, args.version)
+    return register(ctx.project(), args.name, args.version, run_id=args.run)
 
 
 def _models_args(parser: argparse.ArgumentParser) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -326,12 +327,17 @@ class DatasetSchema(_Strict):
     min_rows: Count | None = Field(default=None, ge=0)
     unique: list[str] = Field(default_factory=list, description="key columns, unique together")
     strict: bool = Field(default=False, description="refuse columns that are not declared")
+    target: str | None = Field(
+        default=None, description="the label column: not a feature (a rollback drill drops it)"
+    )
 
     @model_validator(mode="after")
     def _keys_declared(self) -> DatasetSchema:
         missing = [c for c in self.unique if c not in self.columns]
         if missing:
             raise ValueError(f"unique key column(s) {', '.join(missing)} are not in columns")
+        if self.target is not None and self.target not in self.columns:
+            raise ValueError(f"target column {self.target} is not in columns")
         return self
 
 
@@ -408,6 +414,35 @@ class Fairness(_Strict):
     target: str | None = None
 
 
+REGISTRY_STAGES = ("staging", "production")
+
+
+class RegistryPolicy(_Strict):
+    """How readiness's stages are named in the GTO registry (``prod``/``dev`` are common)."""
+
+    _label: ClassVar[str] = "registry"
+
+    stages: dict[str, str] = Field(
+        default_factory=dict,
+        description="readiness stage -> GTO stage name, e.g. {production: prod, staging: staging}",
+    )
+
+    @field_validator("stages")
+    @classmethod
+    def _known_stages(cls, stages: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(k for k in stages if k not in REGISTRY_STAGES)
+        if unknown:
+            raise ValueError(
+                f"unknown stage(s) {', '.join(unknown)}; stages: {', '.join(REGISTRY_STAGES)}"
+            )
+        for gto_name in stages.values():
+            if not re.fullmatch(r"[a-zA-Z0-9]([a-zA-Z0-9-/_]*[a-zA-Z0-9])?", gto_name):  # GTO's
+                raise ValueError(f"GTO stage name {gto_name!r}: letters, digits, -, _ or /")
+        if len(set(stages.values())) != len(stages):
+            raise ValueError("two stages map to the same GTO stage name")
+        return stages
+
+
 class Config(_Strict):
     """All of ``readiness.yaml``."""
 
@@ -418,6 +453,7 @@ class Config(_Strict):
     drift: DriftPolicy | None = None
     datasets: dict[str, DatasetSchema] = Field(default_factory=dict)
     fairness: Fairness | None = None
+    registry: RegistryPolicy | None = None
     trusted_types: list[str] | None = Field(
         default=None,
         description="exact type names (module.Class) that model files may hold beyond the "

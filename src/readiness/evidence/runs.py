@@ -10,7 +10,7 @@ from typing import Any
 from readiness.core import audit
 from readiness.core.errors import EvidenceError
 from readiness.core.project import Project
-from readiness.evidence.journal import load_record
+from readiness.evidence.journal import load_record, read_record_file
 
 RUN_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 
@@ -34,6 +34,18 @@ def new_run_id() -> str:
 def run_path(project: Project, run_id: str) -> Path:
     """The record of ``run_id``; every reader and writer of a run goes through here."""
     return project.runs_dir / f"{check_run_id(run_id)}.json"
+
+
+def batch_path(project: Project, batch_id: str) -> Path:
+    """A batch's table and best run (``.readiness/batches/<batch id>.json``)."""
+    return project.state_dir / "batches" / f"{check_run_id(batch_id, 'batch')}.json"
+
+
+def read_batch(project: Project, batch_id: str) -> dict[str, Any]:
+    path = batch_path(project, batch_id)
+    if not path.is_file():
+        raise EvidenceError(f"no record of batch {batch_id!r} ({path.name} is missing)")
+    return read_record_file(path)
 
 
 def read_run(project: Project, run_id: str) -> dict[str, Any]:

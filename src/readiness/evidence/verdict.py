@@ -90,6 +90,7 @@ class CheckResult(Renderable):
     lock_missing: bool = False  # the criteria lock is gone while criteria were locked
     # the checklist as one line (a notebook's check before any model is registered)
     checklist_summary: bool = False
+    model: str | None = None  # the registered version(s) whose run this judged, e.g. "m v1.0.0"
 
     @property
     def passed(self) -> bool:
@@ -115,6 +116,7 @@ class CheckResult(Renderable):
             "verdict": self.verdict,
             "use_case": self.use_case,
             "run_id": self.run_id,
+            "model": self.model,
             "evidence_at": self.evidence_at,
             "criteria": [c.to_dict() for c in self.criteria],
             "business": self.business.to_dict() if self.business else None,

@@ -18,8 +18,10 @@ from readiness.registry.versions import (
     drill_is_recent,
     fault_point,
     get_version,
+    gto_stage,
     in_stage,
     latest_drill,
+    past_last_tag,
     registry_lock,
 )
 
@@ -127,6 +129,7 @@ def promote(
 
     if stage not in STAGES:
         raise RegistryError(f"unknown stage {stage!r}; stages: {', '.join(STAGES)}")
+    tag_stage = gto_stage(project, stage)  # GTO's name for it (readiness.yaml registry.stages)
     if force and not (reason and reason.strip()):
         raise RegistryError('--force needs --reason "why": it goes to the audit log')
     version = version if version.startswith("v") else f"v{version}"
@@ -153,13 +156,14 @@ def promote(
             "assign",
             name=name,
             version=version,
-            stage=stage,
+            stage=tag_stage,
             forced=forced,
             reason=reason if forced else None,
             failed=failed if forced else [],
         )
+        past_last_tag(project)  # GTO orders stage tags by their times, in whole seconds
         try:
-            event = gto.assign(str(project.root), name, stage, version=version, force=True)
+            event = gto.assign(str(project.root), name, tag_stage, version=version, force=True)
         except GTOError as exc:
             raise RegistryError(
                 f"GTO could not assign {stage} to {name} {version}: {exc}"

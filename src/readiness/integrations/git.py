@@ -112,6 +112,14 @@ def tag_refs(root: Path) -> list[str]:
     return done.stdout.splitlines() if done else []
 
 
+def newest_tag_time(root: Path) -> int | None:
+    """The unix time of the newest annotated tag, or None (no tags, not a repository)."""
+    done = _ok(root, "for-each-ref", "--sort=-taggerdate", "--count=1",
+               "--format=%(taggerdate:unix)", "refs/tags")
+    newest = done.stdout.strip() if done else ""
+    return int(newest) if newest.isdigit() else None
+
+
 def init(root: Path) -> None:
     from readiness.core.errors import ProjectError
 

@@ -82,3 +82,21 @@ def parse_tag(name: str) -> dict[str, Any] | None:
     from gto.tag import parse_name
 
     return parse_name(name, raise_on_fail=False) or None
+
+
+def stage_assignments(repo: str, name: str, stage: str) -> list[str]:
+    """Every version holding ``stage``, in ``gto show``'s order (assignment time, newest
+    first), without its one-per-stage cut; an unknown artifact holds nothing."""
+    from gto.constants import VersionSort
+    from gto.exceptions import ArtifactNotFound
+    from gto.registry import GitRegistry
+
+    with translated():
+        try:
+            with GitRegistry.from_url(repo) as registry:
+                assigned = registry.find_artifact(name).get_vstages(
+                    assignments_per_version=-1, versions_per_stage=-1, sort=VersionSort.Timestamp
+                )
+        except ArtifactNotFound:
+            return []
+    return [vstage.version for vstage in assigned.get(stage, [])]

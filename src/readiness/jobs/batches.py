@@ -19,7 +19,7 @@ from readiness.core.fsutil import require_file
 from readiness.core.project import Project
 from readiness.core.results import Renderable
 from readiness.evidence.record import Evidence
-from readiness.evidence.runs import new_run_id
+from readiness.evidence.runs import batch_path, new_run_id
 from readiness.jobs.notebook import (
     JobSpec,
     RunResult,
@@ -225,6 +225,7 @@ def batch(
 
     from readiness.jobs.executors import get_executor
     from readiness.jobs.progress import make_progress
+    from readiness.registry.models import MODELS_DIR_ENV, batch_model_dir
 
     source = Path(notebook).resolve()
     node = read_notebook(source)
@@ -281,6 +282,8 @@ def batch(
                     shared_output=True,
                 )
             )
+            # each run saves its models in its own folder: none overwrites another's
+            specs[-1].env[MODELS_DIR_ENV] = batch_model_dir(project, batch_id, run_id)
         if runner is None:  # --prepare-only: papermill writes each notebook, no kernel
             for spec in specs:
                 on_done(spec, execute_job(spec))
@@ -308,5 +311,16 @@ def batch(
         result.runs.append(BatchRun(run))
     result.duration_s = round(time.perf_counter() - started, 3)
     result.key_metrics, result.best, result.best_reason = _judge(project, result.runs)
+    if not prepare_only:
+        save_batch(project, result)
     progress.finish(result)
     return result
+
+
+def save_batch(project: Project, result: BatchResult) -> None:
+    """The batch's table and best run, for ``register`` to take the best run's model."""
+    from readiness.core.fsutil import atomic_write_json
+
+    path = batch_path(project, result.batch_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(path, result.to_dict())

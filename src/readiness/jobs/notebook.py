@@ -619,10 +619,14 @@ def _no_interrupts() -> Iterator[None]:
 
 def _track_saved_models(project: Project, evidence: list[dict[str, Any]]) -> None:
     """Models the job saved are DVC-tracked here, by the coordinating process (one writer)."""
-    from readiness.registry.models import MODEL_EVIDENCE, track_model
+    from readiness.registry.models import MODEL_EVIDENCE, model_path, track_model
 
-    for name in dict.fromkeys(e["split"] for e in evidence if e.get("name") == MODEL_EVIDENCE):
-        if (project.root / "models" / f"{name}.skops").is_file():
+    saved = [e for e in evidence if e.get("name") == MODEL_EVIDENCE]
+    for name in dict.fromkeys(e["split"] for e in saved):
+        paths = {(e.get("value") or {}).get("path") for e in saved if e["split"] == name}
+        if model_path(name) not in paths:
+            continue  # a batch run's own copy: register versions it, if it is chosen
+        if (project.root / model_path(name)).is_file():
             track_model(project, name)
 
 

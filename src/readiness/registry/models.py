@@ -3,6 +3,9 @@
 ``save_model`` writes ``models/<name>.skops`` and records it as evidence of the run
 that produced it. In a notebook it also DVC-tracks the file and declares the artifact
 in ``dvc.yaml``; inside a job, the coordinating process does that (one DVC writer).
+A run of a batch saves into its own folder instead (``runs/<batch>/<run>/models/``), so
+the runs of a grid never overwrite each other's models; ``register`` takes the one
+it registers from there.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from readiness.evidence.record import RUN_ID_ENV, make_evidence, record_many
 
 NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 MODEL_EVIDENCE = "model"  # evidence name of a saved model; its split is the model name
+MODELS_DIR_ENV = "READINESS_MODELS_DIR"  # a batch run's own model folder (project-relative)
 
 
 class ModelError(ReadinessError):
@@ -37,6 +41,23 @@ def check_name(name: str) -> str:
 
 def model_path(name: str) -> str:
     return f"models/{check_name(name)}.skops"
+
+
+def batch_model_dir(project: Project, batch_id: str, run_id: str) -> str:
+    """A batch run's own model folder, relative to the project: ``runs/<batch>/<run>/models``."""
+    runs = project.executed_notebooks_dir.relative_to(project.root).as_posix()
+    return f"{runs}/{batch_id}/{run_id}/models"
+
+
+def saved_path(name: str) -> str:
+    """Where ``save_model`` writes ``name`` in this process (project-relative)."""
+    folder = os.environ.get(MODELS_DIR_ENV)
+    if not folder:
+        return model_path(name)
+    parts = Path(folder).parts
+    if Path(folder).is_absolute() or ".." in parts:
+        raise ModelError(f"{MODELS_DIR_ENV}={folder!r} must be a folder inside the project")
+    return f"{Path(folder).as_posix()}/{check_name(name)}.skops"
 
 
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can hold
@@ -121,12 +142,13 @@ def reproducible(data: bytes) -> bytes:
 def save_model(model: Any, name: str, project: Project | None = None) -> dict[str, Any]:
     """Save ``model`` with skops as ``models/<name>.skops`` and record it for this run.
 
-    Returns the recorded entry: name, path (relative to the project) and sha256.
+    A batch run saves into its own folder (:func:`batch_model_dir`). Returns the recorded
+    entry: name, path (relative to the project) and sha256.
     """
     from readiness.integrations import skops
 
     project = project or current_project()
-    relative = model_path(name)
+    relative = saved_path(name)
     target = project.root / relative
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -138,7 +160,7 @@ def save_model(model: Any, name: str, project: Project | None = None) -> dict[st
     os.replace(tmp, target)
     entry = {"name": name, "path": relative, "sha256": hashlib.sha256(data).hexdigest()}
     record_many([make_evidence(MODEL_EVIDENCE, entry, name)], project)
-    if not os.environ.get(RUN_ID_ENV):  # interactive: this process is the writer
+    if not os.environ.get(RUN_ID_ENV) and relative == model_path(name):  # interactive: the writer
         track_model(project, name)
     return entry
 

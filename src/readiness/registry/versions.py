@@ -36,6 +36,10 @@ class RegistryError(ReadinessError):
     """A registry operation is not possible as asked."""
 
 
+class FeaturesUnknown(RegistryError):
+    """A drill cannot tell a model's features from the label of its sample."""
+
+
 class AlreadyRegistered(RegistryError):
     """The model file is a registered version already (saves are byte-reproducible)."""
 
@@ -51,6 +55,25 @@ _quiet = gto.quiet  # GTO prints progress; front ends print our results instead
 
 def _git(root: Path, *args: str) -> str:
     return git.output(root, *args)  # a failure is a GitError with git's own line
+
+
+def past_last_tag(project: Project) -> None:
+    """Wait until the clock is past the second of the newest tag, before a stage tag.
+
+    GTO orders assignments and unassignments by their tags' times, in whole seconds: a
+    stage tag written in the same second as the previous one would tie with it, and GTO
+    would break the tie by tag name, not by which came last. (A tag dated ahead of this
+    clock is not waited for: the rollback's check catches what it does.)
+    """
+    import time
+
+    from readiness.integrations.git import newest_tag_time
+
+    newest = newest_tag_time(project.root)
+    if newest is not None:
+        wait = newest + 1 - time.time()
+        if 0 < wait <= 1:
+            time.sleep(wait)
 
 
 def fault_point(step: str) -> None:
@@ -111,9 +134,34 @@ def _gto(call: str, *args: Any, **kwargs: Any) -> Any:
         raise RegistryError(f"GTO: {exc}") from None
 
 
+def stage_names(project: Project) -> dict[str, str]:
+    """readiness stage -> its GTO stage name (``registry: {stages: ...}`` in readiness.yaml)."""
+    names = {stage: stage for stage in STAGES}
+    if project.config_path.is_file():
+        from readiness.core.config import load_config
+
+        policy = load_config(project).registry
+        names.update(policy.stages if policy else {})
+    return names
+
+
+def gto_stage(project: Project, stage: str) -> str:
+    """The name GTO's tags give readiness's ``stage`` (``prod`` for production, say)."""
+    if stage not in STAGES:
+        raise RegistryError(f"unknown stage {stage!r}; stages: {', '.join(STAGES)}")
+    return stage_names(project)[stage]
+
+
 def versions(project: Project, name: str | None = None) -> list[ModelVersion]:
-    """Every registered version (newest first), with its active stages, from the git tags."""
+    """Every registered version (newest first), with its active stages, from the git tags.
+
+    The stages are ``gto show``'s (the one call every reader goes through): a stage is
+    served by the version whose active assignment is the most recent, simple
+    (``name#stage``) and numbered (``name#stage#N``) tags alike. Stage names are
+    readiness's (``production``), mapped from GTO's through ``registry.stages``.
+    """
     root = str(project.root)
+    back = {gto: ours for ours, gto in stage_names(project).items()}
     names = [name] if name else list(_gto("show", root) or {})
     out = []
     for artifact in names:
@@ -122,7 +170,8 @@ def versions(project: Project, name: str | None = None) -> list[ModelVersion]:
             if not registrations:
                 continue
             info = _message(registrations[-1].get("message", ""))
-            stages = sorted(s["stage"] for s in row.get("stages") or [] if s.get("is_active"))
+            active = [s["stage"] for s in row.get("stages") or [] if s.get("is_active")]
+            stages = sorted(back.get(stage, stage) for stage in active)
             out.append(
                 ModelVersion(
                     name=artifact,
@@ -140,12 +189,21 @@ def versions(project: Project, name: str | None = None) -> list[ModelVersion]:
 
 
 def in_stage(project: Project, name: str, stage: str) -> ModelVersion | None:
-    """The version that a stage serves now (GTO's answer), or None."""
-    found = _gto("find_versions_in_stage", str(project.root), name, stage)
-    if not found:
-        return None
-    version = found[0].version if isinstance(found, list) else found.version
-    return next((v for v in versions(project, name) if v.version == version), None)
+    """The version that serves ``stage`` now: ``gto show``'s answer, for every command."""
+    gto_stage(project, stage)  # an unknown stage is an error, not "nothing in it"
+    return next((v for v in versions(project, name) if stage in v.stages), None)
+
+
+def stage_holders(project: Project, name: str, stage: str) -> list[str]:
+    """Every version with an active assignment of ``stage``, the serving one first.
+
+    GTO's own ordering (``gto show``'s: by assignment time, newest first), without its
+    one-per-stage cut: the second is the one that serves once the first is unassigned.
+    """
+    try:
+        return gto.stage_assignments(str(project.root), name, gto_stage(project, stage))
+    except GTOError as exc:
+        raise RegistryError(f"GTO: {exc}") from None
 
 
 def get_version(project: Project, name: str, version: str) -> ModelVersion:
@@ -159,16 +217,105 @@ def get_version(project: Project, name: str, version: str) -> ModelVersion:
 # -- registering ---------------------------------------------------------------------------------
 
 
+def _saved_model(run: dict[str, Any], name: str) -> dict[str, Any] | None:
+    """What ``run`` recorded saving model ``name`` (path, sha256), or None."""
+    from readiness.registry.models import MODEL_EVIDENCE
+
+    for item in reversed(run.get("evidence") or []):
+        if item.get("name") == MODEL_EVIDENCE and item.get("split") == name:
+            value = item.get("value")
+            return value if isinstance(value, dict) else {}
+    return None
+
+
 def _producing_run(project: Project, name: str) -> dict[str, Any] | None:
     """The latest run that saved model ``name`` (its evidence says so)."""
     from readiness.evidence.runs import list_runs
-    from readiness.registry.models import MODEL_EVIDENCE
 
-    for run in reversed(list_runs(project)):
-        for item in run.get("evidence") or []:
-            if item.get("name") == MODEL_EVIDENCE and item.get("split") == name:
-                return run
-    return None
+    runs = reversed(list_runs(project))
+    return next((r for r in runs if _saved_model(r, name) is not None), None)
+
+
+def _best_of_batch(project: Project, batch_id: str, name: str) -> dict[str, Any]:
+    """The best run of a batch (the batch's own verdict), which must have saved ``name``."""
+    from readiness.evidence.runs import read_batch, read_run
+
+    try:
+        summary = read_batch(project, batch_id)
+    except ReadinessError as exc:
+        raise RegistryError(f"{exc}: name the run to register with --run RUN_ID") from None
+    best = summary.get("best")
+    if not best:
+        raise RegistryError(
+            f"batch {batch_id} has no best run ({summary.get('best_reason') or 'none ranked'}): "
+            "name the run to register with --run RUN_ID"
+        )
+    run = read_run(project, best)
+    if _saved_model(run, name) is None:
+        raise RegistryError(
+            f"the best run {best} of batch {batch_id} saved no model {name}: "
+            "name the run to register with --run RUN_ID"
+        )
+    return run
+
+
+def _model_source(
+    project: Project, name: str, run_id: str | None
+) -> tuple[dict[str, Any] | None, str]:
+    """The run whose model ``register`` takes, and where that run saved it.
+
+    ``run_id`` when given; else the latest run that saved ``name``, or, when that run is
+    part of a batch, the batch's best run (each batch run saves into its own folder).
+    """
+    from readiness.evidence.runs import read_run
+
+    run: dict[str, Any] | None
+    if run_id is not None:
+        run = read_run(project, run_id)
+        if _saved_model(run, name) is None:
+            raise RegistryError(f"run {run_id} saved no model {name}")
+    else:
+        run = _producing_run(project, name)
+        if run is None:
+            return None, model_path(name)
+        if run.get("batch"):
+            run = _best_of_batch(project, run["batch"], name)
+        elif (_saved_model(run, name) or {}).get("path") in (None, model_path(name)):
+            return run, model_path(name)  # an interactive or single run: the file as it is now
+    saved = _saved_model(run, name) or {}
+    path = str(saved.get("path") or model_path(name))
+    _check_saved(project, run, path, saved.get("sha256"))
+    return run, path
+
+
+def _check_saved(project: Project, run: dict[str, Any], path: str, sha256: str | None) -> None:
+    """The file at ``path`` is still the model ``run`` saved there (nothing saved over it)."""
+    import hashlib
+
+    from readiness.core.fsutil import require_file
+
+    file = require_file(project.root / path, path, RegistryError)
+    if sha256 and hashlib.sha256(file.read_bytes()).hexdigest() != sha256:
+        raise RegistryError(
+            f"{path} no longer holds the model run {run.get('id')} saved (another run saved "
+            "over it since): re-run that run, or register the run that saved it last"
+        )
+
+
+def _place_model(project: Project, name: str, source: str) -> None:
+    """A batch run's model copied to ``models/<name>.skops``, the path DVC and GTO version."""
+    from readiness.core.fsutil import write_error
+
+    if source == model_path(name):
+        return
+    target = project.root / model_path(name)
+    tmp = target.with_suffix(".skops.tmp")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes((project.root / source).read_bytes())
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise write_error(target, exc) from None
 
 
 def _key_metrics(project: Project, run: dict[str, Any] | None) -> dict[str, Any]:
@@ -216,21 +363,27 @@ def _new_version(project: Project, name: str, version: str) -> str:
     return tag
 
 
-def register(project: Project, name: str, version: str | None = None) -> Registration:
-    """Register the model file as it is now as a new GTO version.
+def register(
+    project: Project, name: str, version: str | None = None, run_id: str | None = None
+) -> Registration:
+    """Register a saved model as a new GTO version.
 
-    Tracks ``models/<name>.skops`` with DVC if needed, commits its pointer files (only
-    those), and tags the commit ``name@vX.Y.Z`` with the producing run and its metrics.
+    The model is the one ``run_id`` saved, else the latest run's (a batch's best run's
+    when that run is part of a batch). It goes to ``models/<name>.skops``, tracked with
+    DVC if needed; its pointer files (only those) are committed and the commit tagged
+    ``name@vX.Y.Z`` with the producing run and its metrics.
     """
     from readiness.integrations.dvc import data_versions
     from readiness.registry.models import track_model
 
     check_name(name)
-    _inspect_before_register(project, name)
+    run, source = _model_source(project, name, run_id)
+    _inspect_before_register(project, name, source)
     with registry_lock(project):
         registry_audit.reconcile(project)
         if version is not None:  # checked before anything is committed
             version = _new_version(project, name, version)
+        _place_model(project, name, source)
         md5 = track_model(project, name)
         if md5 is None:  # a pipeline stage outputs the model: dvc.lock holds its hash
             md5 = data_versions(project).get(model_path(name), {}).get("md5")
@@ -249,7 +402,6 @@ def register(project: Project, name: str, version: str | None = None) -> Registr
                 *existing,
             )
         fault_point("register:committed")
-        run = _producing_run(project, name)
         metrics = _key_metrics(project, run)
         message: dict[str, Any] = {
             "run": run.get("id") if run else None,
@@ -300,18 +452,18 @@ def register(project: Project, name: str, version: str | None = None) -> Registr
     return Registration(name, created.version, commit, message["run"], metrics)
 
 
-def _inspect_before_register(project: Project, name: str) -> None:
+def _inspect_before_register(project: Project, name: str, source: str) -> None:
     """What load_model would refuse is refused before anything is committed or tagged."""
     from readiness.registry.models import check_types, declared_path, project_trusted_types
 
     dvc_yaml = project.root / "dvc.yaml"
     declared_path(dvc_yaml.read_text(encoding="utf-8") if dvc_yaml.is_file() else None, name)
-    path = project.root / model_path(name)
+    path = project.root / source
     if not path.is_file():
         raise RegistryError(
-            f"no {model_path(name)}: save the model first, readiness.save_model(model, {name!r})"
+            f"no {source}: save the model first, readiness.save_model(model, {name!r})"
         )
-    check_types(path.read_bytes(), project_trusted_types(project), source=model_path(name))
+    check_types(path.read_bytes(), project_trusted_types(project), source=source)
 
 
 def _path_at(project: Project, name: str, commit: str) -> str:
@@ -397,51 +549,56 @@ class Rollback(Renderable):
         return dict(self.__dict__)
 
 
-def _previous_production(project: Project, name: str, current: ModelVersion) -> str | None:
-    """Another version whose production assignment is still active (it serves after rollback)."""
-    rows = _gto("show", str(project.root), name, versions_per_stage=-1, assignments_per_version=-1)
-    for row in rows:
-        stages = row.get("stages") or []
-        active = any(s["stage"] == "production" and s.get("is_active") for s in stages)
-        if active and row["version"] != current.version:
-            return row["version"]
-    return None
-
-
 def rollback(project: Project, name: str) -> Rollback:
-    """Unassign production from the current version, so the previous one serves again."""
+    """Unassign production from the current version, so the previous one serves again.
+
+    Which version serves before and after is the one resolver's (``gto show``'s) answer.
+    The effect is checked before anything is reported or audited: an unassignment that
+    leaves the same version serving (a stage tag dated ahead of this clock, say) is
+    deleted again and refused.
+    """
+    stage = gto_stage(project, "production")
     with registry_lock(project):
         registry_audit.reconcile(project)
         current = in_stage(project, name, "production")
         if current is None:
             raise RegistryError(f"no version of {name} is in production: nothing to roll back")
-        previous = _previous_production(project, name, current)
-        if previous is None:
+        holders = [v for v in stage_holders(project, name, "production") if v != current.version]
+        if not holders:
             raise RegistryError(
                 f"no version of {name} other than {current.version} still holds a production "
                 "assignment: there is nothing to roll back to"
             )
         intent = registry_audit.new_intent(
-            project, "unassign", name=name, version=current.version, stage="production"
+            project, "unassign", name=name, version=current.version, stage=stage
         )
+        past_last_tag(project)
         try:
-            event = gto.unassign(
-                str(project.root), name, version=current.version, stage="production"
-            )
+            event = gto.unassign(str(project.root), name, version=current.version, stage=stage)
         except GTOError as exc:
             raise RegistryError(f"GTO could not roll back {name}: {exc}") from None
+        tag = getattr(event, "tag", None)
         now = in_stage(project, name, "production")
+        if now is None or now.version != holders[0]:
+            if tag:  # the tag changed nothing it was meant to: take it back
+                _git(project.root, "tag", "-d", tag)
+            serving = now.version if now else "no version"
+            raise RegistryError(
+                f"rolling back {name} did not take effect: after unassigning {current.version}, "
+                f"{serving} would serve instead of {holders[0]} (check the stage tags' dates); "
+                "nothing was changed"
+            )
         audit.append(
             project,
             "model.rolled_back",
             name=name,
             from_version=current.version,
-            to_version=now.version if now else None,
+            to_version=now.version,
             stage="production",
-            tag=getattr(event, "tag", None),
+            tag=tag,
             intent=intent,
         )
-    return Rollback(name, current.version, now.version if now else None)
+    return Rollback(name, current.version, now.version)
 
 
 def drill(
@@ -475,6 +632,13 @@ def drill(
     from readiness.registry.models import project_trusted_types
 
     trusted = project_trusted_types(project)
+    try:  # no sample at all is the drill's finding (recorded), as it always was
+        frame, target, where = _sample_frame(project, sample)
+        missing_sample: RegistryError | None = None
+    except RegistryError as exc:
+        frame, target, where, missing_sample = None, None, "", exc
+    if missing_sample is None:  # refused before the drill: nothing is recorded
+        _check_features_known(project, name, current, candidate, frame, target, where, trusted)
     folder = Path(tempfile.mkdtemp(prefix=f"readiness-drill-{name}-"))
     result = Rollback(name, candidate or current.version, None, drill=True, ok=False)
     try:
@@ -486,21 +650,32 @@ def drill(
         ):
             _git(folder, "config", key, value)
         clone = Project(folder)
+        if project.config_path.is_file():  # its stage names as they stand, committed or not
+            shutil.copyfile(project.config_path, clone.config_path)
         share_cache(project, clone)
         try:
             if candidate is not None:
+                past_last_tag(clone)
                 try:
-                    gto.assign(str(folder), name, "production", version=candidate, force=True)
+                    gto.assign(
+                        str(folder),
+                        name,
+                        gto_stage(project, "production"),
+                        version=candidate,
+                        force=True,
+                    )
                 except GTOError as exc:
                     raise RegistryError(f"GTO could not assign {candidate}: {exc}") from None
             rehearsal = rollback(clone, name)
             result.to_version = rehearsal.to_version
             # the project's trust, not the clone's committed readiness.yaml
             model = load_model(clone, name, stage="production", trusted=trusted)
-            frame = _sample_frame(project, sample)
-            predictions = model.predict(frame)
-            result.ok = len(predictions) == len(frame)
-            result.detail = f"{result.to_version} loaded and predicted {len(frame)} rows"
+            if missing_sample is not None:
+                raise missing_sample
+            features = _features(model, frame, target, where)
+            predictions = model.predict(features)
+            result.ok = len(predictions) == len(features)
+            result.detail = f"{result.to_version} loaded and predicted {len(features)} rows"
         except ReadinessError as exc:
             result.detail = str(exc)
         except Exception as exc:  # the previous model fails on today's data: that is the finding
@@ -519,20 +694,82 @@ def drill(
     return result
 
 
-def _sample_frame(project: Project, sample: str | Path | None, rows: int = 50) -> Any:
-    """Feature rows to predict on: ``sample``, else the declared holdout dataset."""
+def _sample_frame(
+    project: Project, sample: str | Path | None, rows: int = 50
+) -> tuple[Any, str | None, str]:
+    """Rows to predict on (``sample``, else the declared holdout dataset), the label column
+    readiness.yaml declares for them (the dataset's ``target``, else drift's), and their path.
+    """
     from readiness.core.config import load_config
     from readiness.data.validation import read_table
 
     config = load_config(project)
     path = Path(sample) if sample else None
+    targets = [d.target for d in config.datasets.values() if d.target]
+    target = targets[0] if len(set(targets)) == 1 else None
     if path is None:
-        found = [d.path for n, d in config.datasets.items() if d.path and "holdout" in (n + d.path)]
+        found = [(n, d) for n, d in config.datasets.items() if d.path and "holdout" in (n + d.path)]
         if not found:
             raise RegistryError(
                 "no sample to predict on: pass --sample DATA, or declare a holdout dataset"
             )
-        path = project.root / found[0]
-    frame = read_table(path if path.is_absolute() else project.root / path).head(rows)
-    target = config.drift.target if config.drift else None  # the label is not a feature
-    return frame.drop(columns=[target]) if target in frame.columns else frame
+        path, target = project.root / str(found[0][1].path), found[0][1].target
+    if target is None and config.drift and config.drift.target:
+        target = config.drift.target
+    full = path if path.is_absolute() else project.root / path
+    where = os.path.relpath(full, project.root) if full.is_relative_to(project.root) else str(full)
+    return read_table(full).head(rows), target, where
+
+
+def _features(model: Any, frame: Any, target: str | None, where: str) -> Any:
+    """The columns the model predicts from: its own ``feature_names_in_``, else all but the label.
+
+    Neither known: refused, naming what to declare (a label would be fed in as a feature).
+    """
+    names = getattr(model, "feature_names_in_", None)
+    if names is not None:
+        missing = [str(c) for c in names if c not in frame.columns]
+        if missing:
+            raise ModelError(f"{where} lacks the model's feature(s) {', '.join(missing[:10])}")
+        return frame[list(names)]
+    if target is not None:
+        return frame.drop(columns=[target]) if target in frame.columns else frame
+    raise FeaturesUnknown(
+        f"the rollback drill cannot tell the features from the label in {where}: the model "
+        "records no feature names (feature_names_in_) and readiness.yaml declares no label "
+        "column: declare it as datasets: {NAME: {path: ..., target: COLUMN}} (or drift: "
+        "{target: COLUMN})"
+    )
+
+
+def _check_features_known(
+    project: Project,
+    name: str,
+    current: ModelVersion,
+    candidate: str | None,
+    frame: Any,
+    target: str | None,
+    where: str,
+    trusted: list[str],
+) -> None:
+    """Before the drill: the version it lands on must say which columns are its features.
+
+    Anything else that goes wrong here (a model that does not load) is left for the drill
+    to find and record.
+    """
+    if target is not None:
+        return
+    if candidate is not None:
+        landing: str | None = current.version
+    else:
+        others = [v for v in stage_holders(project, name, "production") if v != current.version]
+        landing = others[0] if others else None
+    if landing is None:
+        return
+    try:
+        model = load_model(project, name, version=landing, trusted=trusted)
+        _features(model, frame, target, where)
+    except FeaturesUnknown:
+        raise
+    except ReadinessError:
+        return

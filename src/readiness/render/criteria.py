@@ -210,6 +210,8 @@ def _check_text(obj: Any) -> str:
     out = [f"{obj.use_case}: {obj.verdict}"]
     if obj.run_id:
         out.append(f"evidence: run {obj.run_id} ({obj.evidence_at})")
+    if getattr(obj, "model", None):
+        out.append(f"model: {obj.model}")
     if obj.criteria:
         out += ["", table_text(CHECK_HEADER, _check_rows(obj, html_cells=False))]
     if obj.business is not None:
@@ -238,6 +240,7 @@ def check_summary_html(obj: Any) -> str:
     parts = [
         f"<div style='{STYLE}'>{badge(obj.passed, obj.verdict)} <b>{html.escape(obj.use_case)}</b>"
         + (f" · run {html.escape(obj.run_id)}" if obj.run_id else "")
+        + (f" · model {html.escape(obj.model)}" if getattr(obj, "model", None) else "")
         + "</div>"
     ]
     if obj.criteria:
@@ -262,6 +265,8 @@ def _check_markdown(obj: Any) -> str:
     out = [f"## {md(obj.use_case)}: **{obj.verdict}**", ""]
     if obj.run_id:
         out.append(f"Evidence: run {md_code(obj.run_id)} ({md(obj.evidence_at)})")
+    if getattr(obj, "model", None):
+        out += ["", f"Model: {md(obj.model)}"]
     out += ["", "| metric | split | required | observed | result |", "|---|---|---|---|---|"]
     for c in obj.criteria:
         word = ">=" if c.direction == "min" else "<="
