@@ -61,7 +61,8 @@ def checklist_html(obj: Any) -> str:
     if obj.checklist is None:
         return ""
     if getattr(obj, "checklist_summary", False):
-        return f"<div style='{STYLE}'>{html.escape(summary_line(obj))}</div>"
+        rest = summary_line(obj).removeprefix("readiness checklist: ")
+        return f"<div style='{STYLE}'><b>Readiness checklist</b>: {html.escape(rest)}</div>"
     parts = [
         f"<div style='{STYLE}'><b>Readiness checklist</b>: overall "
         f"{obj.score['overall']:.2f} (the lowest category)</div>"
