@@ -50,9 +50,6 @@ def registry_lock(project: Project) -> Iterator[None]:
         yield
 
 
-_quiet = gto.quiet  # GTO prints progress; front ends print our results instead
-
-
 def _git(root: Path, *args: str) -> str:
     return git.output(root, *args)  # a failure is a GitError with git's own line
 
