@@ -20,19 +20,10 @@ TARGET = "malignant"
 def breast_cancer(folder: str | Path, holdout: float = 0.3, seed: int = 0) -> dict[str, Path]:
     """Write a stratified train/holdout split of the breast cancer data as CSV files."""
     from sklearn.datasets import load_breast_cancer
-    from sklearn.model_selection import train_test_split
 
     frame = load_breast_cancer(as_frame=True).frame
     frame[TARGET] = 1 - frame.pop("target")  # scikit-learn codes malignant as 0
-    train, test = train_test_split(
-        frame, test_size=holdout, random_state=seed, stratify=frame[TARGET]
-    )
-    out = Path(folder)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {"train": out / "train.csv", "holdout": out / "holdout.csv"}
-    train.to_csv(paths["train"], index=False)
-    test.to_csv(paths["holdout"], index=False)
-    return paths
+    return _write_split(frame, folder, holdout, seed, TARGET)
 
 
 def _write_split(frame: Any, folder: str | Path, holdout: float, seed: int, stratify: str | None):
