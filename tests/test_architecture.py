@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "readiness"
 LAYERS = [
     {"core"},
     {"integrations"},
-    {"criteria", "evidence", "data", "jobs", "monitoring", "registry", "checklist"},
+    {"criteria", "evidence", "data", "jobs", "monitoring", "registry", "checklist", "serve"},
     {"render"},  # renderers registered by result type (imports the types below it)
     {"gate"},  # publishes reports, so above render
     # front ends; examples is the documented `python -m readiness.examples` data maker

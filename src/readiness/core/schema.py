@@ -443,6 +443,36 @@ class RegistryPolicy(_Strict):
         return stages
 
 
+class Serving(_Strict):
+    """How ``readiness serve`` runs the production model (the serve capability reads it)."""
+
+    _label: ClassVar[str] = "serving"
+
+    cost_per_hour: Number | None = Field(
+        default=None, ge=0, description="instance price per hour, for cost per 1,000 predictions"
+    )
+    auth: bool = Field(
+        default=True, description="require API keys (--no-auth is allowed on 127.0.0.1 only)"
+    )
+    log_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the prediction log (default: SQLite in .readiness/serve); "
+        "credentials belong in READINESS_PREDICTION_LOG_URL, not here",
+    )
+    log_sample_rate: Number = Field(
+        default=1.0, gt=0, le=1, description="share of successful requests written to the log"
+    )
+    max_body_bytes: Count = Field(default=1_048_576, gt=0, description="larger bodies get 413")
+    max_rows: Count = Field(default=10_000, gt=0, description="rows per request, at most")
+    poll_seconds: Number = Field(
+        default=3.0, gt=0, le=3600, description="how often the server looks for a new version"
+    )
+    workers: Count = Field(default=1, ge=1, le=64, description="uvicorn worker processes")
+    max_error_rate: Number | None = Field(
+        default=None, ge=0, le=1, description="error-rate ceiling that alerts fire above"
+    )
+
+
 class Config(_Strict):
     """All of ``readiness.yaml``."""
 
@@ -454,6 +484,7 @@ class Config(_Strict):
     datasets: dict[str, DatasetSchema] = Field(default_factory=dict)
     fairness: Fairness | None = None
     registry: RegistryPolicy | None = None
+    serving: Serving | None = None
     trusted_types: list[str] | None = Field(
         default=None,
         description="exact type names (module.Class) that model files may hold beyond the "
