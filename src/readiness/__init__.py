@@ -19,6 +19,8 @@ track(paths), validate(path), lineage()
     Version data with DVC, check it against its schema, show the pipeline.
 run_notebook(notebook, params), batch(notebook, grid)
     Execute parameterized notebooks with papermill as recorded runs, one or in parallel.
+serve(name, stage="production", background=False, ...)
+    Serve a registry stage over HTTP (API keys, metrics, prediction log); see readiness.serve.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ __all__ = [
     "record",
     "run_notebook",
     "save_model",
+    "serve",
     "track",
     "validate",
 ]
@@ -197,3 +200,7 @@ def load_ipython_extension(shell: Any) -> None:
     from readiness.magics import load_ipython_extension as _load
 
     _load(shell)
+
+
+# readiness.serve is a package you can call: readiness.serve("churn", background=True)
+from readiness import serve  # noqa: E402  (stdlib imports only: import readiness stays light)

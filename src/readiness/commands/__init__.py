@@ -108,6 +108,7 @@ def all_commands() -> list[Command]:
         reproduce,
         retrain,
         run,
+        serve,
         track,
         validate,
     )
@@ -130,6 +131,7 @@ def all_commands() -> list[Command]:
         registry.ROLLBACK,
         retrain.RETRAIN,
         retrain.MONITOR,
+        serve.COMMAND,
         check.COMMAND,
         checklist.ATTEST,
         checklist.CARD,

@@ -91,6 +91,7 @@ class CheckResult(Renderable):
     # the checklist as one line (a notebook's check before any model is registered)
     checklist_summary: bool = False
     model: str | None = None  # the registered version(s) whose run this judged, e.g. "m v1.0.0"
+    serving: dict[str, Any] | None = None  # cost per 1,000 predictions from the prediction log
 
     @property
     def passed(self) -> bool:

@@ -99,5 +99,40 @@ def full_check(
     card = evaluate(project)
     result.checklist = card.items
     result.score = {"overall": card.overall, "categories": card.categories}
+    result.serving = serving_figures(project)
     result.verdict = "READY" if result.criteria_passed and card.complete else "NOT_READY"
     return result
+
+
+def serving_figures(project: Project) -> dict[str, Any] | None:
+    """Cost per 1,000 predictions realised by the served model(s), from the prediction log.
+
+    None when no instance price is declared (``serving: {cost_per_hour: ...}``) or nothing
+    was served yet; a log that cannot be read is said, not fatal to the check.
+    """
+    from readiness.core.config import load_config
+    from readiness.core.errors import ReadinessError
+    from readiness.serve.predlog import (
+        count_predictions,
+        describe_url,
+        log_exists,
+        realised_cost_per_1000,
+        resolve_url,
+    )
+
+    config = load_config(project) if project.config_path.is_file() else None
+    serving = config.serving if config is not None else None
+    if serving is None or serving.cost_per_hour is None:
+        return None
+    url = resolve_url(project, serving.log_url)
+    out: dict[str, Any] = {"cost_per_hour": serving.cost_per_hour, "log": describe_url(url)}
+    if not log_exists(url):
+        return {**out, "predictions": 0, "cost_per_1000": None}
+    try:
+        models = sorted({v.name for v in _registered(project) if "production" in v.stages})
+        out["predictions"] = count_predictions(url)
+        costs = {m: realised_cost_per_1000(url, m) for m in models}
+    except ReadinessError as exc:  # an unreachable log costs this line only
+        return {**out, "error": str(exc)}
+    out["cost_per_1000"] = {m: c for m, c in costs.items() if c is not None} or None
+    return out

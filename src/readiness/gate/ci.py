@@ -35,6 +35,7 @@ class Facts:
     dvc: bool = False
     remote: str | None = None  # the shared default remote's URL (.dvc/config)
     missing: list[str] = field(default_factory=list)
+    served: list[str] = field(default_factory=list)  # models in production: contract-tested
 
 
 def _dvc_remote(root: Path, which: str) -> tuple[str | None, str | None]:
@@ -61,7 +62,7 @@ def facts(project: Project) -> Facts:
 
     root = project.root
     install = next((cmd for name, cmd in LOCK_FILES.items() if (root / name).is_file()), None)
-    out = Facts(install=install or "")
+    out = Facts(install=install or "", served=_served_models(project))
     dvc = (root / ".dvc").is_dir()
     name, url = _dvc_remote(root, "config")
     local_name, local_url = _dvc_remote(root, "config.local")
@@ -96,6 +97,19 @@ def facts(project: Project) -> Facts:
     return out
 
 
+def _served_models(project: Project) -> list[str]:
+    """Models with a production version: CI runs their serving contract test."""
+    from readiness.core.errors import ReadinessError
+    from readiness.registry.versions import versions
+
+    if not (project.root / ".git").exists():
+        return []
+    try:
+        return sorted({v.name for v in versions(project) if "production" in v.stages})
+    except ReadinessError:  # no registry yet: nothing is served
+        return []
+
+
 def github(f: Facts) -> str:
     steps = [
         "      - uses: actions/checkout@v4",
@@ -118,6 +132,14 @@ def github(f: Facts) -> str:
         "        run: readiness validate",
         "      - name: Success criteria of the candidate",
         "        run: readiness check --criteria-only",
+        *(
+            line
+            for name in f.served
+            for line in (
+                f"      - name: Serving contract test of {name}",
+                f"        run: readiness serve {name} --check",
+            )
+        ),
         "      - name: Production readiness gate",
         '        run: readiness check --format md >> "$GITHUB_STEP_SUMMARY" && readiness check',
     ]
@@ -142,6 +164,7 @@ def gitlab(f: Facts) -> str:
     script += [
         "    - readiness validate                 # data validation",
         "    - readiness check --criteria-only    # success criteria of the candidate",
+        *(f"    - readiness serve {name} --check   # serving contract test" for name in f.served),
         "    - readiness check                    # production readiness gate",
     ]
     head = [

@@ -630,7 +630,7 @@ def drill(
 
     trusted = project_trusted_types(project)
     try:  # no sample at all is the drill's finding (recorded), as it always was
-        frame, target, where = _sample_frame(project, sample)
+        frame, target, where = sample_frame(project, sample)
         missing_sample: RegistryError | None = None
     except RegistryError as exc:
         frame, target, where, missing_sample = None, None, "", exc
@@ -669,7 +669,7 @@ def drill(
             model = load_model(clone, name, stage="production", trusted=trusted)
             if missing_sample is not None:
                 raise missing_sample
-            features = _features(model, frame, target, where)
+            features = features_for(model, frame, target, where)
             predictions = model.predict(features)
             result.ok = len(predictions) == len(features)
             result.detail = f"{result.to_version} loaded and predicted {len(features)} rows"
@@ -691,7 +691,7 @@ def drill(
     return result
 
 
-def _sample_frame(
+def sample_frame(
     project: Project, sample: str | Path | None, rows: int = 50
 ) -> tuple[Any, str | None, str]:
     """Rows to predict on (``sample``, else the declared holdout dataset), the label column
@@ -718,7 +718,7 @@ def _sample_frame(
     return read_table(full).head(rows), target, where
 
 
-def _features(model: Any, frame: Any, target: str | None, where: str) -> Any:
+def features_for(model: Any, frame: Any, target: str | None, where: str) -> Any:
     """The columns the model predicts from: its own ``feature_names_in_``, else all but the label.
 
     Neither known: refused, naming what to declare (a label would be fed in as a feature).
@@ -765,7 +765,7 @@ def _check_features_known(
         return
     try:
         model = load_model(project, name, version=landing, trusted=trusted)
-        _features(model, frame, target, where)
+        features_for(model, frame, target, where)
     except FeaturesUnknown:
         raise
     except ReadinessError:

@@ -164,6 +164,7 @@ def mark(ok: bool) -> str:
 # Each capability's renderers register themselves on import.
 from readiness.render import (  # noqa: E402, F401
     checklist,
+    contract,
     criteria,
     data,
     drift,

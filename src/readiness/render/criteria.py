@@ -220,6 +220,8 @@ def _check_text(obj: Any) -> str:
     if obj.amendments:
         out += ["", "amendments after evidence:"]
         out += [f"  {a.get('at')}: {a.get('reason')}" for a in obj.amendments]
+    if getattr(obj, "serving", None):
+        out += ["", serving_line(obj.serving)]
     if obj.flags:
         out += ["", *[f"! {flag}" for flag in obj.flags]]
     from readiness.render.checklist import checklist_text
@@ -233,6 +235,21 @@ def _check_html(obj: Any) -> str:
     from readiness.render.checklist import checklist_html
 
     return check_summary_html(obj) + checklist_html(obj)
+
+
+def serving_line(serving: dict[str, Any]) -> str:
+    """Cost per 1,000 predictions, as ``readiness check`` reports it (from the prediction log)."""
+    price = f"instance {serving['cost_per_hour']:g}/hour"
+    if serving.get("error"):
+        return f"serving ({price}): the prediction log cannot be read: {serving['error']}"
+    costs = serving.get("cost_per_1000")
+    if not costs:
+        return f"serving ({price}): no predictions logged yet, so no cost per 1,000 predictions"
+    each = ", ".join(f"{name} {value:.4g}" for name, value in costs.items())
+    return (
+        f"serving: cost per 1,000 predictions {each} ({price}; "
+        f"{serving.get('predictions', 0):,} requests logged in {serving['log']})"
+    )
 
 
 def check_summary_html(obj: Any) -> str:
@@ -252,6 +269,8 @@ def check_summary_html(obj: Any) -> str:
             f"<ul style='margin:4px 0'>{lines}</ul></div>"
         )
     parts.extend(_amendments_html(obj.amendments))
+    if getattr(obj, "serving", None):
+        parts.append(f"<div style='{STYLE}'>{html.escape(serving_line(obj.serving))}</div>")
     if obj.flags:
         items = "".join(f"<li style='color:{FAIL}'>{html.escape(f)}</li>" for f in obj.flags)
         parts.append(f"<ul style='{STYLE}'>{items}</ul>")
@@ -277,6 +296,8 @@ def _check_markdown(obj: Any) -> str:
         out += ["", f"Business criteria: {'pass' if obj.business.passed else 'FAIL'}", ""]
         out += [f"- {md(line)}" for line in _business_result_lines(obj.business)]
     out += [f"- amended {md(a.get('at'))}: {md(a.get('reason'))}" for a in obj.amendments]
+    if getattr(obj, "serving", None):
+        out += ["", md(serving_line(obj.serving))]
     out += [f"- **{md(flag)}**" for flag in obj.flags]
     out += checklist_markdown(obj)
     return "\n".join(out)

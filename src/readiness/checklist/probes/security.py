@@ -53,6 +53,46 @@ def secrets(ctx: Any) -> tuple[bool | None, str]:
     return True, "no credentials in notebooks (sources and outputs), parameters or configs"
 
 
+CONTRACT_MAX_AGE_DAYS = 30
+
+
+def latest_contract(ctx: Any, name: str | None) -> dict[str, Any] | None:
+    """The newest ``readiness serve NAME --check`` on record (the audit log), for ``name``."""
+    return next(
+        (
+            e
+            for e in reversed(ctx.audit)
+            if e.get("event") == "serve.contract" and (name is None or e.get("name") == name)
+        ),
+        None,
+    )
+
+
+def contract_is_recent(entry: dict[str, Any]) -> bool:
+    import datetime as dt
+
+    when = dt.datetime.fromisoformat(entry["at"])
+    return dt.datetime.now(dt.UTC) - when <= dt.timedelta(days=CONTRACT_MAX_AGE_DAYS)
+
+
+def api_auth(ctx: Any) -> tuple[bool | None, str]:
+    serving = ctx.config.serving if ctx.config is not None else None
+    if serving is not None and not serving.auth:
+        return False, "serving: {auth: false} in readiness.yaml: the API takes calls without a key"
+    name = ctx.model.name if ctx.model is not None else None
+    contract = latest_contract(ctx, name)
+    if contract is None:
+        return None, "no contract test on record: readiness serve NAME --check"
+    if not contract.get("auth_enforced"):
+        return False, f"the contract test of {contract['at']} did not get 401 without a key"
+    if not contract_is_recent(contract):
+        return False, f"the last contract test ({contract['at']}) is older than 30 days"
+    return True, (
+        f"keys required; contract test {contract['at']} ({contract.get('name')} "
+        f"{contract.get('version')}): 401 without a key or with a wrong one"
+    )
+
+
 def _git_files(root: Path) -> list[str]:
     from readiness.integrations.git import tracked_files
 
@@ -86,7 +126,9 @@ ITEMS = [
     Item(
         "security.api_auth",
         "the serving API authenticates callers",
-        "readiness attest security.api_auth --by NAME --evidence URL",
+        "readiness serve keys add NAME, then readiness serve MODEL --check (proves 401 without "
+        "a key); or readiness attest security.api_auth --by NAME --evidence URL",
+        api_auth,
     ),
     Item(
         "security.secrets",

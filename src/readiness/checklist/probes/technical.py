@@ -51,10 +51,20 @@ def _recent(stamp: str | None, days: int) -> bool:
 
 
 def monitoring(ctx: Any) -> tuple[bool | None, str]:
+    """Both layers: infrastructure metrics served (a passing contract test proved /metrics)
+    and model quality (a drift policy, the pinned reference, a recent monitor run)."""
+    from readiness.checklist.probes.security import contract_is_recent, latest_contract
+
     if ctx.config is None or ctx.config.drift is None:
         return None, "no drift policy in readiness.yaml"
     if ctx.model is None or not ctx.model.run_id:
         return False, "no registered model whose training data version is pinned"
+    contract = latest_contract(ctx, ctx.model.name)
+    if contract is None or not contract.get("metrics") or not contract_is_recent(contract):
+        return False, (
+            f"no recent contract test of {ctx.model.name} that proved its metrics are served "
+            f"(infrastructure layer): readiness serve {ctx.model.name} --check"
+        )
     monitors = [
         r for r in ctx.runs if r.get("kind") == "retrain" and r.get("model") == ctx.model.name
     ]
@@ -68,8 +78,8 @@ def monitoring(ctx: Any) -> tuple[bool | None, str]:
         )
     return (
         True,
-        f"drift policy, {ctx.model.name} {ctx.model.version} pinned, "
-        f"monitored {last['updated_at']}",
+        f"metrics served (contract test {contract['at']}); drift policy, {ctx.model.name} "
+        f"{ctx.model.version} pinned, monitored {last['updated_at']}",
     )
 
 
@@ -106,8 +116,9 @@ ITEMS = [
     ),
     Item(
         "technical.monitoring",
-        "drift policy, pinned reference data, a recent monitor run",
-        "declare drift: in readiness.yaml and schedule readiness monitor NAME --current DATA",
+        "metrics served; drift policy, pinned reference data, a recent monitor run",
+        "readiness serve NAME --check (metrics); declare drift: in readiness.yaml and schedule "
+        "readiness monitor NAME --current DATA",
         monitoring,
     ),
     Item(

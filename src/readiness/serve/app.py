@@ -1,0 +1,421 @@
+"""The HTTP front end: parse, authenticate, call the served model, log, answer.
+
+A thin ASGI app on FastAPI. The body is read and parsed here (size limit, strict JSON:
+no NaN) rather than by a pydantic body model, because the rules of a row are the
+dataset schema's (:mod:`readiness.serve.features`), and a one-row request should pay
+for nothing else. Nothing from inside the model reaches a client: a model failure is a
+500 with the request id, and the exception goes to the server's log.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from readiness.core.project import Project
+
+log = logging.getLogger("readiness.serve")
+CONFIG_ENV = "READINESS_SERVE_CONFIG"  # the options, as JSON, for uvicorn's worker processes
+FEEDBACK_WAIT_S = 2.0  # how long feedback waits for its request to reach the log (other workers)
+ENDPOINTS = {"predict", "predict_proba"}
+
+
+@dataclass
+class ServeOptions:
+    """Everything a worker needs to serve one model (what ``readiness serve`` decided)."""
+
+    root: str
+    name: str
+    stage: str = "production"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    auth: bool = True
+    metrics_public: bool = False
+    log_url: str = ""
+    server_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    poll_seconds: float = 3.0
+    max_body_bytes: int = 1_048_576
+    max_rows: int = 10_000
+    sample_rate: float = 1.0
+    cost_per_hour: float | None = None
+    extra_keys: list[dict[str, Any]] = field(default_factory=list)  # the contract test's key
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_env(cls) -> ServeOptions:
+        raw = os.environ.get(CONFIG_ENV)
+        if not raw:
+            raise RuntimeError(f"{CONFIG_ENV} is not set: start the server with readiness serve")
+        return cls(**json.loads(raw))
+
+
+class _Refused(Exception):
+    """A request answered with an error status before the model ran."""
+
+    def __init__(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None):
+        super().__init__(status)
+        self.status, self.body, self.headers = status, body, headers or {}
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+async def _read_json(request: Any, limit: int) -> Any:
+    """The body as JSON: 413 above ``limit`` bytes (before reading it all), 400 if malformed."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise _Refused(413, {"error": f"body larger than {limit} bytes"})
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise _Refused(413, {"error": f"body larger than {limit} bytes"})
+    try:
+        return json.loads(bytes(body), parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _Refused(400, {"error": f"malformed JSON: {exc}"}) from None
+
+
+def _response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Any:
+    from starlette.responses import Response
+
+    return Response(
+        json.dumps(body, separators=(",", ":")),
+        status_code=status,
+        media_type="application/json",
+        headers=headers,
+    )
+
+
+def build_app(options: ServeOptions) -> Any:
+    """The ASGI app serving ``options.name`` from the project at ``options.root``."""
+    from contextlib import asynccontextmanager
+
+    from fastapi import FastAPI
+
+    from readiness.serve.keys import KeyRing, extract_token, keys_path
+    from readiness.serve.loaded import ModelHolder
+    from readiness.serve.metrics import Metrics
+    from readiness.serve.predlog import PredictionLog
+
+    project = Project(Path(options.root))
+    metrics = Metrics(options.cost_per_hour)
+
+    def on_load(served: Any, version: str, seconds: float, ok: bool) -> None:
+        metrics.loaded(options.name, version, options.stage, seconds, ok)
+
+    holder = ModelHolder(project, options.name, options.stage, on_load=on_load)
+    ring = KeyRing.load(keys_path(project), extra=options.extra_keys) if options.auth else None
+    predlog = PredictionLog(options.log_url, server_id=options.server_id)
+
+    @asynccontextmanager
+    async def lifespan(app: Any) -> Any:
+        holder.load_initial()
+        predlog.start()
+        predlog.session(options.name, options.host, options.cost_per_hour, options.workers)
+        holder.watch(options.poll_seconds)
+        metrics.watch_process()
+        try:
+            yield
+        finally:
+            holder.stop()
+            predlog.close()  # drains: a clean shutdown loses no log row
+            metrics.close()
+
+    app = FastAPI(
+        title=f"readiness serve {options.name}",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=lifespan,
+    )
+    app.state.holder, app.state.metrics, app.state.log = holder, metrics, predlog
+
+    def client_of(request: Any) -> str | None:
+        """The calling key's name (None with auth off); 401 without a valid key."""
+        if ring is None:
+            return None
+        headers = request.headers
+        token = extract_token(headers.get("authorization"), headers.get("x-api-key"))
+        name = ring.verify(token)
+        if name is None:
+            why = "missing API key" if token is None else "invalid or revoked API key"
+            raise _Refused(
+                401,
+                {"error": f"{why}: send Authorization: Bearer KEY (or X-API-Key: KEY)"},
+                {"WWW-Authenticate": "Bearer"},
+            )
+        return name
+
+    def version_now() -> str:
+        return holder.current.version if holder.current else ""
+
+    def finish(
+        endpoint: str,
+        started: float,
+        status: int,
+        body: dict[str, Any],
+        headers: dict[str, str] | None = None,
+        version: str | None = None,
+    ) -> Any:
+        metrics.observe(
+            endpoint, options.name, version or version_now(), status, time.perf_counter() - started
+        )
+        return _response(status, body, headers)
+
+    def log_request(entry: dict[str, Any]) -> None:
+        sampled_out = options.sample_rate < 1 and random.random() >= options.sample_rate
+        if entry["status"] < 300 and sampled_out:  # errors are always logged
+            return
+        predlog.record(entry)
+
+    @app.get("/healthz")
+    async def healthz() -> Any:
+        return _response(200, {"status": "ok"})
+
+    @app.get("/readyz")
+    async def readyz() -> Any:
+        state = holder.ready()
+        return _response(200 if state["ready"] else 503, state)
+
+    @app.get("/metrics")
+    async def metrics_endpoint(request: Any) -> Any:
+        from starlette.responses import Response
+
+        if not options.metrics_public:
+            try:
+                client_of(request)
+            except _Refused as refused:
+                return _response(refused.status, refused.body, refused.headers)
+        text, content_type = metrics.exposition()
+        return Response(text, media_type=content_type)
+
+    @app.get("/v1/models")
+    async def models(request: Any) -> Any:
+        try:
+            client_of(request)
+        except _Refused as refused:
+            return _response(refused.status, refused.body, refused.headers)
+        served = holder.current
+        return _response(200, {"models": [served.describe()] if served else []})
+
+    @app.get("/v1/models/{name}")
+    async def model_info(request: Any, name: str) -> Any:
+        try:
+            client_of(request)
+            served = _served(holder, name, options.name)
+        except _Refused as refused:
+            return _response(refused.status, refused.body, refused.headers)
+        return _response(200, served.describe())
+
+    async def predict(request: Any, name: str, endpoint: str) -> Any:
+        started = time.perf_counter()
+        request_id = uuid.uuid4().hex
+        ids = {"X-Request-ID": request_id}
+        served = holder.current
+        version = served.version if served else ""
+        entry: dict[str, Any] = {
+            "request_id": request_id,
+            "ts": time.time(),
+            "model": options.name,
+            "version": version,
+            "endpoint": endpoint,
+            "n_rows": 0,
+            "inputs": None,
+            "outputs": None,
+            "probabilities": None,
+            "client": None,
+            "error": None,
+        }
+        try:
+            entry["client"] = client_of(request)  # before the body: no key, nothing is read
+            served = _served(holder, name, options.name)
+            body = await _read_json(request, options.max_body_bytes)
+            rows = _rows_of(body)
+            problems, count = served.schema.problems(rows, options.max_rows)
+            if problems:
+                raise _Refused(
+                    422,
+                    {
+                        "error": f"{count} broken rule(s) in the rows",
+                        "problems": [p.to_dict() for p in problems],
+                        "problem_count": count,
+                    },
+                )
+        except _Refused as refused:
+            refused.body["request_id"] = request_id
+            entry.update(status=refused.status, error=refused.body.get("error"))
+            entry["latency_ms"] = (time.perf_counter() - started) * 1000
+            log_request(entry)
+            headers = {**ids, **refused.headers}
+            return finish(endpoint, started, refused.status, refused.body, headers)
+        features = served.schema.features
+        inputs = [{f: row.get(f) for f in features} for row in rows]
+        try:
+            frame = served.schema.frame(inputs)
+            predictions = _plain_list(served.model.predict(frame))
+            probabilities = None
+            if endpoint == "predict_proba":
+                probabilities = _plain_list(served.model.predict_proba(frame))
+        except Exception as exc:  # the model's own failure: logged here, never shown to clients
+            log.exception("request %s: %s %s failed", request_id, options.name, version)
+            entry.update(status=500, error=type(exc).__name__, n_rows=len(rows), inputs=inputs)
+            entry["latency_ms"] = (time.perf_counter() - started) * 1000
+            log_request(entry)
+            failure = {"error": "the model failed on this request", "request_id": request_id}
+            return finish(endpoint, started, 500, failure, ids, served.version)
+        answer: dict[str, Any] = {
+            "model": options.name,
+            "model_version": served.version,
+            "request_id": request_id,
+            "predictions": predictions,
+        }
+        if probabilities is not None:
+            answer["classes"] = served.classes
+            answer["probabilities"] = probabilities
+        metrics.rows.labels(options.name, served.version).inc(len(rows))
+        entry.update(
+            version=served.version,
+            status=200,
+            n_rows=len(rows),
+            inputs=inputs,
+            outputs=predictions,
+            probabilities=probabilities,
+            latency_ms=(time.perf_counter() - started) * 1000,
+        )
+        log_request(entry)
+        return finish(endpoint, started, 200, answer, ids, served.version)
+
+    @app.post("/v1/models/{name}:predict")
+    async def predict_labels(request: Any, name: str) -> Any:
+        return await predict(request, name, "predict")
+
+    @app.post("/v1/models/{name}:predict_proba")
+    async def predict_probabilities(request: Any, name: str) -> Any:
+        return await predict(request, name, "predict_proba")
+
+    @app.post("/v1/models/{name}:feedback")
+    async def feedback(request: Any, name: str) -> Any:
+        import asyncio
+
+        started = time.perf_counter()
+        try:
+            client_of(request)
+            served = _served(holder, name, options.name)
+            body = await _read_json(request, options.max_body_bytes)
+            request_id, labels = _labels_of(body)
+            expected = predlog.n_rows_of(request_id)
+            waited = 0.0
+            # another worker's request may not be written yet
+            while expected is None and waited < FEEDBACK_WAIT_S:
+                await asyncio.sleep(0.1)
+                waited += 0.1
+                expected = predlog.n_rows_of(request_id)
+            if expected is None:
+                raise _Refused(404, {"error": f"no logged request {request_id}"})
+            if len(labels) != expected:
+                why = f"request {request_id} had {expected} row(s): got {len(labels)} label(s)"
+                raise _Refused(422, {"error": why})
+            problems = _label_problems(served, labels)
+            if problems:
+                why = "labels break the label's rules"
+                raise _Refused(422, {"error": why, "problems": problems})
+        except _Refused as refused:
+            return finish("feedback", started, refused.status, refused.body, refused.headers)
+        predlog.feedback(request_id, labels, time.time())
+        metrics.feedback.labels(options.name).inc(len(labels))
+        body = {"request_id": request_id, "labels": len(labels)}
+        return finish("feedback", started, 200, body)
+
+    @app.post("/admin/reload")
+    async def reload(request: Any) -> Any:
+        import asyncio
+
+        started = time.perf_counter()
+        try:
+            client_of(request)
+        except _Refused as refused:
+            return finish("admin_reload", started, refused.status, refused.body, refused.headers)
+        done = await asyncio.get_running_loop().run_in_executor(None, holder.refresh, True)
+        return finish("admin_reload", started, 200, {**done.to_dict(), **holder.ready()})
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Any, exc: Exception) -> Any:  # never a traceback to a client
+        log.exception("unexpected error on %s", request.url.path)
+        return _response(500, {"error": "internal error"})
+
+    return app
+
+
+def _served(holder: Any, name: str, serving: str) -> Any:
+    if name != serving:
+        raise _Refused(404, {"error": f"no model {name} here: this server serves {serving}"})
+    served = holder.current
+    if served is None:
+        raise _Refused(503, {"error": f"{serving} is not loaded yet"})
+    return served
+
+
+def _rows_of(body: Any) -> Any:
+    if not isinstance(body, dict):
+        raise _Refused(422, {"error": 'the body must be an object: {"rows": [{...}, ...]}'})
+    unknown = sorted(str(k) for k in body if k != "rows")
+    if unknown:
+        raise _Refused(
+            422, {"error": f"unknown key(s) {', '.join(unknown)}: send {{\"rows\": [{{...}}]}}"}
+        )
+    if "rows" not in body:
+        raise _Refused(422, {"error": 'rows is missing: send {"rows": [{feature: value, ...}]}'})
+    return body["rows"]
+
+
+def _labels_of(body: Any) -> tuple[str, list[Any]]:
+    if not isinstance(body, dict) or not isinstance(body.get("request_id"), str):
+        raise _Refused(
+            422, {"error": 'send {"request_id": ..., "labels": [one per row]} (or "label")'}
+        )
+    unknown = sorted(str(k) for k in body if k not in ("request_id", "labels", "label"))
+    if unknown or ("labels" in body) == ("label" in body):
+        raise _Refused(
+            422, {"error": 'send exactly one of "labels" (a list, one per row) or "label"'}
+        )
+    labels = body["labels"] if "labels" in body else [body["label"]]
+    if not isinstance(labels, list) or any(isinstance(v, (dict, list)) for v in labels):
+        raise _Refused(422, {"error": "labels must be a list of scalars, one per row"})
+    return body["request_id"], labels
+
+
+def _label_problems(served: Any, labels: list[Any]) -> list[dict[str, Any]]:
+    rule = served.schema.label_rule
+    if rule is None:
+        return []
+    found = []
+    for index, value in enumerate(labels):
+        reason = rule.problem(value)
+        if reason:
+            found.append({"row": index, "field": rule.name, "rule": reason})
+            if len(found) >= 100:
+                break
+    return found
+
+
+def _plain_list(values: Any) -> list[Any]:
+    """Predictions as JSON values (numpy arrays and scalars become lists and numbers)."""
+    tolist = getattr(values, "tolist", None)
+    return tolist() if callable(tolist) else list(values)
+
+
+def create_app() -> Any:
+    """uvicorn's factory in each worker process: the options come from the environment."""
+    return build_app(ServeOptions.from_env())

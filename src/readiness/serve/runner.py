@@ -1,0 +1,220 @@
+"""Starting a server: the options from readiness.yaml and the command line, a preflight
+that fails in one line (no version in the stage, no key, a model that does not load),
+then uvicorn, in this process or in the background for code, notebooks and tests.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from readiness.core.errors import ReadinessError, UsageError
+from readiness.core.project import Project
+from readiness.serve.app import CONFIG_ENV, ServeOptions
+
+READY_TIMEOUT_S = 120.0
+
+
+class ServeError(ReadinessError):
+    """The server cannot start, or did not become ready."""
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def options_for(
+    project: Project,
+    name: str,
+    stage: str = "production",
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int | None = None,
+    auth: bool | None = None,
+    metrics_public: bool = False,
+    log_url: str | None = None,
+) -> ServeOptions:
+    """What ``readiness serve`` runs with: its arguments over readiness.yaml's ``serving:``."""
+    from readiness.core.config import load_config
+    from readiness.core.schema import Serving
+    from readiness.registry.models import check_name
+    from readiness.serve.predlog import resolve_url
+
+    check_name(name)
+    config = load_config(project) if project.config_path.is_file() else None
+    serving = (config.serving if config else None) or Serving()
+    wanted_auth = serving.auth if auth is None else auth
+    if not wanted_auth and not is_loopback(host):
+        raise UsageError(
+            f"--no-auth is allowed on 127.0.0.1 only, not on {host}: anyone who reaches the "
+            "port could call the model. Add a key: readiness serve keys add NAME"
+        )
+    if not 0 < port < 65536:
+        raise UsageError(f"--port {port}: a TCP port is 1-65535")
+    return ServeOptions(
+        root=str(project.root),
+        name=name,
+        stage=stage,
+        host=host,
+        port=port,
+        workers=workers or serving.workers,
+        auth=wanted_auth,
+        metrics_public=metrics_public,
+        log_url=resolve_url(project, log_url or serving.log_url),
+        poll_seconds=serving.poll_seconds,
+        max_body_bytes=serving.max_body_bytes,
+        max_rows=serving.max_rows,
+        sample_rate=serving.log_sample_rate,
+        cost_per_hour=serving.cost_per_hour,
+    )
+
+
+@dataclass
+class Preflight:
+    version: str
+    features: int
+    keys: int
+    log: str
+
+
+def preflight(options: ServeOptions) -> Preflight:
+    """Everything a worker would fail on, checked once, before any worker starts."""
+    from readiness.serve.keys import KeyRing, keys_path
+    from readiness.serve.loaded import ModelHolder
+    from readiness.serve.predlog import describe_url, ensure_schema
+
+    project = Project(Path(options.root))
+    keys = 0
+    if options.auth:
+        keys = KeyRing.load(keys_path(project), extra=options.extra_keys).active_count()
+        if keys == 0:
+            raise ServeError(
+                "no API key: add one with readiness serve keys add NAME (it is shown once), "
+                "or serve on 127.0.0.1 with --no-auth"
+            )
+    served = ModelHolder(project, options.name, options.stage).load_initial()
+    ensure_schema(options.log_url)  # once, here: workers created at once would race
+    log = describe_url(options.log_url)
+    return Preflight(served.version, len(served.schema.features), keys, log)
+
+
+def _environment(options: ServeOptions) -> dict[str, str]:
+    """The workers' environment: the options, a wiped metrics folder, the start time."""
+    from readiness.serve.metrics import MULTIPROC_ENV, STARTED_ENV, prepare_dir
+
+    project = Project(Path(options.root))
+    folder = os.environ.get(MULTIPROC_ENV) or str(
+        project.state_dir / "serve" / f"metrics-{options.port}"
+    )
+    prepare_dir(Path(folder))
+    return {CONFIG_ENV: options.to_json(), MULTIPROC_ENV: folder, STARTED_ENV: str(time.time())}
+
+
+def run(options: ServeOptions) -> None:
+    """Serve in this process until SIGINT/SIGTERM (which drain the prediction log)."""
+    import uvicorn
+
+    os.environ.update(_environment(options))
+    uvicorn.run(
+        "readiness.serve.app:create_app",
+        factory=True,
+        host=options.host,
+        port=options.port,
+        workers=options.workers,
+        log_level=os.environ.get("READINESS_SERVE_LOG_LEVEL", "warning"),
+        access_log=False,  # the prediction log is the record; no key is ever in either
+        timeout_graceful_shutdown=30,
+    )
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+class Server:
+    """A server in a child process (``readiness.serve(..., background=True)``)."""
+
+    def __init__(self, options: ServeOptions, process: subprocess.Popen[bytes], log: Path) -> None:
+        self.options, self.process, self.output = options, process, log
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.options.host}:{self.options.port}"
+
+    def wait_ready(self, timeout: float = READY_TIMEOUT_S) -> Server:
+        import urllib.error
+        import urllib.request
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise ServeError(f"the server exited ({self.process.returncode}): {self.tail()}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/readyz", timeout=2) as answer:
+                    if answer.status == 200:
+                        return self
+            except (urllib.error.URLError, OSError):
+                pass  # not listening yet
+            time.sleep(0.1)
+        self.stop()
+        raise ServeError(f"the server was not ready after {timeout:.0f} s: {self.tail()}")
+
+    def tail(self, lines: int = 5) -> str:
+        try:
+            text = self.output.read_text(encoding="utf-8", errors="replace").strip()
+        except OSError:
+            return "(no output)"
+        return " | ".join(text.splitlines()[-lines:]) or "(no output)"
+
+    def stop(self, timeout: float = 40.0) -> int | None:
+        """SIGTERM (the log drains), then SIGKILL past ``timeout``; the exit code."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(10)
+        return self.process.returncode
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+
+def start_background(options: ServeOptions, ready_timeout: float = READY_TIMEOUT_S) -> Server:
+    """Start a server in its own process group and wait until ``/readyz`` answers 200."""
+    import tempfile
+
+    env = {**os.environ, **_environment(options)}
+    output = Path(tempfile.mkstemp(prefix=f"readiness-serve-{options.port}-", suffix=".log")[1])
+    with output.open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "readiness.serve.runner"],
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own group: stop() reaches every worker
+        )
+    return Server(options, process, output).wait_ready(ready_timeout)
+
+
+if __name__ == "__main__":
+    run(ServeOptions.from_env())
