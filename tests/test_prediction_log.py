@@ -136,6 +136,26 @@ def test_close_drains_the_queue(url):
     assert predlog.count_predictions(url) == 5000
     log.record(entry("after-close"))  # refused, counted, never raised
     assert log.dropped == 1
+    never_started = PredictionLog(url, server_id="s")
+    never_started.record(entry("queued-only"))
+    never_started.close()
+    assert predlog.count_predictions(url) == 5001
+
+
+def test_a_locked_database_delays_rows_but_loses_none(url):
+    log = PredictionLog(url, server_id="s", flush_seconds=0.01)
+    log.start()
+    holder = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process's long write transaction
+    for i in range(10):
+        log.record(entry(f"r{i}"))
+    assert not log.flush(timeout=1.0)  # waiting for the lock
+    holder.execute("COMMIT")
+    holder.close()
+    assert log.flush(timeout=20)
+    log.close()
+    assert (log.written, log.errors) == (10, 0)
+    assert predlog.count_predictions(url) == 10
 
 
 def test_a_full_queue_drops_and_counts_without_blocking(url):
@@ -345,6 +365,7 @@ def test_importing_the_log_stays_cheap():
 
 
 def test_postgresql(postgres_url):  # noqa: F811 (the fixture imported above)
+    assert _run(_child_ensure, lambda i: (postgres_url,), 4) == ["ok"] * 4  # a fresh database
     predlog.ensure_schema(postgres_url)
     predlog.ensure_schema(postgres_url)  # idempotent
     concurrent_writes(postgres_url)

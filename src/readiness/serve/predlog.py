@@ -9,6 +9,7 @@ end serve monitoring. Schema and versioning: docs/prediction-log.md.
 
 from __future__ import annotations
 
+import atexit
 import collections
 import contextlib
 import itertools
@@ -339,6 +340,7 @@ class PredictionLog:
             target=self._run, name="readiness-prediction-log", daemon=True
         )
         self._thread.start()
+        atexit.register(self.close, 5)  # a script that forgets close() still loses nothing
 
     def flush(self, timeout: float = 10) -> bool:
         """Wait until every row queued before the call is written (or given up on)."""
@@ -358,6 +360,12 @@ class PredictionLog:
 
     def close(self, timeout: float = 30) -> None:
         """Write everything queued and the last heartbeat, then release the database."""
+        atexit.unregister(self.close)
+        if self._thread is None and not self._queue.empty():
+            try:
+                self.start()  # rows queued by a log never started: write them now
+            except LogError as exc:
+                log.error("prediction log: %d rows not written: %s", self._queue.qsize(), exc)
         with self._lock:
             self._closed = True
         self._stopping.set()
