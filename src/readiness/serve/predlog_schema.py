@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 
 SCHEMA_VERSION = 1
 TABLES = ("readiness_meta", "predictions", "feedback", "serving_sessions")
+PREDICTION_COLUMNS = (  # what a logged request holds (the table's columns, but ``id``)
+    "request_id", "ts", "model", "version", "endpoint", "status", "latency_ms", "n_rows",
+    "inputs", "outputs", "probabilities", "client", "error",
+)
 BUSY_SECONDS = 30  # SQLite waits this long for another writer before "database is locked"
 _PASSWORD_KEYS = {"password", "pass", "passwd", "pwd"}
 
