@@ -160,7 +160,9 @@ def ensure_schema(url: str) -> None:
     """Create the log's tables once; idempotent and safe when processes race to do it.
 
     A SQLite log is created under a file lock beside it, in WAL mode; PostgreSQL's creators
-    queue on an advisory lock. Raises
+    queue on an advisory lock.
+
+    Raises
     ------
     LogError
         The database cannot be reached or opened, or holds a newer schema version.
