@@ -29,7 +29,7 @@ KINDS = ("docker", "kubernetes")
 STAGES = ("production", "staging")
 LOG_URL_ENV = "READINESS_PREDICTION_LOG_URL"
 KEYS_DIR = "/etc/readiness/keys"  # where the image expects the keys file to be mounted
-MULTIPROC_DIR = "/tmp/readiness-metrics"  # noqa: S108 (an emptyDir in Kubernetes)
+MULTIPROC_DIR = "/tmp/readiness-metrics"
 UID = 10001
 # How a project pins its dependencies (the same files `readiness ci` reads): the files to
 # copy into the image, and the command that installs from them.
@@ -128,7 +128,8 @@ def _install_lines(project: Project, notes: list[str]) -> list[str]:
             f"# the project's pinned dependencies ({lock}): the model's own imports are there",
             f"COPY {' '.join(files)} /tmp/deps/",
             f"RUN cd /tmp/deps && {command} \\",
-            f"    && (pip show readiness >/dev/null 2>&1 || pip install \"readiness=={__version__}\")"
+            "    && (pip show readiness >/dev/null 2>&1 "
+            f'|| pip install "readiness=={__version__}")'
             + (f" \\\n    && pip install {dvc}" if dvc else ""),
         ]
     else:
@@ -148,7 +149,7 @@ def dockerfile(project: Project, name: str, stage: str, port: int, workers: int,
                notes: list[str]) -> str:
     """The Dockerfile's text (build context: the project root)."""
     target = _model_target(project, name)
-    cmd = ["readiness", "serve", name, "--stage", stage, "--host", "0.0.0.0",  # noqa: S104
+    cmd = ["readiness", "serve", name, "--stage", stage, "--host", "0.0.0.0",
            "--port", str(port), "--workers", str(workers)]
     health = (
         "import urllib.request; "
@@ -196,7 +197,8 @@ def dockerignore() -> str:
     """Everything but the repository and the lock files: the image is built from git."""
     files = sorted({f for files, _ in LOCK_FILES.values() for f in files})
     return "\n".join([
-        "# Written by `readiness serve NAME --export docker` (BuildKit reads <Dockerfile>.dockerignore).",
+        "# Written by `readiness serve NAME --export docker`; BuildKit reads this file",
+        "# (<Dockerfile>.dockerignore) in place of the context's .dockerignore.",
         "# The image is checked out from .git; nothing else of the work tree is sent to the",
         "# builder (data, runs, .readiness/serve/keys.json, .dvc/config.local, virtualenvs).",
         "*",
@@ -217,7 +219,7 @@ def kubernetes_objects(name: str, stage: str, port: int, workers: int,
     container = {
         "name": "server",
         "image": image,
-        "args": ["readiness", "serve", name, "--stage", stage, "--host", "0.0.0.0",  # noqa: S104
+        "args": ["readiness", "serve", name, "--stage", stage, "--host", "0.0.0.0",
                  "--port", str(port), "--workers", str(workers)],
         "ports": [{"name": "http", "containerPort": port, "protocol": "TCP"}],
         "env": [
