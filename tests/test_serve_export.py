@@ -20,6 +20,10 @@ from readiness import render
 from readiness.core.errors import ReadinessError
 from readiness.serve.export import ExportError, export
 
+from . import test_registry as base
+
+registry_project = base.registry_project  # a DVC + GTO project with the example data
+
 NAME = "churn-model"
 
 
@@ -262,3 +266,61 @@ def test_hadolint_accepts_the_dockerfile(project):
     done = subprocess.run([tool, "--ignore", "DL3008", str(project.root / "deploy" / "Dockerfile")],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+# -- the image's build steps, run for real without Docker ---------------------------------
+
+
+def _build_steps(dockerfile: str) -> list[str]:
+    """The shell commands of the Dockerfile's RUN steps after the repository is copied in."""
+    steps = _instructions(dockerfile)
+    copied = next(i for i, (k, a) in enumerate(steps) if k == "COPY" and ".git" in a)
+    commands = []
+    for kind, arg in steps[copied + 1:]:
+        if kind == "RUN":
+            commands.append(re.sub(r"^(--mount=\S+\s+)+", "", arg))
+    return commands
+
+
+def test_the_image_build_steps_give_the_server_its_model_offline(registry_project, tmp_path,
+                                                                 monkeypatch):
+    """COPY .git, then the Dockerfile's own RUN lines: the production model loads from the
+    result with no way back to the project (its remote's config is gone, as the build
+    secret is after its step)."""
+    import numpy as np
+    import pandas as pd
+
+    from readiness.core.project import Project
+    from readiness.gate.promotion import promote
+    from readiness.registry.versions import load_model, register
+
+    project = registry_project
+    model = base.train(project)
+    register(project, "screening")
+    assert promote(project, "screening", "1.0.0", "staging").promoted
+    assert promote(project, "screening", "1.0.0", "production", force=True,
+                   reason="build test").promoted
+    export(project, "screening", "docker")
+    commands = _build_steps((project.root / "deploy" / "Dockerfile").read_text())
+    assert commands[0].startswith("git reset") and commands[-1].startswith("dvc fetch")
+
+    image = tmp_path / "image" / "app"
+    image.mkdir(parents=True)
+    shutil.copytree(project.root / ".git", image / ".git")  # COPY .git /app/.git
+    secret = image / ".dvc" / "config.local"
+    for command in commands:
+        if command.startswith("dvc "):  # the build secret is mounted for this step only
+            secret.parent.mkdir(exist_ok=True)
+            shutil.copy(project.root / ".dvc" / "config.local", secret)
+        done = subprocess.run(command, shell=True, cwd=image, capture_output=True, text=True,
+                              timeout=600)
+        assert done.returncode == 0, f"{command}: {done.stdout}{done.stderr}"
+        secret.unlink(missing_ok=True)
+    assert not (image / "models" / "screening.skops").exists()  # fetched, not checked out
+    assert not (image / ".readiness" / "serve").exists()  # no keys in the image
+
+    monkeypatch.chdir(image)
+    served = load_model(Project(image), "screening", "production")
+    holdout = pd.read_csv(project.root / "data" / "breast_cancer" / "holdout.csv")
+    features = holdout.drop(columns="malignant")
+    assert np.array_equal(served.predict(features), model.predict(features))
