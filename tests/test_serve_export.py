@@ -98,7 +98,7 @@ def test_kubernetes_secrets_are_references_only(project):
     mounts = {m["name"]: m for m in container["volumeMounts"]}
     keys_volume = volumes["api-keys"]["secret"]
     assert keys_volume["secretName"] == f"{NAME}-api-keys"
-    assert keys_volume["items"] == [{"key": "keys.json", "path": "keys.json"}]
+    assert "items" not in keys_volume  # every key of the Secret is a file: keys.json is one
     keys_file = Path(mounts["api-keys"]["mountPath"]) / "keys.json"
     assert env["READINESS_API_KEYS_FILE"]["value"] == str(keys_file)
     assert mounts["api-keys"]["readOnly"] is True
@@ -117,6 +117,16 @@ def test_kubernetes_secrets_are_references_only(project):
     for item in container["env"]:
         if "value" in item:
             assert item["name"] in ("READINESS_API_KEYS_FILE", "PROMETHEUS_MULTIPROC_DIR")
+
+
+def test_the_secret_scan_of_the_checklist_finds_nothing_in_the_files(project):
+    from readiness.checklist.probes.security import find_secrets
+    from readiness.serve.keys import add_key
+
+    add_key(project, "web")
+    export(project, NAME, "kubernetes")
+    export(project, NAME, "docker")
+    assert find_secrets(project.root) == []
 
 
 def _instructions(text: str) -> list[tuple[str, str]]:
