@@ -11,6 +11,7 @@ the file when it changes, so ``keys add`` and ``keys revoke`` take effect withou
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -19,13 +20,14 @@ import re
 import secrets
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from readiness.core import audit
 from readiness.core.errors import ReadinessError
-from readiness.core.fsutil import atomic_write_json, file_lock
+from readiness.core.fsutil import atomic_write_json, atomic_write_text, file_lock
 from readiness.core.project import Project
 from readiness.core.results import Renderable
 
@@ -169,39 +171,25 @@ def read_entries(path: Path) -> list[dict[str, Any]]:
 
 
 def _write_entries(project: Project, path: Path, entries: list[dict[str, Any]]) -> None:
-    folder = path.parent
-    if folder.resolve().is_relative_to(project.root.resolve()):
-        ignore = folder / ".gitignore"  # machine-local: never committed, even by `git add -A`
+    if path == project.state_dir / "serve" / "keys.json":
+        ignore = path.parent / ".gitignore"  # machine-local: never committed, even by `add -A`
         if not ignore.is_file():
-            folder.mkdir(parents=True, exist_ok=True)
-            ignore.write_text("*\n", encoding="utf-8")
+            atomic_write_text(ignore, "*\n")
     atomic_write_json(path, {"version": VERSION, "keys": entries}, secret=True)  # 0600
 
 
-class _Locked:
-    """Read-modify-write of the keys file under the inter-process lock."""
+@contextlib.contextmanager
+def _editing(project: Project) -> Iterator[tuple[Path, list[dict[str, Any]]]]:
+    """The keys file's entries to change in place, written back when the block ends well.
 
-    def __init__(self, project: Project) -> None:
-        self.project = project
-        self.path = keys_path(project)
-        self.lock = file_lock(
-            self.path.with_name(self.path.name + ".lock"), timeout=30, what="the API keys file"
-        )
-
-    def __enter__(self) -> list[dict[str, Any]]:
-        self.lock.__enter__()
-        try:
-            self.entries = read_entries(self.path)
-        except BaseException:
-            self.lock.__exit__(None, None, None)
-            raise
-        return self.entries
-
-    def save(self) -> None:
-        _write_entries(self.project, self.path, self.entries)
-
-    def __exit__(self, *exc: Any) -> None:
-        self.lock.__exit__(*exc)
+    The inter-process lock spans the read and the write, so two ``keys add`` at once
+    both land; a block that raises (a refused name) writes nothing.
+    """
+    path = keys_path(project)
+    with file_lock(path.with_name(path.name + ".lock"), timeout=30, what="the API keys file"):
+        entries = read_entries(path)
+        yield path, entries
+        _write_entries(project, path, entries)
 
 
 # -- the commands -------------------------------------------------------------------
@@ -269,8 +257,7 @@ def add_key(project: Project, name: str) -> AddedKey:
         cannot be read or written.
     """
     check_key_name(name)
-    locked = _Locked(project)
-    with locked as entries:
+    with _editing(project) as (path, entries):
         if any(e["name"] == name and e.get("revoked_at") is None for e in entries):
             raise ApiKeyError(
                 f"an active key is already named {name!r}: revoke it first "
@@ -281,9 +268,8 @@ def add_key(project: Project, name: str) -> AddedKey:
         while entry["id"] in taken:  # 1 in 4 billion per key: cheap to rule out
             key, entry = _new_entry(name)
         entries.append(entry)
-        locked.save()
     audit.append(project, "serve.key_added", name=name, id=entry["id"])
-    return AddedKey(name, entry["id"], entry["created_at"], key, str(locked.path))
+    return AddedKey(name, entry["id"], entry["created_at"], key, str(path))
 
 
 def list_keys(project: Project) -> KeyList:
@@ -304,8 +290,7 @@ def revoke_key(project: Project, name_or_id: str) -> RevokedKey:
     ApiKeyError
         No key has that name or id, or it is already revoked.
     """
-    locked = _Locked(project)
-    with locked as entries:
+    with _editing(project) as (_, entries):
         active = [e for e in entries if e.get("revoked_at") is None]
         match = next((e for e in active if e["name"] == name_or_id), None) or next(
             (e for e in active if e["id"] == name_or_id), None
@@ -318,7 +303,6 @@ def revoke_key(project: Project, name_or_id: str) -> RevokedKey:
                 f"no API key is named {name_or_id!r} (nor has that id): readiness serve keys list"
             )
         match["revoked_at"] = audit.now()
-        locked.save()
     audit.append(project, "serve.key_revoked", name=match["name"], id=match["id"])
     return RevokedKey(match["name"], match["id"], match["revoked_at"])
 
