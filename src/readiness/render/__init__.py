@@ -170,4 +170,5 @@ from readiness.render import (  # noqa: E402, F401
     drift,
     jobs,
     registry,
+    serve,
 )
