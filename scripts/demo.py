@@ -1,4 +1,5 @@
-"""``make demo``: the main job end to end on embedded defaults (no server, no network).
+"""``make demo``: the main job end to end on embedded defaults (no network; the one server
+it starts listens on 127.0.0.1).
 
 1. a scratch project under .demo/ (``readiness init``: templates, git, DVC, a local remote);
 2. the data (scikit-learn's breast cancer set, shipped with it) versioned with DVC
@@ -11,8 +12,11 @@
 6. a retraining batch over two hyperparameter values (``readiness batch -j 2``);
 7. the registry: register, promote through the gate;
 8. drift in a labelled production sample: ``readiness monitor`` retrains, the gate decides;
-9. a forced promotion and the rollback;
-10. the production readiness checklist: model card, CI workflow, an attestation, the
+9. serving: ``readiness serve`` on 127.0.0.1 with an API key; the production sample
+   replayed as JSON, the metrics, labels posted back, the prediction log;
+10. a forced promotion and the rollback while serving: the server switches versions;
+    then the contract test (``readiness serve --check``);
+11. the production readiness checklist: model card, CI workflow, an attestation, the
     full scorecard; and where every artefact lies.
 """
 
@@ -27,6 +31,9 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import demo_serving as serving  # noqa: E402
+
 NOTEBOOK = REPO / "notebooks" / "01-criteria-first-poc.ipynb"
 BIN = Path(sys.executable).parent
 GRID = """\
@@ -140,13 +147,22 @@ def main(argv: list[str] | None = None) -> int:
     must(sh(sys.executable, *labelled, "production/labelled.csv", cwd=demo), "labelled sample")
     sh("readiness", "monitor", "screening", "--current", "production/labelled.csv", cwd=demo)
 
-    step("9. a forced promotion, and the way back")
-    force = ["--force", "--reason", "demo: promote the retrained candidate anyway"]
-    sh("readiness", "promote", "screening", "1.0.1", "--to", "production", *force, cwd=demo)
-    must(sh("readiness", "rollback", "screening", cwd=demo), "rollback")
-    sh("readiness", "models", "screening", cwd=demo)
+    step("9. serving: the production model behind an API key, its metrics and its log")
+    server, key = serving.start(demo, sh)
+    try:
+        serving.replay(server, key, demo / "production" / "sample.csv")
+        step("10. a forced promotion and the way back, while serving")
+        force = ["--force", "--reason", "demo: promote the retrained candidate anyway"]
+        sh("readiness", "promote", "screening", "1.0.1", "--to", "production", *force, cwd=demo)
+        serving.wait_for_version(server, key, "v1.0.1")
+        must(sh("readiness", "rollback", "screening", cwd=demo), "rollback")
+        serving.wait_for_version(server, key, "v1.0.0")
+        sh("readiness", "models", "screening", cwd=demo)
+    finally:
+        serving.stop(server, demo)
+    must(sh("readiness", "serve", "screening", "--check", cwd=demo), "the contract test")
 
-    step("10. the production readiness checklist: the full scorecard")
+    step("11. the production readiness checklist: the full scorecard")
     must(sh("readiness", "card", cwd=demo), "model card")
     must(sh("readiness", "ci", "github", cwd=demo), "CI workflow")
     attest = ["readiness", "attest", "security.pentest", "--by", "sec-team@example.com"]
@@ -168,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         ("runs/batch-*/", "the batch's executed notebooks; models/ holds its candidates"),
         ("git tag", "the registry: screening@v1.0.0, screening#production#N (GTO)"),
         (".readiness/audit.jsonl", "every promotion, forced override, drill and rollback"),
+        (".readiness/serve/", "API key hashes (0600) and the prediction log (SQLite)"),
         ("docs/model-card.md", "the model card; docs/runbook.md: the runbook to fill in"),
         ("reports/scorecard.*", "the readiness scorecard as HTML, markdown and JSON"),
     ]:

@@ -26,4 +26,9 @@ def test_demo_runs_end_to_end(tmp_path):
     assert "<- data/breast_cancer" in done.stdout  # the lineage
     assert "DATASET DRIFT: 4 of 31 columns drifted" in done.stdout  # the shifted sample
     assert "production rolled back from v1.0.1 to v1.0.0" in done.stdout  # the registry
+    # serving: a replay with a key, the switch to the promoted version and back, the contract
+    assert "replayed " in done.stdout and "without a key: 401" in done.stdout
+    assert "the server now serves v1.0.1" in done.stdout
+    assert "the server now serves v1.0.0" in done.stdout
+    assert "contract test of screening v1.0.0 (production): PASSED" in done.stdout
     assert (tmp_path / "demo" / ".readiness" / "criteria.lock").is_file()

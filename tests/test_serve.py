@@ -272,7 +272,7 @@ def test_follows_the_registry_under_load_without_a_failed_request(copy):
             t.join(45)
         stop.set()
         slow.close()
-        status, text = Http(server.url, key)("GET", "/metrics")
+        _, text = Http(server.url, key)("GET", "/metrics")
     assert not failures, failures[:5]
     assert time.monotonic() - began >= 29
     first_new = min(t for t, v in seen if v == "v1.0.1")

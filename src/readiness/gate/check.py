@@ -115,7 +115,6 @@ def serving_figures(project: Project) -> dict[str, Any] | None:
     from readiness.serve.predlog import (
         count_predictions,
         describe_url,
-        log_exists,
         realised_cost_per_1000,
         resolve_url,
     )
@@ -126,8 +125,6 @@ def serving_figures(project: Project) -> dict[str, Any] | None:
         return None
     url = resolve_url(project, serving.log_url)
     out: dict[str, Any] = {"cost_per_hour": serving.cost_per_hour, "log": describe_url(url)}
-    if not log_exists(url):
-        return {**out, "predictions": 0, "cost_per_1000": None}
     try:
         models = sorted({v.name for v in _registered(project) if "production" in v.stages})
         out["predictions"] = count_predictions(url)

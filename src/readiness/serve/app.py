@@ -315,15 +315,18 @@ def build_app(options: ServeOptions) -> Any:
             served = _served(holder, name, options.name)
             body = await _read_json(request, options.max_body_bytes)
             request_id, labels = _labels_of(body)
-            expected = predlog.n_rows_of(request_id)
+            loop = asyncio.get_running_loop()
+            expected = await loop.run_in_executor(None, predlog.n_rows_of, request_id)
             waited = 0.0
             # another worker's request may not be written yet
             while expected is None and waited < FEEDBACK_WAIT_S:
                 await asyncio.sleep(0.1)
                 waited += 0.1
-                expected = predlog.n_rows_of(request_id)
+                expected = await loop.run_in_executor(None, predlog.n_rows_of, request_id)
             if expected is None:
                 raise _Refused(404, {"error": f"no logged request {request_id}"})
+            if expected == 0:
+                raise _Refused(422, {"error": f"request {request_id} predicted no rows"})
             if len(labels) != expected:
                 why = f"request {request_id} had {expected} row(s): got {len(labels)} label(s)"
                 raise _Refused(422, {"error": why})

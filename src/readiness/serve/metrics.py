@@ -37,13 +37,6 @@ def prepare_dir(path: Path) -> Path:
     return path
 
 
-def cost_per_1000(cost_per_hour: float | None, seconds: float, rows: float) -> float | None:
-    """What 1,000 predictions cost: the instance price over the time served, per row."""
-    if cost_per_hour is None or rows <= 0 or seconds <= 0:
-        return None
-    return cost_per_hour * seconds / 3600.0 / rows * 1000.0
-
-
 class Metrics:
     """The server's metric objects, shared by every route of one worker."""
 
@@ -209,7 +202,11 @@ class Metrics:
             )
             price.add_metric([], self.cost_per_hour)
             out.append(price)
-        per_1000 = cost_per_1000(self.cost_per_hour, time.time() - self.started, rows)
+        from readiness.serve.predlog import cost_per_1000
+
+        per_1000 = None
+        if self.cost_per_hour is not None:
+            per_1000 = cost_per_1000(self.cost_per_hour, time.time() - self.started, int(rows))
         if per_1000 is not None:
             gauge = GaugeMetricFamily(
                 "readiness_cost_per_1000_predictions",

@@ -99,7 +99,7 @@ def preflight(options: ServeOptions) -> Preflight:
     project = Project(Path(options.root))
     keys = 0
     if options.auth:
-        keys = KeyRing.load(keys_path(project), extra=options.extra_keys).active_count()
+        keys = len(KeyRing.load(keys_path(project), extra=options.extra_keys))
         if keys == 0:
             raise ServeError(
                 "no API key: add one with readiness serve keys add NAME (it is shown once), "
