@@ -7,7 +7,7 @@ pipeline saved with skops). The same model and the same rows are served on 127.0
   calls ``model.predict`` (the floor),
 - ``readiness serve`` (API key, validation, metrics and the prediction log all on),
 - ``mlflow models serve`` when mlflow is importable (or its Python is given in
-  ``READINESS_BENCH_MLFLOW_PYTHON``; it is never installed here),
+  ``SERVE_BENCH_MLFLOW_PYTHON``; it is never installed here),
 
 each with one worker, measured in turn: startup time to ready, p50/p99 latency of sequential
 single-row requests over one keep-alive connection, requests per second from K client
@@ -27,6 +27,7 @@ import json
 import multiprocessing
 import os
 import pickle
+import queue
 import signal
 import socket
 import statistics
@@ -43,7 +44,8 @@ NAME = "screening"
 WARM_UP = 50  # single-row requests before timing
 SEQUENTIAL = int(os.environ.get("SERVE_BENCH_REQUESTS", "500"))  # timed single-row requests
 CLIENTS = int(os.environ.get("SERVE_BENCH_CLIENTS", "4"))  # concurrent client processes
-DURATION = float(os.environ.get("SERVE_BENCH_SECONDS", "5"))  # of the throughput phase
+DURATION = float(os.environ.get("SERVE_BENCH_SECONDS", "6"))  # of throughput, per server
+ROUNDS = 3  # the throughput phase alternates between the servers in this many turns
 BATCH_ROWS = 1000
 BATCHES = 20  # timed batch requests, at most (and at most BATCH_SECONDS)
 BATCH_SECONDS = 15.0
@@ -217,34 +219,50 @@ class Result:
     note: str = ""
 
 
-def sequential(server: Server, bodies: list[bytes], result: Result) -> None:
-    """Single-row requests one after another over one keep-alive connection."""
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
-    headers = server.all_headers()
-    times: list[float] = []
-    deadline = time.monotonic() + PHASE_LIMIT
+def sequential(
+    servers: list[Server], bodies: dict[str, list[bytes]], results: dict[str, Result]
+) -> None:
+    """Single-row requests one after another, one keep-alive connection per server.
+
+    The servers take turns request by request, so a busy moment of this (shared) machine
+    slows them all alike and the latency ratio stays fair.
+    """
+    connections = {
+        s.label: http.client.HTTPConnection("127.0.0.1", s.port, timeout=30) for s in servers
+    }
+    times: dict[str, list[float]] = {s.label: [] for s in servers}
+    deadline = time.monotonic() + PHASE_LIMIT * len(servers)
     try:
         for index in range(WARM_UP + SEQUENTIAL):
             if time.monotonic() > deadline:
-                result.note = f"sequential phase cut at {PHASE_LIMIT:.0f} s"
+                for s in servers:
+                    results[s.label].note = f"sequential phase cut at {index} requests"
                 break
-            began = time.perf_counter()
-            connection.request(
-                "POST", server.path, body=bodies[index % len(bodies)], headers=headers
-            )
-            answer = connection.getresponse()
-            answer.read()
-            took = time.perf_counter() - began
-            if answer.status != 200:
-                result.failed += 1
-            elif index >= WARM_UP:
-                times.append(took)
+            for server in servers:
+                took = _one(connections[server.label], server, bodies[server.label][index])
+                if took is None:
+                    results[server.label].failed += 1
+                elif index >= WARM_UP:
+                    times[server.label].append(took)
     finally:
-        connection.close()
-    if len(times) >= 2:
-        cuts = statistics.quantiles(times, n=100, method="inclusive")
-        result.p50_ms, result.p99_ms = statistics.median(times) * 1e3, cuts[98] * 1e3
-        result.single_rows_s = len(times) / sum(times)
+        for connection in connections.values():
+            connection.close()
+    for label, taken in times.items():
+        if len(taken) >= 2:
+            cuts = statistics.quantiles(taken, n=100, method="inclusive")
+            result = results[label]
+            result.p50_ms, result.p99_ms = statistics.median(taken) * 1e3, cuts[98] * 1e3
+            result.single_rows_s = len(taken) / sum(taken)
+
+
+def _one(connection: http.client.HTTPConnection, server: Server, body: bytes) -> float | None:
+    """Seconds for one request on ``connection``, or None when it did not answer 200."""
+    began = time.perf_counter()
+    connection.request("POST", server.path, body=body, headers=server.all_headers())
+    answer = connection.getresponse()
+    answer.read()
+    took = time.perf_counter() - began
+    return took if answer.status == 200 else None
 
 
 def _client(
@@ -277,12 +295,12 @@ def _client(
     out.put((ok, failed))
 
 
-def throughput(server: Server, bodies: list[bytes], result: Result) -> None:
-    """Requests per second from CLIENTS processes hammering for DURATION seconds."""
+def throughput(server: Server, bodies: list[bytes], seconds: float) -> tuple[int, int]:
+    """(answered 200, failed) requests from CLIENTS processes hammering for ``seconds``."""
     context = multiprocessing.get_context("fork")
     out = context.Queue()
-    begin = time.time() + 0.5  # every client connected and waiting by then
-    end = begin + DURATION
+    begin = time.time() + 0.3  # every client connected and waiting by then
+    end = begin + seconds
     clients = [
         context.Process(
             target=_client,
@@ -296,15 +314,37 @@ def throughput(server: Server, bodies: list[bytes], result: Result) -> None:
     counts = []
     try:
         for _ in clients:
-            counts.append(out.get(timeout=DURATION + 40))
+            try:
+                counts.append(out.get(timeout=seconds + 40))
+            except queue.Empty:
+                raise RuntimeError("a load client did not report back") from None
     finally:
         for client in clients:
             client.join(timeout=5)
             if client.is_alive():
                 client.kill()
                 client.join(timeout=5)
-    result.throughput = sum(ok for ok, _ in counts) / DURATION
-    result.failed += sum(failed for _, failed in counts)
+    return sum(ok for ok, _ in counts), sum(failed for _, failed in counts)
+
+
+def load(servers: list[Server], bodies: dict[str, list[bytes]], results: dict[str, Result]) -> None:
+    """Requests per second of each server: ROUNDS short turns each, alternating, summed."""
+    answered = dict.fromkeys(results, 0)
+    seconds = DURATION / ROUNDS
+    for _ in range(ROUNDS):
+        for server in servers:
+            if server.process is None:  # failed in an earlier round
+                continue
+            try:
+                ok, bad = throughput(server, bodies[server.label], seconds)
+            except (OSError, RuntimeError) as error:
+                failed(server, results[server.label], error)
+                continue
+            answered[server.label] += ok
+            results[server.label].failed += bad
+    for server in servers:
+        if server.process is not None:
+            results[server.label].throughput = answered[server.label] / DURATION
 
 
 def batches(server: Server, body: bytes, result: Result) -> None:
@@ -341,25 +381,59 @@ def agrees(server: Server, batch: list[dict[str, Any]], expected: list[Any]) -> 
     return [int(p) for p in json.loads(payload)["predictions"]] == [int(p) for p in expected]
 
 
-def measure(server: Server, root: Path, rows: list[dict[str, Any]], expected: list[Any]) -> Result:
-    """Start the server, run every phase, stop it (always)."""
+def launch(server: Server, root: Path, batch: list[dict[str, Any]], expected: list[Any]) -> Result:
+    """Start ``server``: its startup time, and whether it predicts what the model does."""
     result = Result(server.label)
     server.port = free_port()
     server.log = root.parent / f"{server.label.split()[0]}.log"
-    singles = [server.body([row]) for row in rows]
-    batch = [rows[i % len(rows)] for i in range(BATCH_ROWS)]
     try:
         result.startup = start(server, root)
-        result.agrees = agrees(server, batch, [expected[i % len(rows)] for i in range(BATCH_ROWS)])
-        sequential(server, singles, result)
-        throughput(server, singles, result)
-        batches(server, server.body(batch), result)
+        result.agrees = agrees(server, batch, expected)
     except (OSError, RuntimeError, http.client.HTTPException) as error:
-        result.note = f"{type(error).__name__}: {str(error).strip().splitlines()[0][:200]}"
-        print(f"{server.label} failed:\n{tail(server)}", file=sys.stderr)
-    finally:
-        stop(server)
+        failed(server, result, error)
     return result
+
+
+def failed(server: Server, result: Result, error: BaseException) -> None:
+    result.note = f"{type(error).__name__}: {str(error).strip().splitlines()[0][:200]}"
+    print(f"{server.label} failed:\n{tail(server)}", file=sys.stderr)
+    stop(server)
+
+
+def measure(
+    servers: list[Server], root: Path, rows: list[dict[str, Any]], expected: list[Any]
+) -> dict[str, Result]:
+    """Start every server, run every phase, stop them all (always)."""
+    batch = [rows[i % len(rows)] for i in range(BATCH_ROWS)]
+    batch_expected = [expected[i % len(rows)] for i in range(BATCH_ROWS)]
+    results: dict[str, Result] = {}
+    try:
+        for server in servers:  # one at a time: startup is timed on a quiet machine
+            print(f"starting {server.label} ...", flush=True)
+            results[server.label] = launch(server, root, batch, batch_expected)
+        up = [s for s in servers if s.process is not None]
+        singles = {
+            s.label: [s.body([rows[i % len(rows)]]) for i in range(WARM_UP + SEQUENTIAL)]
+            for s in up
+        }
+        print("sequential single-row requests, the servers taking turns ...", flush=True)
+        try:
+            sequential(up, singles, results)
+        except (OSError, http.client.HTTPException) as error:
+            for server in up:
+                results[server.label].note = f"sequential: {type(error).__name__}: {error}"
+        print(f"throughput: {CLIENTS} clients, the servers taking {ROUNDS} turns ...", flush=True)
+        load(up, {label: bodies[: len(rows)] for label, bodies in singles.items()}, results)
+        for server in [s for s in up if s.process is not None]:
+            print(f"batches of {server.label} ...", flush=True)
+            try:
+                batches(server, server.body(batch), results[server.label])
+            except (OSError, RuntimeError, http.client.HTTPException) as error:
+                failed(server, results[server.label], error)
+    finally:
+        for server in servers:
+            stop(server)
+    return results
 
 
 # -- the project and the model ---------------------------------------------------------------
@@ -437,8 +511,8 @@ def api_key(root: Path) -> str:
 
 
 def mlflow_python() -> str | None:
-    """A Python that has mlflow: this one, or READINESS_BENCH_MLFLOW_PYTHON."""
-    given = os.environ.get("READINESS_BENCH_MLFLOW_PYTHON")
+    """A Python that has mlflow: this one, or SERVE_BENCH_MLFLOW_PYTHON."""
+    given = os.environ.get("SERVE_BENCH_MLFLOW_PYTHON")
     if given:
         return given
     return sys.executable if importlib.util.find_spec("mlflow") else None
@@ -517,6 +591,8 @@ def servers(root: Path, model_file: Path) -> Iterator[Server | str]:
         "/invocations",
         "/ping",
         envelope=lambda rows: {"dataframe_records": rows},
+        # mlflow execs `uvicorn` from PATH: its own environment's
+        env={"PATH": f"{Path(python).parent}{os.pathsep}{ENV['PATH']}"},
     )
 
 
@@ -593,13 +669,13 @@ def main() -> int:
             f"{BATCH_ROWS}-row batches",
             flush=True,
         )
-        results: dict[str, Result] = {}
+        chosen = []
         for server in servers(root, model_file):
             if isinstance(server, str):
                 print(server, flush=True)
-                continue
-            print(f"measuring {server.label} ...", flush=True)
-            results[server.label] = measure(server, root, rows, expected)
+            else:
+                chosen.append(server)
+        results = measure(chosen, root, rows, expected)
         os.chdir(base.parent)
     print()
     table(list(results.values()))
