@@ -373,12 +373,17 @@ def batches(server: Server, body: bytes, result: Result) -> None:
         result.batch_rows_s = rows / elapsed
 
 
-def agrees(server: Server, batch: list[dict[str, Any]], expected: list[Any]) -> bool:
-    """The server's predictions for the batch equal the in-process model's."""
+def agrees(
+    server: Server, batch: list[dict[str, Any]], expected: list[Any], result: Result
+) -> None:
+    """Whether the server's predictions for the batch equal the in-process model's."""
     status, payload = request(server, "POST", server.path, server.body(batch), timeout=60)
-    if status != 200:
-        return False
-    return [int(p) for p in json.loads(payload)["predictions"]] == [int(p) for p in expected]
+    if status != 200:  # every request will fail alike: say why once
+        result.agrees = False
+        result.note = f"HTTP {status}: {payload[:200].decode(errors='replace')}"
+        return
+    got = [int(p) for p in json.loads(payload)["predictions"]]
+    result.agrees = got == [int(p) for p in expected]
 
 
 def launch(server: Server, root: Path, batch: list[dict[str, Any]], expected: list[Any]) -> Result:
@@ -388,7 +393,7 @@ def launch(server: Server, root: Path, batch: list[dict[str, Any]], expected: li
     server.log = root.parent / f"{server.label.split()[0]}.log"
     try:
         result.startup = start(server, root)
-        result.agrees = agrees(server, batch, expected)
+        agrees(server, batch, expected, result)
     except (OSError, RuntimeError, http.client.HTTPException) as error:
         failed(server, result, error)
     return result
