@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/drift.py
 	$(PY) benchmarks/record.py
 	$(PY) benchmarks/secrets_scan.py
+	$(PY) benchmarks/serve.py
 
 # the widget pictures in docs/widgets.md, taken by the browser test in JupyterLab
 screenshots: $(STAMP)
