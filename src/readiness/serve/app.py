@@ -11,52 +11,20 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import random
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from starlette.requests import Request  # module level: FastAPI resolves the annotations here
+
 from readiness.core.project import Project
+from readiness.serve.options import ServeOptions
 
 log = logging.getLogger("readiness.serve")
-CONFIG_ENV = "READINESS_SERVE_CONFIG"  # the options, as JSON, for uvicorn's worker processes
 FEEDBACK_WAIT_S = 2.0  # how long feedback waits for its request to reach the log (other workers)
 ENDPOINTS = {"predict", "predict_proba"}
-
-
-@dataclass
-class ServeOptions:
-    """Everything a worker needs to serve one model (what ``readiness serve`` decided)."""
-
-    root: str
-    name: str
-    stage: str = "production"
-    host: str = "127.0.0.1"
-    port: int = 8000
-    workers: int = 1
-    auth: bool = True
-    metrics_public: bool = False
-    log_url: str = ""
-    server_id: str = field(default_factory=lambda: uuid.uuid4().hex)
-    poll_seconds: float = 3.0
-    max_body_bytes: int = 1_048_576
-    max_rows: int = 10_000
-    sample_rate: float = 1.0
-    cost_per_hour: float | None = None
-    extra_keys: list[dict[str, Any]] = field(default_factory=list)  # the contract test's key
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self))
-
-    @classmethod
-    def from_env(cls) -> ServeOptions:
-        raw = os.environ.get(CONFIG_ENV)
-        if not raw:
-            raise RuntimeError(f"{CONFIG_ENV} is not set: start the server with readiness serve")
-        return cls(**json.loads(raw))
 
 
 class _Refused(Exception):
@@ -71,7 +39,7 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-async def _read_json(request: Any, limit: int) -> Any:
+async def _read_json(request: Request, limit: int) -> Any:
     """The body as JSON: 413 above ``limit`` bytes (before reading it all), 400 if malformed."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
@@ -142,7 +110,7 @@ def build_app(options: ServeOptions) -> Any:
     )
     app.state.holder, app.state.metrics, app.state.log = holder, metrics, predlog
 
-    def client_of(request: Any) -> str | None:
+    def client_of(request: Request) -> str | None:
         """The calling key's name (None with auth off); 401 without a valid key."""
         if ring is None:
             return None
@@ -190,7 +158,7 @@ def build_app(options: ServeOptions) -> Any:
         return _response(200 if state["ready"] else 503, state)
 
     @app.get("/metrics")
-    async def metrics_endpoint(request: Any) -> Any:
+    async def metrics_endpoint(request: Request) -> Any:
         from starlette.responses import Response
 
         if not options.metrics_public:
@@ -202,7 +170,7 @@ def build_app(options: ServeOptions) -> Any:
         return Response(text, media_type=content_type)
 
     @app.get("/v1/models")
-    async def models(request: Any) -> Any:
+    async def models(request: Request) -> Any:
         try:
             client_of(request)
         except _Refused as refused:
@@ -211,7 +179,7 @@ def build_app(options: ServeOptions) -> Any:
         return _response(200, {"models": [served.describe()] if served else []})
 
     @app.get("/v1/models/{name}")
-    async def model_info(request: Any, name: str) -> Any:
+    async def model_info(request: Request, name: str) -> Any:
         try:
             client_of(request)
             served = _served(holder, name, options.name)
@@ -219,7 +187,7 @@ def build_app(options: ServeOptions) -> Any:
             return _response(refused.status, refused.body, refused.headers)
         return _response(200, served.describe())
 
-    async def predict(request: Any, name: str, endpoint: str) -> Any:
+    async def predict(request: Request, name: str, endpoint: str) -> Any:
         started = time.perf_counter()
         request_id = uuid.uuid4().hex
         ids = {"X-Request-ID": request_id}
@@ -298,15 +266,15 @@ def build_app(options: ServeOptions) -> Any:
         return finish(endpoint, started, 200, answer, ids, served.version)
 
     @app.post("/v1/models/{name}:predict")
-    async def predict_labels(request: Any, name: str) -> Any:
+    async def predict_labels(request: Request, name: str) -> Any:
         return await predict(request, name, "predict")
 
     @app.post("/v1/models/{name}:predict_proba")
-    async def predict_probabilities(request: Any, name: str) -> Any:
+    async def predict_probabilities(request: Request, name: str) -> Any:
         return await predict(request, name, "predict_proba")
 
     @app.post("/v1/models/{name}:feedback")
-    async def feedback(request: Any, name: str) -> Any:
+    async def feedback(request: Request, name: str) -> Any:
         import asyncio
 
         started = time.perf_counter()
@@ -342,7 +310,7 @@ def build_app(options: ServeOptions) -> Any:
         return finish("feedback", started, 200, body)
 
     @app.post("/admin/reload")
-    async def reload(request: Any) -> Any:
+    async def reload(request: Request) -> Any:
         import asyncio
 
         started = time.perf_counter()
@@ -354,7 +322,7 @@ def build_app(options: ServeOptions) -> Any:
         return finish("admin_reload", started, 200, {**done.to_dict(), **holder.ready()})
 
     @app.exception_handler(Exception)
-    async def unexpected(request: Any, exc: Exception) -> Any:  # never a traceback to a client
+    async def unexpected(request: Request, exc: Exception) -> Any:  # never a traceback to a client
         log.exception("unexpected error on %s", request.url.path)
         return _response(500, {"error": "internal error"})
 

@@ -24,7 +24,7 @@ from typing import Any
 from readiness.core import audit
 from readiness.core.project import Project
 from readiness.core.results import Renderable
-from readiness.serve.app import ServeOptions
+from readiness.serve.options import ServeOptions
 
 MAX_REPLAY_ROWS = 200  # single-row requests: enough for a p95, bounded in time
 CONTRACT_EVENT = "serve.contract"
@@ -143,28 +143,41 @@ def _same(expected: list[Any], got: list[Any]) -> bool:
     return True
 
 
-def malformed_rows(schema: Any, row: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
-    """(case, field, row) for each kind of bad input the schema can tell: wrong type, out of
-    range, missing column, unknown category."""
-    cases: list[tuple[str, str, dict[str, Any]]] = []
+CASES = ("wrong type", "out of range", "missing column", "unknown category")
+
+
+Malformed = dict[str, tuple[str, dict[str, Any]] | None]
+
+
+def malformed_rows(schema: Any, row: dict[str, Any]) -> Malformed:
+    """For each kind of bad input, a (field, row) that breaks it, or None where the schema
+    declares no rule of that kind (no range, no allowed values)."""
     rules = [schema.rules[f] for f in schema.features if f in schema.rules]
+    cases: Malformed = dict.fromkeys(CASES)
     typed = next((r for r in rules if r.type is not None), None)
     if typed is not None:
         wrong = 12345 if typed.type in ("str", "category", "datetime", "bool") else "not a number"
-        cases.append(("wrong type", typed.name, {**row, typed.name: wrong}))
+        cases["wrong type"] = (typed.name, {**row, typed.name: wrong})
     ranged = next((r for r in rules if r.min is not None or r.max is not None), None)
     if ranged is not None:
         value = (ranged.min - 1) if ranged.min is not None else (ranged.max or 0) + 1
-        cases.append(("out of range", ranged.name, {**row, ranged.name: value}))
+        cases["out of range"] = (ranged.name, {**row, ranged.name: value})
     missing = schema.features[0]
-    cases.append(("missing column", missing, {k: v for k, v in row.items() if k != missing}))
+    cases["missing column"] = (missing, {k: v for k, v in row.items() if k != missing})
     listed = next((r for r in rules if r.allowed is not None), None)
     if listed is not None:
         unknown: Any = "__readiness_unknown_category__"
         if all(isinstance(v, (int, float)) for v in listed.allowed or ()):
             unknown = max(listed.allowed or (0,)) + 1
-        cases.append(("unknown category", listed.name, {**row, listed.name: unknown}))
+        cases["unknown category"] = (listed.name, {**row, listed.name: unknown})
     return cases
+
+
+NOT_DECLARED = {
+    "wrong type": "no feature has a declared or inferred type",
+    "out of range": "no feature declares min or max (datasets: in readiness.yaml)",
+    "unknown category": "no feature declares allowed values (datasets: in readiness.yaml)",
+}
 
 
 def contract_test(
@@ -284,7 +297,11 @@ def _check_refusals(
 ) -> None:
     base = _json_rows(features.head(1))[0]
     path = f"/v1/models/{options.name}:predict"
-    for case, name, row in malformed_rows(schema, base):
+    for case, made in malformed_rows(schema, base).items():
+        if made is None:
+            result.step(f"422 on {case}", None, NOT_DECLARED[case])
+            continue
+        name, row = made
         status, body, _ = client.call("POST", path, {"rows": [row]})
         problems = body.get("problems", []) if isinstance(body, dict) else []
         named = any(p.get("row") == 0 and p.get("field") == name for p in problems)

@@ -18,7 +18,7 @@ from typing import Any
 
 from readiness.core.errors import ReadinessError, UsageError
 from readiness.core.project import Project
-from readiness.serve.app import CONFIG_ENV, ServeOptions
+from readiness.serve.options import CONFIG_ENV, ServeOptions
 
 READY_TIMEOUT_S = 120.0
 
@@ -128,6 +128,10 @@ def run(options: ServeOptions) -> None:
     import uvicorn
 
     os.environ.update(_environment(options))
+    # uvicorn re-raises the stop signal after its graceful shutdown, with the handlers it
+    # found restored: quiet ones make a drained, clean stop exit 0 (not -15 or 130)
+    for stop in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop, lambda *_: None)
     uvicorn.run(
         "readiness.serve.app:create_app",
         factory=True,

@@ -1,0 +1,43 @@
+"""What a server runs with: decided once by ``readiness serve``, handed to every worker."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+CONFIG_ENV = "READINESS_SERVE_CONFIG"  # the options, as JSON, for uvicorn's worker processes
+
+
+@dataclass
+class ServeOptions:
+    """Everything a worker needs to serve one model (what ``readiness serve`` decided)."""
+
+    root: str
+    name: str
+    stage: str = "production"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    auth: bool = True
+    metrics_public: bool = False
+    log_url: str = ""
+    server_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    poll_seconds: float = 3.0
+    max_body_bytes: int = 1_048_576
+    max_rows: int = 10_000
+    sample_rate: float = 1.0
+    cost_per_hour: float | None = None
+    extra_keys: list[dict[str, Any]] = field(default_factory=list)  # the contract test's key
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_env(cls) -> ServeOptions:
+        raw = os.environ.get(CONFIG_ENV)
+        if not raw:
+            raise RuntimeError(f"{CONFIG_ENV} is not set: start the server with readiness serve")
+        return cls(**json.loads(raw))
