@@ -35,8 +35,7 @@ RUNBOOK = "\n".join(
     f"## {s}\nWritten down.\n"
     for s in ("Serving", "Retraining", "Rollback", "Monitoring alerts", "On-call", "Escalation")
 )
-ATTESTED = (
-    "security.api_auth",
+ATTESTED = (  # security.api_auth: automated by the serving contract test
     "security.pentest",
     "governance.rai_review",
     "operational.oncall",
@@ -127,6 +126,7 @@ def build_ready_project(root: Path) -> None:
     readiness_cli("rollback", "screening", "--drill", cwd=root)
     shutil.copyfile(root / "data" / "breast_cancer" / "holdout.csv", root / "data" / "sample.csv")
     readiness_cli("monitor", "screening", "--current", "data/sample.csv", cwd=root)
+    readiness_cli("serve", "screening", "--check", cwd=root)  # the serving contract test
     readiness_cli("ci", "github", cwd=root)
     readiness_cli("card", cwd=root)
     for item in ATTESTED:
@@ -261,9 +261,9 @@ def test_an_expired_attestation_counts_as_missing(broken):
     from readiness.core import yamlio
 
     data = yamlio.parse((broken / "readiness.yaml").read_text()).data
-    data["attestations"]["security.api_auth"]["date"] = "2020-01-01"
+    data["attestations"]["security.pentest"]["date"] = "2020-01-01"
     _set(broken, "attestations", data["attestations"])
-    item = next(i for i in evaluate(Project(broken)).items if i.id == "security.api_auth")
+    item = next(i for i in evaluate(Project(broken)).items if i.id == "security.pentest")
     assert item.status == "missing" and "expired" in item.detail
     assert cli("check", cwd=broken).returncode == 1
 
@@ -284,6 +284,19 @@ def test_monitoring_fails_without_a_monitor_run(broken):
         path.unlink()
     passed, detail = probe(broken, "technical.monitoring")
     assert passed is False and "no monitor run" in detail
+
+
+def test_api_auth_and_monitoring_come_from_the_serving_contract_test(ready, broken):
+    passed, detail = probe(ready, "security.api_auth")
+    assert passed and "401 without a key" in detail
+    assert probe(ready, "technical.monitoring")[0]
+    audit_log = broken / ".readiness" / "audit.jsonl"
+    kept = [line for line in audit_log.read_text().splitlines() if "serve.contract" not in line]
+    audit_log.write_text("\n".join(kept) + "\n")
+    passed, detail = probe(broken, "security.api_auth")
+    assert passed is None and "no contract test" in detail
+    passed, detail = probe(broken, "technical.monitoring")
+    assert passed is False and "infrastructure layer" in detail
 
 
 def test_rollback_fails_after_a_failed_drill(broken):

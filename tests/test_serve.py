@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import HANG, SCREENING, cli, commit_all, git_init, own_use_case
+from .pg_server import postgres_url  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.slow
 
@@ -445,3 +446,63 @@ def test_no_auth_on_loopback_says_so_loudly(copy):
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(60)
     assert process.returncode == 0
+
+
+def test_a_real_prometheus_scrapes_latency_and_errors(copy):
+    """Prometheus scrapes /metrics with the key as bearer token; PromQL finds the p95 latency
+    and the error rate."""
+    from .prom_server import Prometheus, require_prometheus
+
+    require_prometheus()
+    key = add_key(copy.root, "prometheus")
+    rows, _ = holdout_rows(copy.root, 1)
+    with start(copy, workers=2) as server, Prometheus(
+        f"127.0.0.1:{server.options.port}", token=key
+    ) as prom:
+        prom.wait_for_target("up", timeout=30)
+        call = Http(server.url, key)
+        deadline = time.monotonic() + 60
+        p95 = errors = None
+        def known(value):
+            return value is not None and value == value  # NaN until two scrapes have a rate
+
+        while time.monotonic() < deadline and not (known(p95) and known(errors)):
+            for _ in range(20):
+                assert call("POST", PREDICT, {"rows": rows})[0] == 200
+            assert call("POST", PREDICT, {"rows": [{}]})[0] == 422
+            p95 = prom.value(
+                "histogram_quantile(0.95, sum(rate("
+                'readiness_request_latency_seconds_bucket{endpoint="predict"}[30s])) by (le))'
+            )
+            errors = prom.value(
+                "sum(rate(readiness_request_errors_total[30s])) / "
+                "sum(rate(readiness_requests_total[30s]))"
+            )
+            time.sleep(1)
+        assert p95 is not None and 0 < p95 < 1, p95
+        assert errors is not None and 0 < errors < 0.5, errors
+        served = prom.query('readiness_served_model_info{model="screening"} == 1')
+        assert {r["metric"]["version"] for r in served} == {"v1.0.0"}
+
+
+def test_the_prediction_log_on_a_real_postgresql(copy, postgres_url):  # noqa: F811
+    from readiness.serve.predlog import count_predictions, read_predictions
+
+    key = add_key(copy.root, "pg")
+    rows, labels = holdout_rows(copy.root, 3)
+    with start(copy, workers=2, log_url=postgres_url) as server:
+        call = Http(server.url, key)
+        ids = []
+        for row in rows:
+            status, body = call("POST", PREDICT, {"rows": [row]})
+            assert status == 200
+            ids.append(body["request_id"])
+        status, _ = call("POST", "/v1/models/screening:feedback",
+                         {"request_id": ids[0], "label": labels[0]})
+        assert status == 200
+    logged = read_predictions(postgres_url, model="screening")
+    assert set(ids) <= set(logged["request_id"])
+    assert count_predictions(postgres_url) >= 3
+    first = logged[logged["request_id"] == ids[0]].iloc[0]
+    assert first["labels"] == [labels[0]] and first["inputs"] == [rows[0]]
+    assert not (copy.state_dir / "serve" / "predictions.db").exists()
