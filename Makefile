@@ -1,5 +1,5 @@
 # readiness: two commands on a fresh machine.
-#   make demo   the main job end to end (no server, no network)
+#   make demo   the main job end to end (no network; its one server listens on 127.0.0.1)
 #   make test   ruff + mypy + the whole test suite (the browser test needs /usr/bin/chromium)
 VENV ?= .venv
 PYTHON ?= python3

@@ -289,6 +289,8 @@ def test_monitoring_fails_without_a_monitor_run(broken):
 def test_api_auth_and_monitoring_come_from_the_serving_contract_test(ready, broken):
     passed, detail = probe(ready, "security.api_auth")
     assert passed and "401 without a key" in detail
+    workflow = (ready / ".github" / "workflows" / "readiness.yml").read_text()
+    assert "run: readiness serve screening --check" in workflow  # CI runs the contract test
     assert probe(ready, "technical.monitoring")[0]
     audit_log = broken / ".readiness" / "audit.jsonl"
     kept = [line for line in audit_log.read_text().splitlines() if "serve.contract" not in line]

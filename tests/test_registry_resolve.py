@@ -216,14 +216,14 @@ def test_drill_features_come_from_the_model_or_a_declared_target_or_are_refused(
     import pandas as pd
     from sklearn.linear_model import LogisticRegression
 
-    from readiness.registry.versions import FeaturesUnknown, _features
+    from readiness.registry.versions import FeaturesUnknown, features_for
 
     frame = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0], "y": [0, 0, 1, 1], "label": [0, 0, 1, 1]})
     named = LogisticRegression().fit(frame[["y", "x"]], frame["label"])
-    assert list(_features(named, frame, None, "h.csv").columns) == ["y", "x"]
+    assert list(features_for(named, frame, None, "h.csv").columns) == ["y", "x"]
     bare = LogisticRegression().fit(frame[["x", "y"]].to_numpy(), frame["label"])
-    assert list(_features(bare, frame, "label", "h.csv").columns) == ["x", "y"]
+    assert list(features_for(bare, frame, "label", "h.csv").columns) == ["x", "y"]
     with pytest.raises(FeaturesUnknown, match=r"h\.csv.*datasets: \{NAME: \{path: \.\.\., target"):
-        _features(bare, frame, None, "h.csv")
+        features_for(bare, frame, None, "h.csv")
     with pytest.raises(ReadinessError, match="lacks the model's feature"):
-        _features(named, frame.drop(columns="x"), None, "h.csv")
+        features_for(named, frame.drop(columns="x"), None, "h.csv")

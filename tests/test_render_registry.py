@@ -166,6 +166,7 @@ NOT_A_RESULT = {
     "load_model": "the model itself",
     "read_notebook_evidence": "a list of Evidence results",
     "load_ipython_extension": "nothing",
+    "serve": "a running server (background=True) or nothing: it serves until stopped",
 }
 
 

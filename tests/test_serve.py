@@ -93,6 +93,7 @@ def copy(served_project, tmp_path, monkeypatch):
 
     target = tmp_path / "proj"
     shutil.copytree(served_project.root, target, symlinks=True)
+    shutil.rmtree(target / ".readiness" / "serve", ignore_errors=True)  # no keys, no log yet
     monkeypatch.chdir(target)
     return Project(target.resolve())
 

@@ -231,11 +231,11 @@ def build_app(options: ServeOptions) -> Any:
         features = served.schema.features
         inputs = [{f: row.get(f) for f in features} for row in rows]
         try:
-            frame = served.schema.frame(inputs)
-            predictions = _plain_list(served.model.predict(frame))
+            model_inputs = served.inputs(inputs)
+            predictions = served.predict(model_inputs)
             probabilities = None
             if endpoint == "predict_proba":
-                probabilities = _plain_list(served.model.predict_proba(frame))
+                probabilities = served.predict_proba(model_inputs)
         except Exception as exc:  # the model's own failure: logged here, never shown to clients
             log.exception("request %s: %s %s failed", request_id, options.name, version)
             entry.update(status=500, error=type(exc).__name__, n_rows=len(rows), inputs=inputs)
@@ -379,12 +379,6 @@ def _label_problems(served: Any, labels: list[Any]) -> list[dict[str, Any]]:
             if len(found) >= 100:
                 break
     return found
-
-
-def _plain_list(values: Any) -> list[Any]:
-    """Predictions as JSON values (numpy arrays and scalars become lists and numbers)."""
-    tolist = getattr(values, "tolist", None)
-    return tolist() if callable(tolist) else list(values)
 
 
 def create_app() -> Any:
