@@ -19,6 +19,7 @@ import pytest
 
 from .conftest import HANG, SCREENING, cli, commit_all, git_init, own_use_case
 from .pg_server import postgres_url  # noqa: F401  (a fixture)
+from .test_registry import train
 
 pytestmark = pytest.mark.slow
 
@@ -32,25 +33,6 @@ SETUP = SCREENING + """
       malignant: {type: int, allowed: [0, 1]}
 serving: {cost_per_hour: 0.12, poll_seconds: 0.5}
 """
-
-
-def _train(root: Path, C: float, name: str = "screening") -> None:
-    import pandas as pd
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    import readiness
-
-    readiness.new_run()
-    data = root / "data" / "breast_cancer"
-    train_df, holdout = pd.read_csv(data / "train.csv"), pd.read_csv(data / "holdout.csv")
-    model = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=2000))
-    model.fit(train_df.drop(columns="malignant"), train_df["malignant"])
-    readiness.evaluate(
-        model, holdout.drop(columns="malignant"), holdout["malignant"], latency_samples=5
-    )
-    readiness.save_model(model, name)
 
 
 @pytest.fixture(scope="module")
@@ -78,10 +60,10 @@ def served_project(tmp_path_factory):
         declare(project, SETUP)
         track(project, ["data/breast_cancer"])
         commit_all(root, "criteria and data")
-        _train(root, 1.0)
+        train(project, 1.0)
         register(project, "screening")
         promote(project, "screening", "1.0.0", "production", force=True, reason="test")
-        _train(root, 0.05)
+        train(project, 0.05)
         register(project, "screening")
     return project
 
