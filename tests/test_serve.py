@@ -197,14 +197,15 @@ def test_predict_validate_authenticate_and_log(served_project):
         assert revoke.returncode == 0, revoke.stderr
         time.sleep(1.5)  # the ring rereads the keys file at most once a second
         assert call("POST", PREDICT, {"rows": rows[:1]})[0] == 401
-        output = server.output
-    assert server.process.returncode == 0
+        output_text = server.output.read_bytes()
+    assert server.process.returncode == 0 and not server.output.exists()
     url = resolve_url(served_project, None)
     logged = read_predictions(url, status=None)
     assert len(logged) >= 15
     labelled = logged[logged["request_id"] == request_id].iloc[0]
     assert labelled["labels"] == labels[:2] and labelled["inputs"][0] == rows[0]
-    for path in [*root.joinpath(".readiness").rglob("*"), output]:
+    assert key.encode() not in output_text
+    for path in root.joinpath(".readiness").rglob("*"):
         if path.is_file() and path.name != "keys.json":
             assert key.encode() not in path.read_bytes(), path
 

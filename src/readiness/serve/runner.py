@@ -186,7 +186,10 @@ class Server:
         return " | ".join(text.splitlines()[-lines:]) or "(no output)"
 
     def stop(self, timeout: float = 40.0) -> int | None:
-        """SIGTERM (the log drains), then SIGKILL past ``timeout``; the exit code."""
+        """SIGTERM (the log drains), then SIGKILL past ``timeout``; the exit code.
+
+        The server's output file goes after a clean stop (it stays to be read otherwise).
+        """
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
@@ -194,6 +197,8 @@ class Server:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(10)
+        if self.process.returncode == 0:
+            self.output.unlink(missing_ok=True)
         return self.process.returncode
 
     def __enter__(self) -> Server:
