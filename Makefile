@@ -39,7 +39,7 @@ bench: $(STAMP)
 
 # the widget pictures in docs/widgets.md, taken by the browser test in JupyterLab
 screenshots: $(STAMP)
-	READINESS_SCREENSHOTS=docs/img DVC_NO_ANALYTICS=1 $(PY) -m pytest tests/test_browser.py -q
+	READINESS_SCREENSHOTS=docs/img DVC_NO_ANALYTICS=1 $(PY) -m pytest tests/test_browser.py tests/test_dashboard.py -q
 
 clean:
 	rm -rf .demo .pytest_cache .mypy_cache build dist

@@ -166,6 +166,7 @@ from readiness.render import (  # noqa: E402, F401
     checklist,
     contract,
     criteria,
+    dashboard,
     data,
     drift,
     jobs,

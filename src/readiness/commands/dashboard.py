@@ -1,0 +1,68 @@
+"""``readiness dashboard``: both monitoring layers over time, as one self-contained page."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+from readiness.commands import Command, Context, add_json_flag
+from readiness.core.errors import UsageError
+
+UNITS = {"m": 60, "h": 3600, "d": 86_400}
+
+
+def window_seconds(text: str) -> float:
+    """``30m``, ``24h``, ``7d`` as seconds."""
+    found = re.fullmatch(r"(\d+(?:\.\d+)?)([mhd])", text.strip())
+    if not found or float(found.group(1)) <= 0:
+        raise UsageError(f"--window {text!r}: a duration such as 30m, 24h or 7d")
+    return float(found.group(1)) * UNITS[found.group(2)]
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", help="the served model")
+    parser.add_argument("--window", default="24h", help="how far back: 30m, 24h, 7d (default 24h)")
+    parser.add_argument("--buckets", type=int, default=24, help="points per chart (default 24)")
+    parser.add_argument(
+        "-o", "--output", metavar="FILE", help="the page (default: reports/dashboard-NAME.html)"
+    )
+    add_json_flag(parser)
+
+
+def execute(args: argparse.Namespace, ctx: Context) -> Any:
+    from readiness.core.fsutil import atomic_write_text
+    from readiness.monitoring.timeline import DashboardWritten, timeline
+    from readiness.registry.models import check_name
+    from readiness.render.dashboard import page
+
+    if not 1 <= args.buckets <= 500:
+        raise UsageError("--buckets: between 1 and 500")
+    project = ctx.project()
+    until = time.time()
+    result = timeline(
+        project, check_name(args.name), until - window_seconds(args.window), until, args.buckets
+    )
+    if args.json:
+        return result
+    default = project.root / "reports" / f"dashboard-{args.name}.html"
+    target = Path(args.output) if args.output else default
+    target = target if target.is_absolute() else ctx.cwd / target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(target, page(result))
+    if ctx.front_end == "magic":
+        return result
+    return DashboardWritten(str(target), result)
+
+
+COMMAND = Command(
+    "dashboard",
+    "write a self-contained HTML dashboard of a served model: traffic, latency, errors, cost, "
+    "drift and labelled quality over time, with the declared bounds",
+    configure,
+    execute,
+    "examples:\n  readiness dashboard screening --window 7d\n"
+    "  readiness dashboard screening -o /tmp/screening.html",
+)
