@@ -50,10 +50,17 @@ def _config() -> Any:
     )
 
 
+def _timeline() -> Any:
+    from readiness.monitoring.timeline import Timeline
+
+    return Timeline("churn", 0.0, 3600.0, [0.0, 3600.0])
+
+
 # fields a generic placeholder cannot stand in for (the renderer reads into them)
 FACTORIES: dict[str, dict[str, Any]] = {
     "Declaration": {"config": _config, "event": lambda: "declared"},
     "DriftResult": {"rows": lambda: {"reference": 100, "current": 80}},
+    "DashboardWritten": {"timeline": lambda: _timeline()},
     "Attested": {
         "entry": lambda: {"by": "ana@example.org", "date": "2026-01-01", "evidence": "https://x"}
     },
