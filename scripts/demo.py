@@ -15,7 +15,7 @@ it starts listens on 127.0.0.1).
 9. serving: ``readiness serve`` on 127.0.0.1 with an API key; the production sample
    replayed as JSON, the metrics, labels posted back, the prediction log;
 10. a forced promotion and the rollback while serving: the server switches versions;
-    then the contract test (``readiness serve --check``);
+    then the contract test (``readiness serve --check``) and the dashboard;
 11. the production readiness checklist: model card, CI workflow, an attestation, the
     full scorecard; and where every artefact lies.
 """
@@ -161,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         serving.stop(server, demo)
     must(sh("readiness", "serve", "screening", "--check", cwd=demo), "the contract test")
+    dashboard = ["readiness", "dashboard", "screening", "--window", "1h", "--buckets", "12"]
+    must(sh(*dashboard, cwd=demo), "the dashboard")
 
     step("11. the production readiness checklist: the full scorecard")
     must(sh("readiness", "card", cwd=demo), "model card")
@@ -185,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         ("git tag", "the registry: screening@v1.0.0, screening#production#N (GTO)"),
         (".readiness/audit.jsonl", "every promotion, forced override, drill and rollback"),
         (".readiness/serve/", "API key hashes (0600) and the prediction log (SQLite)"),
+        ("reports/dashboard-*.html", "the monitoring dashboard: one page, no external resources"),
         ("docs/model-card.md", "the model card; docs/runbook.md: the runbook to fill in"),
         ("reports/scorecard.*", "the readiness scorecard as HTML, markdown and JSON"),
     ]:

@@ -31,4 +31,5 @@ def test_demo_runs_end_to_end(tmp_path):
     assert "the server now serves v1.0.1" in done.stdout
     assert "the server now serves v1.0.0" in done.stdout
     assert "contract test of screening v1.0.0 (production): PASSED" in done.stdout
+    assert (tmp_path / "demo" / "reports" / "dashboard-screening.html").is_file()
     assert (tmp_path / "demo" / ".readiness" / "criteria.lock").is_file()
