@@ -45,6 +45,7 @@ DATASETS = """
 drift:
   max_drift_share: 0.1
   target: malignant
+serving: {cost_per_hour: 0.12}   # the instance price: cost per 1,000 predictions
 datasets:
   breast_cancer_train:
     path: data/breast_cancer/train.csv
