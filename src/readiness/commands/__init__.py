@@ -95,6 +95,7 @@ class Parser(argparse.ArgumentParser):
 def all_commands() -> list[Command]:
     """Every subcommand, in the order help lists them."""
     from readiness.commands import (
+        alerts,
         batch,
         check,
         checklist,
@@ -132,6 +133,7 @@ def all_commands() -> list[Command]:
         retrain.RETRAIN,
         retrain.MONITOR,
         serve.COMMAND,
+        alerts.COMMAND,
         check.COMMAND,
         checklist.ATTEST,
         checklist.CARD,
