@@ -24,7 +24,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def execute(args: argparse.Namespace, ctx: Context) -> Any:
-    from readiness.monitoring.alerts import grafana_dashboard, prometheus_rules
+    from readiness.monitoring.alerts import prometheus_rules
+    from readiness.monitoring.grafana import grafana_dashboard
 
     project = ctx.project()
     output = None

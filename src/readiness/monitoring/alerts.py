@@ -274,13 +274,13 @@ def render_rules(config: Config, model: str | None = None, for_: str | None = No
 # -- the command's core ----------------------------------------------------------------------
 
 
-def _config(project: Project) -> Config:
+def config_of(project: Project) -> Config:
     if not project.config_path.is_file():
         raise AlertsError(f"no readiness.yaml in {project.root}: readiness init first")
     return load_config(project)
 
 
-def _write(project: Project, output: str | Path | None, text: str) -> str | None:
+def write_output(project: Project, output: str | Path | None, text: str) -> str | None:
     if output is None:
         return None
     path = Path(output)
@@ -316,11 +316,11 @@ def prometheus_rules(
     for_
         Override every rule's ``for:`` (tests); default per rule.
     """
-    config = _config(project)
+    config = config_of(project)
     text = render_rules(config, model, for_)
     names = [r["alert"] for r in rules_of(config, model, for_)]
     result = AlertsFile("prometheus", text, criteria_hash_of(config), inputs_hash(config), names)
-    result.path = _write(project, output, text)
+    result.path = write_output(project, output, text)
     if result.path is not None:
         audit.append(
             project,
@@ -330,26 +330,6 @@ def prometheus_rules(
             criteria_hash=result.criteria_hash,
             inputs_hash=result.inputs_hash,
             rules=len(names),
-        )
-    return result
-
-
-def grafana_dashboard(
-    project: Project, output: str | Path | None = None, model: str | None = None
-) -> AlertsFile:
-    """A Grafana dashboard JSON over the same metrics; written to ``output`` if given."""
-    from readiness.monitoring.grafana import dashboard
-
-    config = _config(project)
-    board = dashboard(config, model, criteria_hash_of(config))
-    text = json.dumps(board, indent=2) + "\n"
-    titles = [p["title"] for p in board["panels"]]
-    result = AlertsFile("grafana", text, criteria_hash_of(config), inputs_hash(config), titles)
-    result.path = _write(project, output, text)
-    if result.path is not None:
-        audit.append(
-            project, "alerts.dashboard", kind="grafana", path=result.path,
-            criteria_hash=result.criteria_hash,
         )
     return result
 
@@ -368,7 +348,7 @@ def current_rules_problem(project: Project, entries: list[dict[str, Any]]) -> st
         found = header_hashes(path.read_text(encoding="utf-8", errors="replace"))
     except OSError as exc:
         return f"cannot read the alert rules {last.get('path')}: {exc.strerror}"
-    config = _config(project)
+    config = config_of(project)
     if found.get("criteria_hash") != criteria_hash_of(config):
         return f"the alert rules {last.get('path')} follow older criteria: regenerate them"
     if found.get("inputs_hash", inputs_hash(config)) != inputs_hash(config):

@@ -8,9 +8,21 @@ figure fires on (:mod:`readiness.monitoring.alerts`).
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
+from readiness.core import audit
+from readiness.core.project import Project
 from readiness.core.schema import Config
+from readiness.monitoring.alerts import (
+    PREDICT,
+    AlertsFile,
+    config_of,
+    criteria_hash_of,
+    inputs_hash,
+    latency_bounds,
+    write_output,
+)
 
 DS = {"type": "prometheus", "uid": "${DS_PROMETHEUS}"}
 RED, GREEN = "red", "green"
@@ -57,8 +69,6 @@ def _panel(
 
 def dashboard(config: Config, model: str | None, criteria_hash: str) -> dict[str, Any]:
     """The dashboard JSON (Grafana's model, importable) for ``config``'s bounds."""
-    from readiness.monitoring.alerts import PREDICT, latency_bounds
-
     predict = _sel(model, PREDICT)
     every = _sel(model)
     failed = _sel(model, PREDICT + ',status=~"[45].."')
@@ -138,3 +148,21 @@ def dashboard(config: Config, model: str | None, criteria_hash: str) -> dict[str
         "templating": {"list": variables},
         "panels": panels,
     }
+
+
+def grafana_dashboard(
+    project: Project, output: str | Path | None = None, model: str | None = None
+) -> AlertsFile:
+    """A Grafana dashboard JSON over the same metrics; written to ``output`` if given."""
+    config = config_of(project)
+    board = dashboard(config, model, criteria_hash_of(config))
+    text = json.dumps(board, indent=2) + "\n"
+    titles = [p["title"] for p in board["panels"]]
+    result = AlertsFile("grafana", text, criteria_hash_of(config), inputs_hash(config), titles)
+    result.path = write_output(project, output, text)
+    if result.path is not None:
+        audit.append(
+            project, "alerts.dashboard", kind="grafana", path=result.path,
+            criteria_hash=result.criteria_hash,
+        )
+    return result
