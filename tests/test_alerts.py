@@ -240,3 +240,18 @@ def test_a_real_prometheus_fires_the_alerts_of_a_real_server(copy):  # noqa: F81
             assert "ReadinessServedVersionNotRegistry" not in firing
             assert prom.value(
                 'readiness_registry_stage_version_info{version="v1.0.0"}') == 1
+        # the registry's stage moves: the server's gauge follows at its next look
+        from readiness.gate.promotion import promote
+
+        assert promote(copy, "screening", "1.0.1", "production", force=True, reason="t").promoted
+        deadline = time.monotonic() + 20
+        moved = 'readiness_registry_stage_version_info{model="screening",stage="production",' \
+            'version="v1.0.1"} 1.0'
+        while time.monotonic() < deadline:
+            text = Http(server.url, key)("GET", "/metrics")[1]
+            if moved in text:
+                break
+            time.sleep(0.25)
+        registry = [line for line in text.splitlines()
+                    if line.startswith("readiness_registry_stage_version_info{")]
+        assert registry == [moved], registry  # one version: the stage's new one

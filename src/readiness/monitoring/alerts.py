@@ -102,7 +102,7 @@ def header_hashes(text: str) -> dict[str, str]:
 
 
 def _selector(extra: str, model: str | None) -> str:
-    parts = [p for p in (f'model="{model}"' if model else "", extra) if p]
+    parts = [p for p in (f"model={json.dumps(model)}" if model else "", extra) if p]
     return "{" + ",".join(parts) + "}" if parts else ""
 
 

@@ -29,7 +29,8 @@ RED, GREEN = "red", "green"
 
 
 def _sel(model: str | None, extra: str = "") -> str:
-    parts = [p for p in ('model=~"$model"' if model is None else f'model="{model}"', extra) if p]
+    chosen = 'model=~"$model"' if model is None else f"model={json.dumps(model)}"
+    parts = [p for p in (chosen, extra) if p]
     return "{" + ",".join(parts) + "}"
 
 
