@@ -127,6 +127,7 @@ def build_ready_project(root: Path) -> None:
     shutil.copyfile(root / "data" / "breast_cancer" / "holdout.csv", root / "data" / "sample.csv")
     readiness_cli("monitor", "screening", "--current", "data/sample.csv", cwd=root)
     readiness_cli("serve", "screening", "--check", cwd=root)  # the serving contract test
+    readiness_cli("alerts", "prometheus", "-o", "monitoring/alerts.yml", cwd=root)
     readiness_cli("ci", "github", cwd=root)
     readiness_cli("card", cwd=root)
     for item in ATTESTED:
@@ -299,6 +300,34 @@ def test_api_auth_and_monitoring_come_from_the_serving_contract_test(ready, brok
     assert passed is None and "no contract test" in detail
     passed, detail = probe(broken, "technical.monitoring")
     assert passed is False and "infrastructure layer" in detail
+
+
+def test_monitoring_fails_when_the_alert_rules_do_not_follow_the_criteria(ready, broken):
+    assert "alert rules monitoring/alerts.yml follow" in probe(ready, "technical.monitoring")[1]
+    rules = broken / "monitoring" / "alerts.yml"
+    text = rules.read_text()
+    rules.write_text(text.replace("# criteria hash: sha256:", "# criteria hash: sha256:0"))
+    passed, detail = probe(broken, "technical.monitoring")
+    assert passed is False and "older criteria" in detail
+    rules.unlink()
+    passed, detail = probe(broken, "technical.monitoring")
+    assert passed is False and "is gone" in detail
+    rules.write_text(text)  # back, then a ceiling of the rules changes in readiness.yaml
+    assert probe(broken, "technical.monitoring")[0]
+    _set(broken, "serving", {"max_error_rate": 0.05})
+    passed, detail = probe(broken, "technical.monitoring")
+    assert passed is False and "older drift or error-rate ceiling" in detail
+
+
+def test_monitoring_accepts_a_monitor_window_of_logged_traffic(broken):
+    from readiness.core import audit
+
+    for path in (broken / ".readiness" / "runs").glob("retrain-*.json"):
+        path.unlink()
+    assert probe(broken, "technical.monitoring")[0] is False
+    audit.append(Project(broken), "monitor.window", name="screening", requests=10)
+    passed, detail = probe(broken, "technical.monitoring")
+    assert passed, detail
 
 
 def test_rollback_fails_after_a_failed_drill(broken):

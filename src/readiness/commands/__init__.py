@@ -95,6 +95,7 @@ class Parser(argparse.ArgumentParser):
 def all_commands() -> list[Command]:
     """Every subcommand, in the order help lists them."""
     from readiness.commands import (
+        alerts,
         batch,
         check,
         checklist,
@@ -134,6 +135,7 @@ def all_commands() -> list[Command]:
         retrain.MONITOR,
         serve.COMMAND,
         dashboard.COMMAND,
+        alerts.COMMAND,
         check.COMMAND,
         checklist.ATTEST,
         checklist.CARD,

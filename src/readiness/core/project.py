@@ -55,6 +55,11 @@ class Project:
     def executed_notebooks_dir(self) -> Path:
         return self.root / "runs"
 
+    @property
+    def monitor_dir(self) -> Path:
+        """The newest figures of ``readiness monitor``, one ``<name>.json`` per model."""
+        return self.state_dir / "monitor"
+
 
 def find_root(start: Path | str | None = None) -> Path:
     """Walk up from ``start`` to the folder holding ``readiness.yaml``.

@@ -198,8 +198,11 @@ def merge_sections(
     return out.getvalue()
 
 
-def dump(data: Any) -> str:
-    """Serialize plain data as block-style YAML."""
+def dump(data: Any, width: int | None = None) -> str:
+    """Serialize plain data as block-style YAML (``width``: where long lines may wrap)."""
     out = io.StringIO()
-    _yaml().dump(data, out)
+    yaml = _yaml()
+    if width is not None:
+        yaml.width = width
+    yaml.dump(data, out)
     return out.getvalue()

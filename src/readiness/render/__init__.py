@@ -163,6 +163,7 @@ def mark(ok: bool) -> str:
 
 # Each capability's renderers register themselves on import.
 from readiness.render import (  # noqa: E402, F401
+    alerts,
     checklist,
     contract,
     criteria,

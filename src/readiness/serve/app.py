@@ -78,7 +78,11 @@ def build_app(options: ServeOptions) -> Any:
     from readiness.serve.predlog import PredictionLog
 
     project = Project(Path(options.root))
-    metrics = Metrics(options.cost_per_hour)
+    metrics = Metrics(
+        options.cost_per_hour,
+        monitor_file=project.monitor_dir / f"{options.name}.json",
+        wanted=lambda: (options.name, options.stage, holder.wanted),
+    )
 
     def on_load(served: Any, version: str, seconds: float, ok: bool) -> None:
         metrics.loaded(options.name, version, options.stage, seconds, ok)

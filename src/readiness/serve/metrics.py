@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -40,12 +40,19 @@ def prepare_dir(path: Path) -> Path:
 class Metrics:
     """The server's metric objects, shared by every route of one worker."""
 
-    def __init__(self, cost_per_hour: float | None = None) -> None:
+    def __init__(
+        self,
+        cost_per_hour: float | None = None,
+        monitor_file: Path | None = None,
+        wanted: Callable[[], tuple[str, str, str | None]] | None = None,
+    ) -> None:
         from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
         self.multiprocess = bool(os.environ.get(MULTIPROC_ENV))
         self.registry = CollectorRegistry()  # a private one: two apps in a process never clash
         self.cost_per_hour = cost_per_hour
+        self.monitor_file = monitor_file  # `readiness monitor`'s newest figures (read per scrape)
+        self.wanted = wanted  # (model, stage, the version the registry's stage points to)
         self.started = float(os.environ.get(STARTED_ENV) or time.time())
         reg = self.registry
         self.requests = Counter(
@@ -181,6 +188,9 @@ class Metrics:
         else:
             families = list(self.registry.collect())
         families += self._cost(families)
+        families += self._registry()
+        if self.monitor_file is not None:
+            families += monitor_families(self.monitor_file)
         scrape = CollectorRegistry()
         scrape.register(_Fixed(families))
         return generate_latest(scrape), CONTENT_TYPE_LATEST
@@ -218,6 +228,103 @@ class Metrics:
         uptime.add_metric([], self.started)
         out.append(uptime)
         return out
+
+
+    def _registry(self) -> list[Any]:
+        """What the registry's stage points to, as the holder last saw it (initial load and
+        every refresh): the alert on a served version that is not the registry's reads it."""
+        from prometheus_client.core import GaugeMetricFamily
+
+        if self.wanted is None:
+            return []
+        model, stage, version = self.wanted()
+        family = GaugeMetricFamily(
+            "readiness_registry_stage_version_info",
+            "1 for the version the registry's stage points to (as the server last looked)",
+            labels=["model", "stage", "version"],
+        )
+        if version is not None:
+            family.add_metric([model, stage, version], 1)
+        return [family]
+
+
+MONITOR_MAX_BYTES = 1_048_576
+
+
+def monitor_families(path: Path) -> list[Any]:
+    """The gauges of ``readiness monitor``'s newest figures file (docs/alerts.md).
+
+    A missing, oversized or corrupt file exports nothing: a scrape never fails on it.
+    """
+    import json
+
+    try:
+        if path.stat().st_size > MONITOR_MAX_BYTES:
+            return []
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):  # absent, unreadable, not JSON (ValueError covers UTF-8)
+        return []
+    if not isinstance(data, dict) or not isinstance(data.get("name"), str):
+        return []
+    return _monitor_gauges(data)
+
+
+def _finite(value: Any) -> float | None:
+    import math
+
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def _monitor_gauges(data: dict[str, Any]) -> list[Any]:
+    import datetime as dt
+
+    from prometheus_client.core import GaugeMetricFamily
+
+    model = data["name"]
+    out = []
+    single = (
+        ("readiness_drift_share", "Share of drifted features in the last monitor window",
+         data.get("drift_share")),
+        ("readiness_prediction_drift", "Drift score of the predictions in the last monitor window",
+         data.get("prediction_drift")),
+        ("readiness_labelled_rows", "Labelled rows in the last monitor window",
+         data.get("labelled_rows")),
+        ("readiness_net_value_per_1000", "Net value per 1,000 predictions on labelled traffic",
+         data.get("net_value_per_1000")),
+    )
+    for name, doc, raw in single:
+        value = _finite(raw)
+        if value is not None:
+            family = GaugeMetricFamily(name, doc, labels=["model"])
+            family.add_metric([model], value)
+            out.append(family)
+    metrics = data.get("metrics")
+    if isinstance(metrics, dict):
+        family = GaugeMetricFamily(
+            "readiness_labelled_metric",
+            "A criterion's metric recomputed on the labelled requests of the last monitor window",
+            labels=["model", "metric"],
+        )
+        for metric, figures in sorted(metrics.items()):
+            value = _finite(figures.get("value")) if isinstance(figures, dict) else None
+            if value is not None:
+                family.add_metric([model, str(metric)], value)
+        if family.samples:
+            out.append(family)
+    try:
+        at = dt.datetime.fromisoformat(str(data.get("at")))
+    except ValueError:  # no time or not ISO 8601: no timestamp gauge
+        return out
+    at = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+    family = GaugeMetricFamily(
+        "readiness_monitor_last_run_timestamp_seconds", "When the last monitor run ended (epoch)",
+        labels=["model"],
+    )
+    family.add_metric([model], at.timestamp())
+    out.append(family)
+    return out
 
 
 class _Fixed:

@@ -51,36 +51,61 @@ def _recent(stamp: str | None, days: int) -> bool:
 
 
 def monitoring(ctx: Any) -> tuple[bool | None, str]:
-    """Both layers: infrastructure metrics served (a passing contract test proved /metrics)
-    and model quality (a drift policy, the pinned reference, a recent monitor run)."""
+    """Both layers run: infrastructure metrics served (a passing contract test proved
+    /metrics), alert rules generated from the current readiness.yaml, and model quality
+    (a drift policy, the pinned reference, a monitor run within the declared period)."""
     from readiness.checklist.probes.security import contract_is_recent, latest_contract
+    from readiness.monitoring.alerts import current_rules_problem
 
     if ctx.config is None or ctx.config.drift is None:
         return None, "no drift policy in readiness.yaml"
     if ctx.model is None or not ctx.model.run_id:
         return False, "no registered model whose training data version is pinned"
-    contract = latest_contract(ctx, ctx.model.name)
+    name = ctx.model.name
+    contract = latest_contract(ctx, name)
     if contract is None or not contract.get("metrics") or not contract_is_recent(contract):
         return False, (
-            f"no recent contract test of {ctx.model.name} that proved its metrics are served "
-            f"(infrastructure layer): readiness serve {ctx.model.name} --check"
+            f"no recent contract test of {name} that proved its metrics are served "
+            f"(infrastructure layer): readiness serve {name} --check"
         )
-    monitors = [
-        r for r in ctx.runs if r.get("kind") == "retrain" and r.get("model") == ctx.model.name
-    ]
-    if not monitors:
-        return False, f"no monitor run for {ctx.model.name}: schedule readiness monitor"
-    last = monitors[-1]
-    if not _recent(last.get("updated_at"), MONITOR_MAX_AGE_DAYS):
-        return (
-            False,
-            f"last monitor run {last.get('updated_at')} is older than {MONITOR_MAX_AGE_DAYS} days",
-        )
+    stale_rules = current_rules_problem(ctx.project, ctx.audit)
+    if stale_rules:
+        return False, stale_rules
+    last = _last_monitor(ctx, name)
+    if last is None:
+        return False, f"no monitor run for {name}: schedule readiness monitor {name}"
+    if not _recent(last, MONITOR_MAX_AGE_DAYS):
+        return False, f"last monitor run {last} is older than {MONITOR_MAX_AGE_DAYS} days"
+    generated = [e for e in ctx.audit if e.get("event") == "alerts.generated"][-1]
     return (
         True,
-        f"metrics served (contract test {contract['at']}); drift policy, {ctx.model.name} "
-        f"{ctx.model.version} pinned, monitored {last['updated_at']}",
+        f"metrics served (contract test {contract['at']}); alert rules {generated['path']} "
+        f"follow the current criteria; drift policy, {name} {ctx.model.version} pinned, "
+        f"monitored {last}",
     )
+
+
+def _last_monitor(ctx: Any, name: str) -> str | None:
+    """When ``name`` was last monitored: a window of logged traffic (``monitor.window``) or
+    a monitor run of the retraining loop, whichever is newer."""
+    stamps = [
+        str(e["at"])
+        for e in ctx.audit
+        if e.get("event") == "monitor.window"
+        and name in (e.get("name"), e.get("model"))
+        and e.get("at")
+    ]
+    stamps += [
+        str(r["updated_at"])
+        for r in ctx.runs
+        if r.get("kind") == "retrain" and r.get("model") == name and r.get("updated_at")
+    ]
+    return max(stamps, key=_when) if stamps else None
+
+
+def _when(stamp: str) -> dt.datetime:
+    when = dt.datetime.fromisoformat(stamp)
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
 def rollback(ctx: Any) -> tuple[bool | None, str]:
@@ -116,9 +141,11 @@ ITEMS = [
     ),
     Item(
         "technical.monitoring",
-        "metrics served; drift policy, pinned reference data, a recent monitor run",
-        "readiness serve NAME --check (metrics); declare drift: in readiness.yaml and schedule "
-        "readiness monitor NAME --current DATA",
+        "both layers run: metrics served, alert rules from the current criteria, a recent "
+        "monitor run on pinned reference data",
+        "readiness serve NAME --check (metrics); readiness alerts prometheus -o "
+        "monitoring/alerts.yml (rules, loaded by Prometheus); declare drift: in readiness.yaml "
+        "and schedule readiness monitor NAME",
         monitoring,
     ),
     Item(
