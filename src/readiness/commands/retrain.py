@@ -29,6 +29,36 @@ def _args(parser: argparse.ArgumentParser, current_required: bool) -> None:
     add_json_flag(parser)
 
 
+def _monitor_args(parser: argparse.ArgumentParser) -> None:
+    _args(parser, current_required=False)
+    parser.add_argument(
+        "--window",
+        default=None,
+        help="without --current: the prediction log since now minus this (30m, 24h, 7d; "
+        "default 24h)",
+    )
+    parser.add_argument(
+        "--last", type=int, default=None, metavar="N",
+        help="without --current: the prediction log's last N successful requests",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="the seed of the labelled metrics' bootstrap"
+    )
+
+
+def _monitor(args: argparse.Namespace, ctx: Context) -> Any:
+    if args.current:
+        if args.window or args.last is not None:
+            from readiness.core.errors import UsageError
+
+            raise UsageError("--window and --last read the prediction log: not with --current")
+        return _execute(args, ctx)
+    from readiness.monitoring.from_log import monitor_log
+
+    return monitor_log(ctx.project(), args.name, window=args.window, last=args.last,
+                       seed=args.seed)
+
+
 def _execute(args: argparse.Namespace, ctx: Context) -> Any:
     from readiness.gate.retrain import retrain
 
@@ -60,8 +90,10 @@ RETRAIN = Command(
 )
 MONITOR = Command(
     "monitor",
-    "cron/CI entry point: drift check, and retraining when needed (exit 0/1/2)",
-    lambda p: _args(p, current_required=True),
-    _execute,
-    "exit codes: 0 nothing to do or promoted, 1 retrained but not promoted, 2 bad input or failure",
+    "cron/CI entry point: the prediction log's window (or --current DATA: drift check and "
+    "retraining when needed) (exit 0/1/2)",
+    _monitor_args,
+    _monitor,
+    "exit codes: from the log, 0 no breach, 1 a breach; with --current, 0 nothing to do or "
+    "promoted, 1 retrained but not promoted; 2 bad input or failure",
 )

@@ -48,6 +48,11 @@ class Project:
         return self.root / "metrics.json"
 
     @property
+    def monitor_dir(self) -> Path:
+        """The latest monitor run of each model (``<name>.json``), read by the server's gauges."""
+        return self.state_dir / "monitor"
+
+    @property
     def reports_dir(self) -> Path:
         return self.root / "reports"
 

@@ -169,6 +169,7 @@ from readiness.render import (  # noqa: E402, F401
     data,
     drift,
     jobs,
+    monitor,
     registry,
     serve,
 )

@@ -1,0 +1,166 @@
+"""readiness monitor NAME on the prediction log: a real served model, real requests over HTTP
+from a shifted sample and the plain holdout, real feedback; the figures against a hand
+computation from the log's own rows with scikit-learn and pandas."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+
+import pytest
+
+from .conftest import SCREENING, cli, commit_all, git_init, own_use_case
+from .test_registry import train
+from .test_serve import PREDICT, Http, add_key, holdout_rows, start
+
+pytestmark = pytest.mark.slow
+
+VALUES = {"tp": 100.0, "fp": -10.0, "fn": -200.0, "tn": 0.0}
+SETUP = SCREENING.replace(
+    "    - {metric: recall, split: holdout, min: 0.85}\n",
+    "    - {metric: recall, split: holdout, min: 0.85}\n"
+    "    - {metric: accuracy, split: holdout, min: 0.9}\n"
+    "  business:\n"
+    "    value_per_outcome: {tp: 100, fp: -10, fn: -200, tn: 0}\n"
+    "    min_net_value_per_1000: 0\n",
+) + """
+  train:
+    path: data/breast_cancer/train.csv
+    target: malignant
+    columns: {malignant: {type: int, allowed: [0, 1]}}
+serving: {cost_per_hour: 0.12, poll_seconds: 0.5}
+"""
+PROBA = "/v1/models/screening:predict_proba"
+FEEDBACK = "/v1/models/screening:feedback"
+
+
+@pytest.fixture(scope="module")
+def logged(tmp_path_factory):
+    """v1.0.0 in production, served; shifted traffic with labels, then plain traffic without."""
+    import pandas as pd
+
+    from readiness.core.project import Project
+    from readiness.criteria.declaration import declare
+    from readiness.data.scaffold import init_project
+    from readiness.data.tracking import track
+    from readiness.examples import breast_cancer, shifted_sample
+    from readiness.gate.promotion import promote
+    from readiness.registry.versions import register
+
+    root = tmp_path_factory.mktemp("monlog") / "proj"
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("READINESS_REMOTE_HOME", str(root.parent / "remotes"))
+        env.chdir(root.parent)
+        init_project(root)
+        own_use_case(root)
+        git_init(root)
+        env.chdir(root)
+        project = Project(root.resolve())
+        breast_cancer(root / "data" / "breast_cancer")
+        declare(project, SETUP)
+        track(project, ["data/breast_cancer"])
+        commit_all(root, "criteria and data")
+        train(project, 1.0)
+        register(project, "screening")
+        promote(project, "screening", "1.0.0", "production", force=True, reason="test")
+        shifted = pd.read_csv(shifted_sample(root / "data/breast_cancer/holdout.csv",
+                                             root.parent / "shifted.csv"))
+        key = add_key(root)
+        with start(project) as server:
+            call = Http(server.url, key)
+            rows = json.loads(shifted.drop(columns="malignant").to_json(orient="records"))
+            labels = shifted["malignant"].tolist()
+            for at in range(0, len(rows), 10):
+                status, body = call("POST", PROBA, {"rows": rows[at:at + 10]})
+                assert status == 200, body
+                status, fed = call("POST", FEEDBACK, {"request_id": body["request_id"],
+                                                      "labels": labels[at:at + 10]})
+                assert status == 200, fed
+            plain, _ = holdout_rows(root, 20)
+            for at in (0, 10):
+                assert call("POST", PROBA, {"rows": plain[at:at + 10]})[0] == 200
+            assert call("POST", PROBA, {"rows": [{"mean radius": -1}]})[0] == 422
+        yield project
+
+
+def monitor(project, *args):
+    done = cli("monitor", "screening", *args, "--json", cwd=project.root)
+    assert done.returncode in (0, 1), done.stderr
+    return done.returncode, json.loads(done.stdout)
+
+
+def hand_computed(project):
+    """accuracy, recall and net value per 1,000 from the log's rows, with sklearn and pandas."""
+    import pandas as pd
+    from sklearn.metrics import accuracy_score, confusion_matrix, recall_score
+
+    db = project.root / ".readiness" / "serve" / "predictions.db"
+    with sqlite3.connect(db) as conn:
+        frame = pd.read_sql(
+            "SELECT p.outputs, f.labels FROM predictions p JOIN feedback f "
+            "ON f.request_id = p.request_id WHERE p.status = 200", conn)
+    y = [v for text in frame["labels"] for v in json.loads(text)]
+    predicted = [v for text in frame["outputs"] for v in json.loads(text)]
+    (tn, fp), (fn, tp) = confusion_matrix(y, predicted, labels=[0, 1])
+    net = (tp * VALUES["tp"] + fp * VALUES["fp"] + fn * VALUES["fn"] + tn * VALUES["tn"]) / len(
+        y) * 1000
+    return len(y), accuracy_score(y, predicted), recall_score(y, predicted), net
+
+
+def test_the_window_drifts_and_its_figures_equal_the_hand_computation(logged):
+    code, out = monitor(logged, "--window", "1h")
+    assert code == 1  # the shifted columns drift beyond the policy
+    assert set(out["drifted_columns"]) >= {"mean radius", "mean area"}, out["drifted_columns"]
+    assert any("feature drift" in b for b in out["breaches"])
+    n, accuracy, recall, net = hand_computed(logged)
+    assert out["labelled_rows"] == n == 171
+    assert out["metrics"]["accuracy"]["value"] == pytest.approx(accuracy, abs=1e-12)
+    assert out["metrics"]["recall"]["value"] == pytest.approx(recall, abs=1e-12)
+    assert out["net_value_per_1000"] == pytest.approx(net, abs=1e-9)
+    for metric in ("accuracy", "recall", "roc_auc"):
+        figure = out["metrics"][metric]
+        assert figure["low"] <= figure["value"] <= figure["high"], (metric, figure)
+        assert figure["direction"] == "min" and figure["breach"] in (True, False)
+    again = monitor(logged, "--window", "1h")[1]
+    assert again["metrics"] == out["metrics"]  # the seeded bootstrap is reproducible
+    other = monitor(logged, "--window", "1h", "--seed", "7")[1]
+    assert other["metrics"]["recall"]["low"] != out["metrics"]["recall"]["low"] or \
+        other["metrics"]["accuracy"]["low"] != out["metrics"]["accuracy"]["low"]
+    infra = out["infrastructure"]
+    assert infra["requests"] == 18 + 2 + 1 and infra["error_rate"] == pytest.approx(1 / 21)
+    assert infra["latency_p95_ms"] >= infra["latency_p50_ms"] > 0
+    # the file contract, exactly its keys
+    written = json.loads((logged.monitor_dir / "screening.json").read_text())
+    assert set(written) == {
+        "name", "version", "at", "since", "until", "requests", "drift_share", "drifted_columns",
+        "prediction_drift", "prediction_drifted", "labelled_rows", "metrics",
+        "net_value_per_1000", "min_net_value_per_1000", "breaches"}
+    assert {k: written[k] for k in written if k != "at"} == {
+        k: other[k] for k in written if k != "at"}  # the last run's (seed 7)
+    assert written["version"] == "v1.0.0" and written["min_net_value_per_1000"] == 0
+    from readiness.core import audit
+
+    entry = [e for e in audit.read(logged) if e["event"] == "monitor.window"][-1]
+    assert entry["name"] == "screening" and entry["requests"] == 21 and entry["breaches"]
+
+
+def test_too_few_labelled_rows_are_said_not_judged(logged):
+    code, out = monitor(logged, "--last", "2")  # the plain requests: no feedback
+    assert out["labelled_rows"] == 0 and out["requests"] == 2 + 1
+    assert all(m["breach"] is None and m["value"] is None for m in out["metrics"].values())
+    notes = {m["note"] for m in out["versions"][0]["metrics"].values()}
+    assert notes == {"too few labelled rows (0)"}
+    assert out["net_value_per_1000"] is None
+    done = cli("monitor", "screening", "--last", "2", cwd=logged.root)
+    assert "too few labelled rows (0)" in done.stdout
+
+
+def test_a_window_without_traffic_is_a_finding(logged):
+    time.sleep(1.1)
+    code, out = monitor(logged, "--window", "1s")
+    assert code == 0 and out["requests"] == 0 and out["no_traffic"] and out["breaches"] == []
+    done = cli("monitor", "screening", "--window", "1s", cwd=logged.root)
+    assert done.returncode == 0 and "no traffic in the window" in done.stdout
+    bad = cli("monitor", "screening", "--window", "soon", cwd=logged.root)
+    assert bad.returncode == 2 and "--window soon" in bad.stderr
