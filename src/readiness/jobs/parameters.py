@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import keyword
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any

@@ -277,9 +277,9 @@ def monitor_log(
     """
     from readiness.core.config import load_config
     from readiness.core.fsutil import atomic_write_json
+    from readiness.monitoring.window import infrastructure, read_window
     from readiness.registry.versions import get_version
     from readiness.serve.predlog import LogError, realised_cost_per_1000, resolve_url
-    from readiness.monitoring.window import infrastructure, read_window
 
     config = load_config(project)
     serving = config.serving
@@ -292,7 +292,7 @@ def monitor_log(
     business = config.criteria.business
     result = MonitorLogResult(
         name=name, since=logged.since, until=logged.until,
-        at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         infrastructure=infrastructure(logged),
         min_labelled=serving.min_labelled if serving else 30,
         min_net_value_per_1000=business.min_net_value_per_1000 if business else None,

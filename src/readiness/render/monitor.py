@@ -13,7 +13,7 @@ METRIC_HEADER = ("metric", "value", "95% interval", "bound", "breach")
 
 
 def _when(epoch: float) -> str:
-    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).isoformat(timespec="seconds")
 
 
 def _head(obj: MonitorLogResult) -> list[str]:
