@@ -164,3 +164,26 @@ def test_a_window_without_traffic_is_a_finding(logged):
     assert done.returncode == 0 and "no traffic in the window" in done.stdout
     bad = cli("monitor", "screening", "--window", "soon", cwd=logged.root)
     assert bad.returncode == 2 and "--window soon" in bad.stderr
+
+
+def test_a_breached_window_retrains_on_its_labelled_rows_through_the_gate(logged):
+    """Last in the file: it registers a new version in the shared project."""
+    import pandas as pd
+
+    from readiness.registry.versions import in_stage
+
+    done = cli("monitor", "screening", "--window", "1h", "--retrain", "--json", cwd=logged.root)
+    out = json.loads(done.stdout)
+    assert out["breaches"] and out["retrain"] is not None, done.stderr
+    steps = {s["step"]: s for s in out["retrain"]["steps"]}
+    assert steps["data"]["status"] == "ok" and steps["train"]["status"] == "succeeded", steps
+    assert out["retrain"]["candidate"] == "v1.0.1"
+    assert done.returncode == out["retrain"]["exit_code"] in (0, 1)
+    written = sorted((logged.root / "production").glob("window-*.csv"))
+    assert len(written) == 1
+    frame = pd.read_csv(written[0])
+    n, *_ = hand_computed(logged)
+    assert len(frame) == n and frame["malignant"].isin([0, 1]).all()
+    assert "mean radius" in frame.columns and "__label" not in frame.columns
+    production = in_stage(logged, "screening", "production").version
+    assert production == ("v1.0.1" if out["retrain"]["outcome"] == "promoted" else "v1.0.0")

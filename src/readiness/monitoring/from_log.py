@@ -64,6 +64,8 @@ class MonitorLogResult(Renderable):
     min_net_value_per_1000: float | None = None
     cost_per_1000: float | None = None
     file: str | None = None
+    rows: Any = field(default=None, repr=False)  # the window, one row per prediction
+    retrain: Any = None  # the retraining the breach started (readiness monitor --retrain)
 
     @property
     def breaches(self) -> list[str]:
@@ -75,6 +77,8 @@ class MonitorLogResult(Renderable):
 
     @property
     def exit_code(self) -> int:
+        if self.retrain is not None:  # the loop's own: 0 promoted, 1 not promoted, 2 failed
+            return int(self.retrain.exit_code)
         return 1 if self.breaches else 0
 
     def contract(self) -> dict[str, Any]:
@@ -106,6 +110,7 @@ class MonitorLogResult(Renderable):
             "min_labelled": self.min_labelled,
             "versions": [v.to_dict() for v in self.versions],
             "file": self.file,
+            "retrain": self.retrain.to_dict() if self.retrain is not None else None,
             "exit_code": self.exit_code,
         }
 
@@ -298,7 +303,7 @@ def monitor_log(
         min_net_value_per_1000=business.min_net_value_per_1000 if business else None,
         cost_per_1000=cost,
     )
-    rows = logged.rows
+    rows = result.rows = logged.rows
     order = list(dict.fromkeys(logged.successful["version"].to_list()))  # oldest first
     for version in order:
         part = rows[rows["__version"] == version].reset_index(drop=True)

@@ -105,6 +105,14 @@ def feature_columns(rows: Any) -> list[str]:
     return [c for c in rows.columns if not str(c).startswith("__")]
 
 
+def labelled_frame(rows: Any, target: str) -> Any:
+    """The labelled rows as training data: the logged features and ``target`` (the labels)."""
+    labelled = rows[rows["__label"].notna()]
+    frame = labelled[feature_columns(rows)].reset_index(drop=True)
+    frame[target] = labelled["__label"].to_list()
+    return frame
+
+
 def infrastructure(window: Window) -> dict[str, Any]:
     """Request count, error rate (status >= 400), p50/p95 latency (ms) of every request."""
     import numpy as np

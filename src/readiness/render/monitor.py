@@ -69,6 +69,10 @@ def monitor_text(obj: MonitorLogResult) -> str:
     lines += [f"BREACH {b}" for b in obj.breaches]
     if obj.file:
         lines.append(f"written: {obj.file}")
+    if obj.retrain is not None:
+        from readiness.render import text
+
+        lines += ["", "retraining on the window's labelled rows:", text(obj.retrain)]
     return "\n".join(lines)
 
 
@@ -82,5 +86,9 @@ def monitor_html(obj: MonitorLogResult) -> str:
             parts.append(table_html(METRIC_HEADER, _metric_rows(v)))
         parts += [f"<p>note: {html.escape(n)}</p>" for n in v.notes + v.not_recomputed]
     parts += [f"<p><b>BREACH</b> {html.escape(b)}</p>" for b in obj.breaches]
+    if obj.retrain is not None:
+        from readiness.render import html_of
+
+        parts += ["<p>retraining on the window's labelled rows:</p>", html_of(obj.retrain)]
     parts.append("</div>")
     return "".join(parts)
