@@ -187,3 +187,41 @@ def test_a_breached_window_retrains_on_its_labelled_rows_through_the_gate(logged
     assert "mean radius" in frame.columns and "__label" not in frame.columns
     production = in_stage(logged, "screening", "production").version
     assert production == ("v1.0.1" if out["retrain"]["outcome"] == "promoted" else "v1.0.0")
+
+
+@pytest.mark.parametrize("classes", [2, 3])
+def test_the_vectorised_bootstrap_equals_scikit_learn_on_each_resample(classes):
+    import numpy as np
+    from sklearn import metrics
+
+    from readiness.monitoring.quality import _resample_counts, bootstrap
+
+    rng = np.random.default_rng(3)
+    n = 80
+    y = rng.integers(0, classes, n)
+    predicted = np.where(rng.random(n) < 0.7, y, rng.integers(0, classes, n))
+    proba = None
+    if classes == 2:
+        score = np.round(np.clip(y * 0.3 + rng.random(n) * 0.7, 0, 1), 1)  # ties for the AUC
+        proba = np.c_[1 - score, score]
+    labels = np.unique(np.r_[y, predicted])
+    resampled = bootstrap(y, predicted, labels, proba, seed=5)
+    drawn = _resample_counts(n, 5)
+    kwargs = (dict(average="binary", pos_label=1) if classes == 2
+              else dict(average="macro", labels=labels))
+    for b in (0, 7, 500, 999):
+        rows = np.repeat(np.arange(n), drawn[b])
+        yy, pp = y[rows], predicted[rows]
+        expected = {
+            "accuracy": metrics.accuracy_score(yy, pp),
+            "balanced_accuracy": metrics.balanced_accuracy_score(yy, pp),
+            "precision": metrics.precision_score(yy, pp, zero_division=0, **kwargs),
+            "recall": metrics.recall_score(yy, pp, zero_division=0, **kwargs),
+            "f1": metrics.f1_score(yy, pp, zero_division=0, **kwargs),
+        }
+        if proba is not None:
+            expected["roc_auc"] = metrics.roc_auc_score(yy, proba[rows, 1])
+            expected["brier"] = metrics.brier_score_loss(yy, proba[rows, 1])
+            expected["log_loss"] = metrics.log_loss(yy, proba[rows], labels=[0, 1])
+        for metric, value in expected.items():
+            assert resampled[metric][b] == pytest.approx(value, abs=1e-9), (b, metric)

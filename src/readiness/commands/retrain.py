@@ -54,10 +54,13 @@ def _monitor_args(parser: argparse.ArgumentParser) -> None:
 
 def _monitor(args: argparse.Namespace, ctx: Context) -> Any:
     if args.current:
-        if args.window or args.last is not None:
+        if args.window or args.last is not None or args.retrain:
             from readiness.core.errors import UsageError
 
-            raise UsageError("--window and --last read the prediction log: not with --current")
+            raise UsageError(
+                "--window, --last and --retrain read the prediction log: not with --current "
+                "(which retrains when its data drifted)"
+            )
         return _execute(args, ctx)
     from readiness.monitoring.from_log import monitor_log
 
