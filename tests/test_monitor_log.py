@@ -127,9 +127,18 @@ def test_the_window_drifts_and_its_figures_equal_the_hand_computation(logged):
     other = monitor(logged, "--window", "1h", "--seed", "7")[1]
     assert other["metrics"]["recall"]["low"] != out["metrics"]["recall"]["low"] or \
         other["metrics"]["accuracy"]["low"] != out["metrics"]["accuracy"]["low"]
+    for figure in out["metrics"].values():  # a breach is the point value beyond its bound
+        assert figure["breach"] == (figure["value"] < figure["bound"])
+    assert out["prediction_drift"] is not None
+    assert out["versions"][0]["prediction_kind"] == "probability"
     infra = out["infrastructure"]
     assert infra["requests"] == 18 + 2 + 1 and infra["error_rate"] == pytest.approx(1 / 21)
-    assert infra["latency_p95_ms"] >= infra["latency_p50_ms"] > 0
+    import numpy as np
+
+    with sqlite3.connect(logged.root / ".readiness" / "serve" / "predictions.db") as conn:
+        latency = [r[0] for r in conn.execute("SELECT latency_ms FROM predictions")]
+    assert infra["latency_p50_ms"] == pytest.approx(np.percentile(latency, 50))
+    assert infra["latency_p95_ms"] == pytest.approx(np.percentile(latency, 95))
     # the file contract, exactly its keys
     written = json.loads((logged.monitor_dir / "screening.json").read_text())
     assert set(written) == {
