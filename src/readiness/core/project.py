@@ -48,17 +48,17 @@ class Project:
         return self.root / "metrics.json"
 
     @property
+    def monitor_dir(self) -> Path:
+        """The latest monitor run of each model (``<name>.json``), read by the server's gauges."""
+        return self.state_dir / "monitor"
+
+    @property
     def reports_dir(self) -> Path:
         return self.root / "reports"
 
     @property
     def executed_notebooks_dir(self) -> Path:
         return self.root / "runs"
-
-    @property
-    def monitor_dir(self) -> Path:
-        """The newest figures of ``readiness monitor``, one ``<name>.json`` per model."""
-        return self.state_dir / "monitor"
 
 
 def find_root(start: Path | str | None = None) -> Path:

@@ -471,6 +471,9 @@ class Serving(_Strict):
     max_error_rate: Number | None = Field(
         default=None, ge=0, le=1, description="error-rate ceiling that alerts fire above"
     )
+    min_labelled: Count = Field(
+        default=30, ge=1, description="labelled rows a monitored window needs to judge metrics"
+    )
 
 
 class Config(_Strict):

@@ -76,6 +76,28 @@ def _scores(model: Any, X: Any) -> Any:
 
 
 def _classification(model: Any, X: Any, y: Any, predicted: Any) -> dict[str, Any]:
+    return classification_metrics(
+        y,
+        predicted,
+        _scores(model, X),
+        classes=getattr(model, "classes_", None),
+        probabilities=hasattr(model, "predict_proba"),
+    )
+
+
+def classification_metrics(
+    y: Any,
+    predicted: Any,
+    scores: Any = None,
+    classes: Any = None,
+    probabilities: bool = True,
+) -> dict[str, Any]:
+    """The classification metrics ``evaluate`` records, from labels, predictions and scores.
+
+    ``scores`` are class probabilities (one column per class of ``classes``) or a decision
+    function; ``probabilities`` says they are probabilities (log loss and Brier need them).
+    The prediction log's monitor recomputes the same figures from logged rows.
+    """
     import numpy as np
     from sklearn import metrics
 
@@ -93,20 +115,17 @@ def _classification(model: Any, X: Any, y: Any, predicted: Any) -> dict[str, Any
         "recall": metrics.recall_score(y, predicted, **kwargs),
         "f1": metrics.f1_score(y, predicted, **kwargs),
     }
-    scores = _scores(model, X)
     if scores is not None:
         try:
             if binary:
                 positive = scores[:, -1] if getattr(scores, "ndim", 1) == 2 else scores
                 out["roc_auc"] = metrics.roc_auc_score(y, positive)
-                if hasattr(model, "predict_proba"):
-                    out["log_loss"] = metrics.log_loss(
-                        y, scores, labels=getattr(model, "classes_", None)
-                    )
+                if probabilities:
+                    out["log_loss"] = metrics.log_loss(y, scores, labels=classes)
                     out["brier"] = metrics.brier_score_loss(y, positive, pos_label=pos_label)
-            elif hasattr(model, "predict_proba"):
+            elif probabilities:
                 out["roc_auc"] = metrics.roc_auc_score(
-                    y, scores, multi_class="ovr", labels=getattr(model, "classes_", None)
+                    y, scores, multi_class="ovr", labels=classes
                 )
         except ValueError:
             pass  # e.g. one class only in y: AUC undefined, the other metrics still hold

@@ -21,6 +21,7 @@ from readiness.core.results import Renderable
 from readiness.evidence.runs import new_run_id, read_run
 from readiness.gate.promotion import promote
 from readiness.jobs.notebook import update_record
+from readiness.jobs.parameters import training_data
 from readiness.registry.versions import AlreadyRegistered, fault_point, in_stage, register
 
 DEFAULT_NOTEBOOK = "notebooks/retrain.ipynb"
@@ -96,23 +97,6 @@ def _training_notebook(
             "give --notebook"
         )
     return notebook, f"{notebook}, which trained {version}"
-
-
-def _training_data(project: Project, record: dict[str, Any] | None, data_param: str) -> str | None:
-    """The project-relative path the production model was trained on (from its run record)."""
-    notebook = (record or {}).get("notebook")
-    if not record or not notebook:
-        return None
-    value = (record.get("params") or {}).get(data_param)
-    if value is None and (project.root / notebook).is_file():  # the notebook's default was used
-        from readiness.jobs.parameters import parameters_of, read_notebook
-
-        declared = parameters_of(read_notebook(project.root / notebook)) or {}
-        value = declared[data_param].default if data_param in declared else None
-    if not isinstance(value, str):
-        return None
-    path = (project.root / Path(notebook).parent / value).resolve()
-    return os.path.relpath(path, project.root)
 
 
 def _version_data(project: Project, current: str, steps: _Steps) -> bool:
@@ -214,7 +198,7 @@ def retrain(
         notebook=notebook,
     )
 
-    reference = _training_data(project, record, data_param)
+    reference = training_data(project, record, data_param)
     if current is not None and reference is not None and production is not None:
         report = drift(reference, project.root / current, project=project, rev=production.commit)
         steps.add(

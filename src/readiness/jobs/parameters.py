@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import keyword
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -209,3 +210,18 @@ def check_kernel(notebook: Any, kernel: str | None) -> str | None:
             " (jupyter kernelspec list)"
         ) from None
     return next((k for k in installed if k.lower() == resolved.lower()), resolved)
+
+
+def training_data(project: Any, record: dict[str, Any] | None, data_param: str) -> str | None:
+    """The project-relative path a model was trained on, from its run record; None if unknown."""
+    notebook = (record or {}).get("notebook")
+    if not record or not notebook:
+        return None
+    value = (record.get("params") or {}).get(data_param)
+    if value is None and (project.root / notebook).is_file():  # the notebook's default was used
+        declared = parameters_of(read_notebook(project.root / notebook)) or {}
+        value = declared[data_param].default if data_param in declared else None
+    if not isinstance(value, str):
+        return None
+    path = (project.root / Path(notebook).parent / value).resolve()
+    return os.path.relpath(path, project.root)

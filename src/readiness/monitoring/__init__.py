@@ -1,1 +1,1 @@
-"""Drift of a current sample against a reference."""
+"""Drift of a current sample against a reference, and model quality from the prediction log."""

@@ -171,6 +171,7 @@ from readiness.render import (  # noqa: E402, F401
     data,
     drift,
     jobs,
+    monitor,
     registry,
     serve,
 )

@@ -1,0 +1,322 @@
+"""``readiness monitor NAME`` without ``--current``: model quality from the prediction log.
+
+Per model version in the window: feature drift of the logged inputs against the version's
+training data (at its commit), prediction drift of the logged outputs against the version's
+predictions on the holdout, the criteria's metrics on the labelled rows with a bootstrap
+interval, the net value per 1,000 predictions; and the window's infrastructure figures.
+Each run writes ``.readiness/monitor/<name>.json`` (the server's gauges read it) and an
+audit entry ``monitor.window``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from readiness.core import audit
+from readiness.core.errors import ReadinessError, UsageError
+from readiness.core.project import Project
+from readiness.core.results import Renderable
+from readiness.monitoring.quality import MetricCheck
+
+
+@dataclass
+class VersionQuality:
+    """What the window says about one model version."""
+
+    version: str
+    predictions: int
+    reference: str | None = None  # the training data drift compares with
+    drift_share: float | None = None
+    drift_threshold: float | None = None
+    dataset_drift: bool | None = None
+    drifted_columns: list[str] = field(default_factory=list)
+    drift_report: str | None = None
+    prediction_drift: float | None = None
+    prediction_drifted: bool | None = None
+    prediction_kind: str | None = None  # probability | label
+    labelled_rows: int = 0
+    metrics: list[MetricCheck] = field(default_factory=list)
+    not_recomputed: list[str] = field(default_factory=list)
+    net_value_per_1000: float | None = None
+    net_value_note: str = ""
+    notes: list[str] = field(default_factory=list)
+    breaches: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dict(self.__dict__)
+        out["metrics"] = {m.metric: {**m.contract(), "note": m.note} for m in self.metrics}
+        return out
+
+
+@dataclass
+class MonitorLogResult(Renderable):
+    """One monitor run on a window of the prediction log."""
+
+    name: str
+    since: float
+    until: float
+    at: str
+    infrastructure: dict[str, Any]
+    versions: list[VersionQuality] = field(default_factory=list)
+    min_labelled: int = 30
+    min_net_value_per_1000: float | None = None
+    cost_per_1000: float | None = None
+    file: str | None = None
+    rows: Any = field(default=None, repr=False)  # the window, one row per prediction
+    retrain: Any = None  # the retraining the breach started (readiness monitor --retrain)
+
+    @property
+    def breaches(self) -> list[str]:
+        return [f"{v.version}: {b}" for v in self.versions for b in v.breaches]
+
+    @property
+    def no_traffic(self) -> bool:
+        return not self.infrastructure.get("requests")
+
+    @property
+    def exit_code(self) -> int:
+        if self.retrain is not None:  # the loop's own: 0 promoted, 1 not promoted, 2 failed
+            return int(self.retrain.exit_code)
+        return 1 if self.breaches else 0
+
+    def contract(self) -> dict[str, Any]:
+        """The file the server's gauges read (docs/monitoring.md), newest version's figures."""
+        newest = self.versions[-1] if self.versions else None
+        return {
+            "name": self.name,
+            "version": newest.version if newest else "",
+            "at": self.at,
+            "since": self.since,
+            "until": self.until,
+            "requests": int(self.infrastructure.get("requests") or 0),
+            "drift_share": newest.drift_share if newest else None,
+            "drifted_columns": list(newest.drifted_columns) if newest else [],
+            "prediction_drift": newest.prediction_drift if newest else None,
+            "prediction_drifted": newest.prediction_drifted if newest else None,
+            "labelled_rows": newest.labelled_rows if newest else 0,
+            "metrics": {m.metric: m.contract() for m in newest.metrics} if newest else {},
+            "net_value_per_1000": newest.net_value_per_1000 if newest else None,
+            "min_net_value_per_1000": self.min_net_value_per_1000,
+            "breaches": self.breaches,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.contract(),
+            "no_traffic": self.no_traffic,
+            "infrastructure": {**self.infrastructure, "cost_per_1000": self.cost_per_1000},
+            "min_labelled": self.min_labelled,
+            "versions": [v.to_dict() for v in self.versions],
+            "file": self.file,
+            "retrain": self.retrain.to_dict() if self.retrain is not None else None,
+            "exit_code": self.exit_code,
+        }
+
+
+# -- references ------------------------------------------------------------------------
+
+
+def _dataset_path(config: Any, wanted: str) -> str | None:
+    """The path of the declared dataset named ``wanted`` (or holding it in its name)."""
+    datasets = config.datasets or {}
+    if wanted in datasets and datasets[wanted].path:
+        return str(datasets[wanted].path)
+    return next((str(d.path) for n, d in datasets.items() if wanted in n and d.path), None)
+
+
+def _training_reference(project: Project, config: Any, version: Any) -> str | None:
+    """The data ``version`` was trained on: its run record's, else the declared train set."""
+    from readiness.evidence.runs import read_run
+    from readiness.jobs.parameters import training_data
+
+    if version.run_id:
+        try:
+            found = training_data(project, read_run(project, version.run_id), "train_csv")
+        except ReadinessError:  # no record: the declared dataset below
+            found = None
+        if found:
+            return found
+    return _dataset_path(config, "train")
+
+
+def _holdout_predictions(project: Project, config: Any, name: str, version: str,
+                         features: list[str], probability: bool) -> Any:
+    """The version's predictions on the declared holdout: P(positive class) or labels."""
+    import pandas as pd
+
+    from readiness.data.validation import read_table
+    from readiness.registry.versions import load_model
+
+    split = config.criteria.business.split if config.criteria.business else "holdout"
+    path = _dataset_path(config, split) or _dataset_path(config, "holdout")
+    if path is None:
+        raise UsageError("no holdout dataset declared (datasets: holdout: path:)")
+    holdout = read_table(project.root / path)
+    model = load_model(project, name, version=version)
+    X = holdout[[c for c in features if c in holdout.columns]]
+    try:
+        values = model.predict_proba(X)[:, -1] if probability else model.predict(X)
+    except Exception as exc:  # the user's model may raise anything on its own holdout
+        raise UsageError(f"{name} {version} cannot predict {path}: {exc}") from None
+    return pd.DataFrame({"prediction": values})
+
+
+# -- one version -------------------------------------------------------------------------------
+
+
+def _feature_drift(project: Project, config: Any, found: Any, rows: Any, out: VersionQuality
+                   ) -> None:
+    from readiness.monitoring.drift import DriftError, drift
+    from readiness.monitoring.window import feature_columns
+
+    out.reference = _training_reference(project, config, found)
+    if out.reference is None:
+        out.notes.append("feature drift: no training data known (declare datasets: train:)")
+        return
+    features = feature_columns(rows)
+    try:
+        report = drift(out.reference, rows[features].reset_index(drop=True), columns=features,
+                       project=project, rev=found.commit)
+    except DriftError as exc:
+        out.notes.append(f"feature drift: {exc}")
+        return
+    out.drift_share, out.drift_threshold = report.drift_share, report.threshold_share
+    out.dataset_drift, out.drifted_columns = report.dataset_drift, report.drifted_columns
+    out.drift_report = report.report_html
+    if report.dataset_drift:
+        out.breaches.append(
+            f"feature drift: {len(report.drifted_columns)} of {len(report.columns)} columns "
+            f"({report.drift_share:.0%}, the policy allows below {report.threshold_share:.0%})"
+        )
+
+
+def _prediction_drift(project: Project, config: Any, name: str, rows: Any,
+                      out: VersionQuality) -> None:
+    import pandas as pd
+
+    from readiness.core.schema import DriftPolicy
+    from readiness.monitoring.drift import DriftError, drift
+    from readiness.monitoring.window import feature_columns
+
+    probability = bool(rows["__proba"].map(lambda p: isinstance(p, list)).all())
+    out.prediction_kind = "probability" if probability else "label"
+    current = pd.DataFrame({"prediction": (
+        rows["__proba"].map(lambda p: p[-1]) if probability else rows["__output"]
+    ).to_list()})
+    policy = (config.drift or DriftPolicy()).model_copy(
+        update={"columns": {}, "target": None, "prediction": None, "ignore": []}
+    )
+    try:
+        reference = _holdout_predictions(project, config, name, out.version,
+                                         feature_columns(rows), probability)
+        report = drift(reference, current, project=project, policy=policy, save=False)
+    except (DriftError, UsageError) as exc:
+        out.notes.append(f"prediction drift: {exc}")
+        return
+    column = report.columns[0]
+    out.prediction_drift, out.prediction_drifted = column.score, column.drifted
+    if column.drifted:
+        out.breaches.append(f"prediction drift: {column.method} {column.score:.4g}")
+
+
+def _quality(config: Any, rows: Any, min_labelled: int, seed: int, out: VersionQuality) -> None:
+    import numpy as np
+
+    from readiness.monitoring.quality import labelled_metrics, net_value
+
+    labelled = rows[rows["__label"].notna()]
+    out.labelled_rows = len(labelled)
+    y = np.asarray(labelled["__label"].to_list())
+    predicted = np.asarray(labelled["__output"].to_list())
+    has_proba = len(labelled) and labelled["__proba"].map(lambda p: isinstance(p, list)).all()
+    proba = np.asarray(labelled["__proba"].to_list(), dtype=float) if has_proba else None
+    classes = np.unique(np.concatenate([y, predicted])) if len(labelled) else None
+    out.metrics, out.not_recomputed, points = labelled_metrics(
+        config.criteria.technical, y, predicted, proba, classes, min_labelled, seed
+    )
+    for m in out.metrics:
+        if m.breach:
+            word = "below" if m.direction == "min" else "above"
+            out.breaches.append(f"{m.metric} {m.value:.4g} {word} its bound {m.bound:g}")
+    spec = config.criteria.business
+    if spec is None or spec.value_per_outcome is None:
+        out.net_value_note = "no value_per_outcome declared"
+        return
+    if points is None:
+        out.net_value_note = f"too few labelled rows ({out.labelled_rows})"
+        return
+    out.net_value_per_1000, out.net_value_note = net_value(points, spec.value_per_outcome)
+    minimum = spec.min_net_value_per_1000
+    if minimum is not None and out.net_value_per_1000 is not None and \
+            out.net_value_per_1000 < minimum:
+        out.breaches.append(
+            f"net value {out.net_value_per_1000:.1f} per 1,000 predictions below {minimum:g}"
+        )
+
+
+# -- the run -----------------------------------------------------------------------------------
+
+
+def monitor_log(
+    project: Project,
+    name: str,
+    window: str | None = None,
+    last: int | None = None,
+    seed: int = 0,
+    now: float | None = None,
+) -> MonitorLogResult:
+    """Monitor ``name`` from its prediction log over a window, per model version.
+
+    Parameters
+    ----------
+    window:
+        A period back from now: ``30m``, ``24h`` (the default), ``7d``.
+    last:
+        Instead, the last N successful requests.
+    seed:
+        The bootstrap's seed (the intervals are reproducible).
+
+    Writes ``.readiness/monitor/<name>.json`` and the audit entry ``monitor.window``.
+    """
+    from readiness.core.config import load_config
+    from readiness.core.fsutil import atomic_write_json
+    from readiness.monitoring.window import infrastructure, read_window
+    from readiness.registry.versions import get_version
+    from readiness.serve.predlog import LogError, realised_cost_per_1000, resolve_url
+
+    config = load_config(project)
+    serving = config.serving
+    url = resolve_url(project, serving.log_url if serving else None)
+    try:
+        logged = read_window(url, name, window=window, last=last, now=now)
+        cost = realised_cost_per_1000(url, name)
+    except LogError as exc:
+        raise UsageError(str(exc)) from None
+    business = config.criteria.business
+    result = MonitorLogResult(
+        name=name, since=logged.since, until=logged.until,
+        at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        infrastructure=infrastructure(logged),
+        min_labelled=serving.min_labelled if serving else 30,
+        min_net_value_per_1000=business.min_net_value_per_1000 if business else None,
+        cost_per_1000=cost,
+    )
+    rows = result.rows = logged.rows
+    order = list(dict.fromkeys(logged.successful["version"].to_list()))  # oldest first
+    for version in order:
+        part = rows[rows["__version"] == version].reset_index(drop=True)
+        out = VersionQuality(version=version, predictions=len(part))
+        found = get_version(project, name, version)
+        _feature_drift(project, config, found, part, out)
+        _prediction_drift(project, config, name, part, out)
+        _quality(config, part, result.min_labelled, seed, out)
+        result.versions.append(out)
+    path = project.monitor_dir / f"{name}.json"
+    atomic_write_json(path, result.contract())
+    result.file = path.relative_to(project.root).as_posix()
+    audit.append(project, "monitor.window", name=name,
+                 version=result.contract()["version"], requests=result.contract()["requests"],
+                 breaches=result.breaches)
+    return result

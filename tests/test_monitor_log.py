@@ -1,0 +1,236 @@
+"""readiness monitor NAME on the prediction log: a real served model, real requests over HTTP
+from a shifted sample and the plain holdout, real feedback; the figures against a hand
+computation from the log's own rows with scikit-learn and pandas."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+
+import pytest
+
+from .conftest import SCREENING, cli, commit_all, git_init, own_use_case
+from .test_registry import train
+from .test_serve import Http, add_key, holdout_rows, start
+
+pytestmark = pytest.mark.slow
+
+VALUES = {"tp": 100.0, "fp": -10.0, "fn": -200.0, "tn": 0.0}
+SETUP = SCREENING.replace(
+    "    - {metric: recall, split: holdout, min: 0.85}\n",
+    "    - {metric: recall, split: holdout, min: 0.85}\n"
+    "    - {metric: accuracy, split: holdout, min: 0.9}\n"
+    "  business:\n"
+    "    value_per_outcome: {tp: 100, fp: -10, fn: -200, tn: 0}\n"
+    "    min_net_value_per_1000: 0\n",
+) + """
+  train:
+    path: data/breast_cancer/train.csv
+    target: malignant
+    columns: {malignant: {type: int, allowed: [0, 1]}}
+serving: {cost_per_hour: 0.12, poll_seconds: 0.5}
+"""
+PROBA = "/v1/models/screening:predict_proba"
+FEEDBACK = "/v1/models/screening:feedback"
+
+
+@pytest.fixture(scope="module")
+def logged(tmp_path_factory):
+    """v1.0.0 in production, served; shifted traffic with labels, then plain traffic without."""
+    import pandas as pd
+
+    from readiness.core.project import Project
+    from readiness.criteria.declaration import declare
+    from readiness.data.scaffold import init_project
+    from readiness.data.tracking import track
+    from readiness.examples import breast_cancer, shifted_sample
+    from readiness.gate.promotion import promote
+    from readiness.registry.versions import register
+
+    root = tmp_path_factory.mktemp("monlog") / "proj"
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("READINESS_REMOTE_HOME", str(root.parent / "remotes"))
+        env.chdir(root.parent)
+        init_project(root)
+        own_use_case(root)
+        git_init(root)
+        env.chdir(root)
+        project = Project(root.resolve())
+        breast_cancer(root / "data" / "breast_cancer")
+        declare(project, SETUP)
+        track(project, ["data/breast_cancer"])
+        commit_all(root, "criteria and data")
+        train(project, 1.0)
+        register(project, "screening")
+        promote(project, "screening", "1.0.0", "production", force=True, reason="test")
+        shifted = pd.read_csv(shifted_sample(root / "data/breast_cancer/holdout.csv",
+                                             root.parent / "shifted.csv"))
+        key = add_key(root)
+        with start(project) as server:
+            call = Http(server.url, key)
+            rows = json.loads(shifted.drop(columns="malignant").to_json(orient="records"))
+            labels = shifted["malignant"].tolist()
+            for at in range(0, len(rows), 10):
+                status, body = call("POST", PROBA, {"rows": rows[at:at + 10]})
+                assert status == 200, body
+                status, fed = call("POST", FEEDBACK, {"request_id": body["request_id"],
+                                                      "labels": labels[at:at + 10]})
+                assert status == 200, fed
+            plain, _ = holdout_rows(root, 20)
+            for at in (0, 10):
+                assert call("POST", PROBA, {"rows": plain[at:at + 10]})[0] == 200
+            assert call("POST", PROBA, {"rows": [{"mean radius": -1}]})[0] == 422
+        yield project
+
+
+def monitor(project, *args):
+    done = cli("monitor", "screening", *args, "--json", cwd=project.root)
+    assert done.returncode in (0, 1), done.stderr
+    return done.returncode, json.loads(done.stdout)
+
+
+def hand_computed(project):
+    """accuracy, recall and net value per 1,000 from the log's rows, with sklearn and pandas."""
+    import pandas as pd
+    from sklearn.metrics import accuracy_score, confusion_matrix, recall_score
+
+    db = project.root / ".readiness" / "serve" / "predictions.db"
+    with sqlite3.connect(db) as conn:
+        frame = pd.read_sql(
+            "SELECT p.outputs, f.labels FROM predictions p JOIN feedback f "
+            "ON f.request_id = p.request_id WHERE p.status = 200", conn)
+    y = [v for text in frame["labels"] for v in json.loads(text)]
+    predicted = [v for text in frame["outputs"] for v in json.loads(text)]
+    (tn, fp), (fn, tp) = confusion_matrix(y, predicted, labels=[0, 1])
+    net = (tp * VALUES["tp"] + fp * VALUES["fp"] + fn * VALUES["fn"] + tn * VALUES["tn"]) / len(
+        y) * 1000
+    return len(y), accuracy_score(y, predicted), recall_score(y, predicted), net
+
+
+def test_the_window_drifts_and_its_figures_equal_the_hand_computation(logged):
+    code, out = monitor(logged, "--window", "1h")
+    assert code == 1  # the shifted columns drift beyond the policy
+    assert set(out["drifted_columns"]) >= {"mean radius", "mean area"}, out["drifted_columns"]
+    assert any("feature drift" in b for b in out["breaches"])
+    n, accuracy, recall, net = hand_computed(logged)
+    assert out["labelled_rows"] == n == 171
+    assert out["metrics"]["accuracy"]["value"] == pytest.approx(accuracy, abs=1e-12)
+    assert out["metrics"]["recall"]["value"] == pytest.approx(recall, abs=1e-12)
+    assert out["net_value_per_1000"] == pytest.approx(net, abs=1e-9)
+    for metric in ("accuracy", "recall", "roc_auc"):
+        figure = out["metrics"][metric]
+        assert figure["low"] <= figure["value"] <= figure["high"], (metric, figure)
+        assert figure["direction"] == "min" and figure["breach"] in (True, False)
+    again = monitor(logged, "--window", "1h")[1]
+    assert again["metrics"] == out["metrics"]  # the seeded bootstrap is reproducible
+    other = monitor(logged, "--window", "1h", "--seed", "7")[1]
+    assert other["metrics"]["recall"]["low"] != out["metrics"]["recall"]["low"] or \
+        other["metrics"]["accuracy"]["low"] != out["metrics"]["accuracy"]["low"]
+    for figure in out["metrics"].values():  # a breach is the point value beyond its bound
+        assert figure["breach"] == (figure["value"] < figure["bound"])
+    assert out["prediction_drift"] is not None
+    assert out["versions"][0]["prediction_kind"] == "probability"
+    infra = out["infrastructure"]
+    assert infra["requests"] == 18 + 2 + 1 and infra["error_rate"] == pytest.approx(1 / 21)
+    import numpy as np
+
+    with sqlite3.connect(logged.root / ".readiness" / "serve" / "predictions.db") as conn:
+        latency = [r[0] for r in conn.execute("SELECT latency_ms FROM predictions")]
+    assert infra["latency_p50_ms"] == pytest.approx(np.percentile(latency, 50))
+    assert infra["latency_p95_ms"] == pytest.approx(np.percentile(latency, 95))
+    # the file contract, exactly its keys
+    written = json.loads((logged.monitor_dir / "screening.json").read_text())
+    assert set(written) == {
+        "name", "version", "at", "since", "until", "requests", "drift_share", "drifted_columns",
+        "prediction_drift", "prediction_drifted", "labelled_rows", "metrics",
+        "net_value_per_1000", "min_net_value_per_1000", "breaches"}
+    assert {k: written[k] for k in written if k != "at"} == {
+        k: other[k] for k in written if k != "at"}  # the last run's (seed 7)
+    assert written["version"] == "v1.0.0" and written["min_net_value_per_1000"] == 0
+    from readiness.core import audit
+
+    entry = [e for e in audit.read(logged) if e["event"] == "monitor.window"][-1]
+    assert entry["name"] == "screening" and entry["requests"] == 21 and entry["breaches"]
+
+
+def test_too_few_labelled_rows_are_said_not_judged(logged):
+    _, out = monitor(logged, "--last", "2")  # the plain requests: no feedback
+    assert out["labelled_rows"] == 0 and out["requests"] == 2  # the 422 came after them
+    assert all(m["breach"] is None and m["value"] is None for m in out["metrics"].values())
+    notes = {m["note"] for m in out["versions"][0]["metrics"].values()}
+    assert notes == {"too few labelled rows (0)"}
+    assert out["net_value_per_1000"] is None
+    done = cli("monitor", "screening", "--last", "2", cwd=logged.root)
+    assert "too few labelled rows (0)" in done.stdout
+
+
+def test_a_window_without_traffic_is_a_finding(logged):
+    time.sleep(1.1)
+    code, out = monitor(logged, "--window", "1s")
+    assert code == 0 and out["requests"] == 0 and out["no_traffic"] and out["breaches"] == []
+    done = cli("monitor", "screening", "--window", "1s", cwd=logged.root)
+    assert done.returncode == 0 and "no traffic in the window" in done.stdout
+    bad = cli("monitor", "screening", "--window", "soon", cwd=logged.root)
+    assert bad.returncode == 2 and "--window soon" in bad.stderr
+
+
+def test_a_breached_window_retrains_on_its_labelled_rows_through_the_gate(logged):
+    """Last in the file: it registers a new version in the shared project."""
+    import pandas as pd
+
+    from readiness.registry.versions import in_stage
+
+    done = cli("monitor", "screening", "--window", "1h", "--retrain", "--json", cwd=logged.root)
+    out = json.loads(done.stdout)
+    assert out["breaches"] and out["retrain"] is not None, done.stderr
+    steps = {s["step"]: s for s in out["retrain"]["steps"]}
+    assert steps["data"]["status"] == "ok" and steps["train"]["status"] == "succeeded", steps
+    assert out["retrain"]["candidate"] == "v1.0.1"
+    assert done.returncode == out["retrain"]["exit_code"] in (0, 1)
+    written = sorted((logged.root / "production").glob("window-*.csv"))
+    assert len(written) == 1
+    frame = pd.read_csv(written[0])
+    n, *_ = hand_computed(logged)
+    assert len(frame) == n and frame["malignant"].isin([0, 1]).all()
+    assert "mean radius" in frame.columns and "__label" not in frame.columns
+    production = in_stage(logged, "screening", "production").version
+    assert production == ("v1.0.1" if out["retrain"]["outcome"] == "promoted" else "v1.0.0")
+
+
+@pytest.mark.parametrize("classes", [2, 3])
+def test_the_vectorised_bootstrap_equals_scikit_learn_on_each_resample(classes):
+    import numpy as np
+    from sklearn import metrics
+
+    from readiness.monitoring.quality import _resample_counts, bootstrap
+
+    rng = np.random.default_rng(3)
+    n = 80
+    y = rng.integers(0, classes, n)
+    predicted = np.where(rng.random(n) < 0.7, y, rng.integers(0, classes, n))
+    proba = None
+    if classes == 2:
+        score = np.round(np.clip(y * 0.3 + rng.random(n) * 0.7, 0, 1), 1)  # ties for the AUC
+        proba = np.c_[1 - score, score]
+    labels = np.unique(np.r_[y, predicted])
+    resampled = bootstrap(y, predicted, labels, proba, seed=5)
+    drawn = _resample_counts(n, 5)
+    kwargs = (dict(average="binary", pos_label=1) if classes == 2
+              else dict(average="macro", labels=labels))
+    for b in (0, 7, 500, 999):
+        rows = np.repeat(np.arange(n), drawn[b])
+        yy, pp = y[rows], predicted[rows]
+        expected = {
+            "accuracy": metrics.accuracy_score(yy, pp),
+            "balanced_accuracy": metrics.balanced_accuracy_score(yy, pp),
+            "precision": metrics.precision_score(yy, pp, zero_division=0, **kwargs),
+            "recall": metrics.recall_score(yy, pp, zero_division=0, **kwargs),
+            "f1": metrics.f1_score(yy, pp, zero_division=0, **kwargs),
+        }
+        if proba is not None:
+            expected["roc_auc"] = metrics.roc_auc_score(yy, proba[rows, 1])
+            expected["brier"] = metrics.brier_score_loss(yy, proba[rows, 1])
+            expected["log_loss"] = metrics.log_loss(yy, proba[rows], labels=[0, 1])
+        for metric, value in expected.items():
+            assert resampled[metric][b] == pytest.approx(value, abs=1e-9), (b, metric)
