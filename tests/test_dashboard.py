@@ -22,15 +22,18 @@ def traffic(copy):  # noqa: F811
     from readiness.registry.versions import rollback
 
     config = copy.config_path.read_text().replace(
-        "poll_seconds: 0.5}", "poll_seconds: 0.5, max_error_rate: 0.05}"
+        "poll_seconds: 0.5}", "poll_seconds: 0.5, max_error_rate: 0.05, min_labelled: 5}"
     )
     copy.config_path.write_text(config)
     key = add_key(copy.root)
-    rows, _ = holdout_rows(copy.root, 5)
+    rows, labels = holdout_rows(copy.root, 5)
     with start(copy) as server:
         call = Http(server.url, key)
-        for row in rows * 4:
-            assert call("POST", PREDICT, {"rows": [row]})[0] == 200
+        for row, label in zip(rows * 4, labels * 4, strict=True):
+            status, body = call("POST", PREDICT, {"rows": [row]})
+            assert status == 200
+            feedback = {"request_id": body["request_id"], "label": label}
+            assert call("POST", "/v1/models/screening:feedback", feedback)[0] == 200
         for _ in range(3):
             assert call("POST", PREDICT, {"rows": [{}]})[0] == 422
         promote(copy, "screening", "1.0.1", "production", force=True, reason="test")
@@ -41,7 +44,8 @@ def traffic(copy):  # noqa: F811
 def test_the_series_equal_the_log_and_mark_breaches(traffic):
     import time
 
-    import pandas as pd
+    import numpy as np
+    from sklearn.metrics import recall_score
 
     from readiness.monitoring.timeline import timeline
     from readiness.serve.predlog import read_predictions, resolve_url
@@ -51,10 +55,13 @@ def test_the_series_equal_the_log_and_mark_breaches(traffic):
     log = read_predictions(resolve_url(traffic, None), model="screening", status=None)
     series = {s.key: s for s in result.series}
     assert series["requests"].values == [float(len(log))] == [23.0]
+    assert series["latency_p95_ms"].values[0] == pytest.approx(np.percentile(log["latency_ms"], 95))
+    # recall on the labelled rows, computed here by hand from the log
     ok = log[log["status"] == 200]
-    latencies = sorted(ok["latency_ms"])
-    p95 = latencies[int(pd.Series(latencies).size * 0.95 + 0.999999) - 1]
-    assert series["latency_p95_ms"].values[0] == pytest.approx(p95)
+    truth = [label for labels in ok["labels"] for label in labels]
+    predicted = [p for outputs in ok["outputs"] for p in outputs]
+    assert series["labelled_recall"].values[0] == pytest.approx(recall_score(truth, predicted))
+    assert series["labelled_recall"].bound == 0.85
     assert series["error_rate"].values[0] == pytest.approx(3 / 23)
     assert series["error_rate"].bound == 0.05 and series["error_rate"].breaches == [0]
     assert series["cost_per_1000"].values[0] is not None

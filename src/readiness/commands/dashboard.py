@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import re
 import time
 from pathlib import Path
 from typing import Any
 
 from readiness.commands import Command, Context, add_json_flag
 from readiness.core.errors import UsageError
-
-UNITS = {"m": 60, "h": 3600, "d": 86_400}
-
-
-def window_seconds(text: str) -> float:
-    """``30m``, ``24h``, ``7d`` as seconds."""
-    found = re.fullmatch(r"(\d+(?:\.\d+)?)([mhd])", text.strip())
-    if not found or float(found.group(1)) <= 0:
-        raise UsageError(f"--window {text!r}: a duration such as 30m, 24h or 7d")
-    return float(found.group(1)) * UNITS[found.group(2)]
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -35,6 +24,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def execute(args: argparse.Namespace, ctx: Context) -> Any:
     from readiness.core.fsutil import atomic_write_text
     from readiness.monitoring.timeline import DashboardWritten, timeline
+    from readiness.monitoring.window import parse_window
     from readiness.registry.models import check_name
     from readiness.render.dashboard import page
 
@@ -43,7 +33,7 @@ def execute(args: argparse.Namespace, ctx: Context) -> Any:
     project = ctx.project()
     until = time.time()
     result = timeline(
-        project, check_name(args.name), until - window_seconds(args.window), until, args.buckets
+        project, check_name(args.name), until - parse_window(args.window), until, args.buckets
     )
     if args.json:
         return result

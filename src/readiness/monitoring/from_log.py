@@ -221,7 +221,10 @@ def _prediction_drift(project: Project, config: Any, name: str, rows: Any,
         out.breaches.append(f"prediction drift: {column.method} {column.score:.4g}")
 
 
-def _quality(config: Any, rows: Any, min_labelled: int, seed: int, out: VersionQuality) -> None:
+def judge_quality(
+    config: Any, rows: Any, min_labelled: int, seed: int, out: VersionQuality
+) -> None:
+    """The labelled metrics and net value of ``rows`` into ``out`` (with their breaches)."""
     import numpy as np
 
     from readiness.monitoring.quality import labelled_metrics, net_value
@@ -311,12 +314,13 @@ def monitor_log(
         found = get_version(project, name, version)
         _feature_drift(project, config, found, part, out)
         _prediction_drift(project, config, name, part, out)
-        _quality(config, part, result.min_labelled, seed, out)
+        judge_quality(config, part, result.min_labelled, seed, out)
         result.versions.append(out)
     path = project.monitor_dir / f"{name}.json"
     atomic_write_json(path, result.contract())
     result.file = path.relative_to(project.root).as_posix()
-    audit.append(project, "monitor.window", name=name,
-                 version=result.contract()["version"], requests=result.contract()["requests"],
+    contract = result.contract()
+    audit.append(project, "monitor.window", name=name, version=contract["version"],
+                 requests=contract["requests"], drift_share=contract["drift_share"],
                  breaches=result.breaches)
     return result

@@ -9,7 +9,6 @@ registry's promotions and rollbacks as events. ``readiness dashboard`` draws it.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,13 +98,6 @@ class DashboardWritten(Renderable):
         return {"path": self.path, **self.timeline.to_dict()}
 
 
-def _percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
-
-
 def _latency_bound(config: Any) -> tuple[float | None, str]:
     found = [
         (c.max, f"criteria.technical {c.metric} max")
@@ -135,71 +127,103 @@ def timeline(
     until: float,
     buckets: int = 24,
     log_url: str | None = None,
+    seed: int = 0,
 ) -> Timeline:
-    """The dashboard's series for ``name`` between ``since`` and ``until`` (epoch seconds)."""
+    """The dashboard's series for ``name`` between ``since`` and ``until`` (epoch seconds).
+
+    Each bucket is judged as ``readiness monitor`` judges a window (the same functions):
+    its infrastructure figures, and its labelled metrics and net value when it holds at
+    least ``serving.min_labelled`` labelled rows.
+    """
     from readiness.core.config import load_config
-    from readiness.serve.predlog import read_predictions, resolve_url
+    from readiness.core.schema import Serving
+    from readiness.monitoring.window import Window, infrastructure, spread
+    from readiness.serve.predlog import cost_per_1000, read_predictions, resolve_url
 
     config = load_config(project)
-    serving = config.serving
-    url = resolve_url(project, log_url or (serving.log_url if serving else None))
+    serving = config.serving or Serving()
+    url = resolve_url(project, log_url or serving.log_url)
     log = read_predictions(url, model=name, since=since, until=until, status=None)
     edges = _buckets(since, until, buckets)
-    per: list[list[dict[str, Any]]] = [[] for _ in range(buckets)]
-    for row in log.to_dict("records"):
-        per[_index(edges, float(row["ts"]))].append(row)
-    seconds = (until - since) / buckets
+    slot = [_index(edges, float(ts)) for ts in log["ts"]] if len(log) else []
+    windows = []
+    for i in range(buckets):
+        part = log[[s == i for s in slot]] if len(log) else log
+        windows.append(Window(edges[i], edges[i + 1], part, spread(part[part["status"] == 200])))
+    infra = [infrastructure(w) for w in windows]
     out = Timeline(name, since, until, edges, requests=len(log))
-    out.versions = [_mode([r["version"] for r in rows if r["status"] == 200]) for rows in per]
-    out.series.append(Series("requests", "requests", "per bucket", [float(len(r)) for r in per]))
+    out.versions = [_mode(list(w.successful["version"])) for w in windows]
+    counts: list[float | None] = [float(f["requests"]) for f in infra]
+    out.series.append(Series("requests", "requests", "per bucket", counts))
     latency, source = _latency_bound(config)
     out.series.append(
-        Series(
-            "latency_p95_ms",
-            "p95 latency",
-            "ms",
-            [_percentile([r["latency_ms"] for r in rows if r["status"] == 200], 0.95)
-             for rows in per],
-            latency,
-            "max" if latency is not None else None,
-            source,
-        )
+        Series("latency_p95_ms", "p95 latency", "ms", [f["latency_p95_ms"] for f in infra],
+               latency, "max" if latency is not None else None, source)
     )
-    ceiling = serving.max_error_rate if serving else None
+    ceiling = serving.max_error_rate
     out.series.append(
-        Series(
-            "error_rate",
-            "error rate",
-            "share of requests",
-            [(sum(r["status"] >= 400 for r in rows) / len(rows)) if rows else None for rows in per],
-            ceiling,
-            "max" if ceiling is not None else None,
-            "serving.max_error_rate" if ceiling is not None else "",
-        )
+        Series("error_rate", "error rate", "share of requests", [f["error_rate"] for f in infra],
+               ceiling, "max" if ceiling is not None else None,
+               "serving.max_error_rate" if ceiling is not None else "")
     )
-    price = serving.cost_per_hour if serving else None
-    if price is not None:
-        from readiness.serve.predlog import cost_per_1000
-
+    if serving.cost_per_hour is not None:
+        seconds = (until - since) / buckets
         out.series.append(
-            Series(
-                "cost_per_1000",
-                "cost per 1,000 predictions",
-                "currency",
-                [cost_per_1000(price, seconds, sum(r["n_rows"] for r in rows if r["status"] < 300))
-                 for rows in per],
-            )
+            Series("cost_per_1000", "cost per 1,000 predictions", "currency",
+                   [cost_per_1000(serving.cost_per_hour, seconds, len(w.rows)) for w in windows])
         )
-    out.series.extend(quality_series(config, per))
+    out.series.extend(quality_series(config, windows, serving.min_labelled, seed))
     out.series.append(_drift_series(project, name, config, edges))
     out.events = registry_events(project, name, since, until)
     out.monitor = _latest_monitor(project, name)
     return out
 
 
-def quality_series(config: Any, per: list[list[dict[str, Any]]]) -> list[Series]:
-    """Model quality per bucket from the labelled rows (a hook the labelled metrics fill)."""
-    return []
+def quality_series(config: Any, windows: list[Any], min_labelled: int, seed: int) -> list[Series]:
+    """Each recomputable criterion and the net value, per bucket, from its labelled rows."""
+    from readiness.monitoring.from_log import VersionQuality, judge_quality
+    from readiness.monitoring.quality import RECOMPUTED
+
+    judged = []
+    for window in windows:
+        quality = VersionQuality(version="", predictions=len(window.rows))
+        if len(window.rows):
+            judge_quality(config, window.rows, min_labelled, seed, quality)
+        judged.append(quality)
+    out = []
+    for number, criterion in enumerate(config.criteria.technical):
+        if criterion.metric not in RECOMPUTED:
+            continue  # not recomputable from labels (latency, regression metrics)
+        checks = [next((m for m in q.metrics if m.metric == criterion.metric), None)
+                  for q in judged]
+        direction = "min" if criterion.min is not None else "max"
+        bound = criterion.min if criterion.min is not None else criterion.max
+        out.append(
+            Series(
+                f"labelled_{criterion.metric}",
+                f"{criterion.metric} on labelled rows",
+                f"at least {min_labelled} labelled rows per point",
+                [c.value if c is not None else None for c in checks],
+                bound,
+                direction,
+                f"criteria.technical[{number}] {criterion.metric} {direction}",
+            )
+        )
+    business = config.criteria.business
+    if business is not None and business.value_per_outcome is not None:
+        minimum = business.min_net_value_per_1000
+        out.append(
+            Series(
+                "net_value_per_1000",
+                "net value per 1,000 predictions (labelled rows)",
+                "value",
+                [q.net_value_per_1000 for q in judged],
+                minimum,
+                "min" if minimum is not None else None,
+                "criteria.business.min_net_value_per_1000" if minimum is not None else "",
+            )
+        )
+    return out
 
 
 def _mode(values: list[Any]) -> Any:
@@ -253,7 +277,7 @@ def _drift_series(project: Project, name: str, config: Any, edges: list[float]) 
 def _latest_monitor(project: Project, name: str) -> dict[str, Any] | None:
     import json
 
-    path = project.state_dir / "monitor" / f"{name}.json"
+    path = project.monitor_dir / f"{name}.json"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

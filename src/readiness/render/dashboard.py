@@ -81,8 +81,8 @@ def chart(series: Series, timeline: Timeline) -> str:
         parts.append(
             f'<line class="bound" x1="{LEFT}" y1="{by:.1f}" x2="{WIDTH - RIGHT}" y2="{by:.1f}" '
             f'stroke="{BOUND}" stroke-dasharray="6 4"/>'
-            f'<text x="{WIDTH - RIGHT - 4}" y="{by - 4:.1f}" font-size="10" fill="{BOUND}" '
-            f'text-anchor="end">{series.direction} {html.escape(fmt(series.bound, 4))}'
+            f'<text x="{LEFT + 4}" y="{by - 4:.1f}" font-size="10" fill="{BOUND}">'
+            f"{series.direction} {html.escape(fmt(series.bound, 4))}"
             f"{' (' + html.escape(series.source) + ')' if series.source else ''}</text>"
         )
     runs: list[list[str]] = [[]]
