@@ -119,3 +119,15 @@ def test_the_page_renders_in_a_real_browser(traffic, tmp_path):
                 page.screenshot(path=str(Path(shots) / "dashboard.png"), full_page=True)
         finally:
             browser.close()
+
+
+def test_the_monitor_in_a_notebook_shows_the_same_pictures(traffic):
+    from readiness import render
+    from readiness.commands import Context, build_parser
+
+    args = build_parser().parse_args(["monitor", "screening", "--window", "1h"])
+    context = Context(cwd=traffic.root, front_end="magic", project_dir=traffic.root)
+    result = args._command.execute(args, context)
+    page = render.html_of(result)
+    assert "<svg" in page and 'data-series="error_rate"' in page
+    assert 'data-series="labelled_recall"' in page

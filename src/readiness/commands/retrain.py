@@ -66,6 +66,10 @@ def _monitor(args: argparse.Namespace, ctx: Context) -> Any:
 
     project = ctx.project()
     result = monitor_log(project, args.name, window=args.window, last=args.last, seed=args.seed)
+    if ctx.front_end == "magic" and result.until > result.since:  # the pictures, inline
+        from readiness.monitoring.timeline import timeline
+
+        result.timeline = timeline(project, args.name, result.since, result.until, seed=args.seed)
     if args.retrain and result.breaches:
         result.retrain = _retrain_on_window(project, args, result)
     return result

@@ -66,6 +66,7 @@ class MonitorLogResult(Renderable):
     file: str | None = None
     rows: Any = field(default=None, repr=False)  # the window, one row per prediction
     retrain: Any = None  # the retraining the breach started (readiness monitor --retrain)
+    timeline: Any = None  # the window bucket by bucket (%readiness monitor draws it inline)
 
     @property
     def breaches(self) -> list[str]:

@@ -90,5 +90,9 @@ def monitor_html(obj: MonitorLogResult) -> str:
         from readiness.render import html_of
 
         parts += ["<p>retraining on the window's labelled rows:</p>", html_of(obj.retrain)]
+    if obj.timeline is not None:  # the dashboard's pictures of the same window
+        from readiness.render.dashboard import charts_html
+
+        parts.append(charts_html(obj.timeline))
     parts.append("</div>")
     return "".join(parts)
