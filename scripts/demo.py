@@ -15,7 +15,8 @@ it starts listens on 127.0.0.1).
 9. serving: ``readiness serve`` on 127.0.0.1 with an API key; the production sample
    replayed as JSON, the metrics, labels posted back, the prediction log;
 10. a forced promotion and the rollback while serving: the server switches versions;
-    then the contract test (``readiness serve --check``) and the dashboard;
+    then the contract test (``readiness serve --check``), the monitor on the served
+    traffic and its labels, the alert rules and the dashboard;
 11. the production readiness checklist: model card, CI workflow, an attestation, the
     full scorecard; and where every artefact lies.
 """
@@ -162,6 +163,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         serving.stop(server, demo)
     must(sh("readiness", "serve", "screening", "--check", cwd=demo), "the contract test")
+    # model quality from the served traffic and its labels (exit 1: the sample drifted)
+    sh("readiness", "monitor", "screening", "--window", "1h", cwd=demo)
+    alerts = ["readiness", "alerts", "prometheus", "-o", "monitoring/alerts.yml"]
+    must(sh(*alerts, cwd=demo), "the alert rules")
     dashboard = ["readiness", "dashboard", "screening", "--window", "1h", "--buckets", "12"]
     must(sh(*dashboard, cwd=demo), "the dashboard")
 
@@ -189,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
         (".readiness/audit.jsonl", "every promotion, forced override, drill and rollback"),
         (".readiness/serve/", "API key hashes (0600) and the prediction log (SQLite)"),
         ("reports/dashboard-*.html", "the monitoring dashboard: one page, no external resources"),
+        (".readiness/monitor/", "the latest monitor run on the log (the server's gauges read it)"),
+        ("monitoring/alerts.yml", "Prometheus alerting rules derived from readiness.yaml"),
         ("docs/model-card.md", "the model card; docs/runbook.md: the runbook to fill in"),
         ("reports/scorecard.*", "the readiness scorecard as HTML, markdown and JSON"),
     ]:

@@ -32,6 +32,8 @@ def test_demo_runs_end_to_end(tmp_path):
     assert "the server now serves v1.0.0" in done.stdout
     assert "contract test of screening v1.0.0 (production): PASSED" in done.stdout
     assert (tmp_path / "demo" / "reports" / "dashboard-screening.html").is_file()
+    assert (tmp_path / "demo" / ".readiness" / "monitor" / "screening.json").is_file()
+    assert "alert: ReadinessLatencyP95" in (tmp_path / "demo" / "monitoring" / "alerts.yml").read_text()
     assert "serving: cost per 1,000 predictions screening" in done.stdout  # readiness check
     assert "readiness_cost_per_1000_predictions" in done.stdout  # the metrics excerpt
     assert (tmp_path / "demo" / ".readiness" / "criteria.lock").is_file()
