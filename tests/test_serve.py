@@ -193,6 +193,9 @@ def test_predict_validate_authenticate_and_log(served_project):
                     {"request_id": "nope", "label": 1})[0] == 404
         assert call("POST", "/v1/models/screening:feedback",
                     {"request_id": request_id, "labels": [3, 1]})[0] == 422  # not in [0, 1]
+        _, text = call("GET", "/metrics")
+        assert 'readiness_feedback_refused_total{model="screening",reason="unknown request"} 1.0' in text
+        assert 'readiness_feedback_refused_total{model="screening",reason="invalid labels"} 2.0' in text
         revoke = cli("serve", "keys", "revoke", "ci", cwd=root)
         assert revoke.returncode == 0, revoke.stderr
         time.sleep(1.5)  # the ring rereads the keys file at most once a second

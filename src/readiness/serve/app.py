@@ -307,6 +307,9 @@ def build_app(options: ServeOptions) -> Any:
                 why = "labels break the label's rules"
                 raise _Refused(422, {"error": why, "problems": problems})
         except _Refused as refused:
+            if refused.status in (404, 422):  # counted: labels that could not be joined
+                reason = "unknown request" if refused.status == 404 else "invalid labels"
+                metrics.feedback_refused.labels(options.name, reason).inc()
             return finish("feedback", started, refused.status, refused.body, refused.headers)
         predlog.feedback(request_id, labels, time.time())
         metrics.feedback.labels(options.name).inc(len(labels))

@@ -106,6 +106,12 @@ class Metrics:
             ["model"],
             registry=reg,
         )
+        self.feedback_refused = Counter(
+            "readiness_feedback_refused",
+            "Feedback refused: unknown request id, wrong label count, labels breaking their rules",
+            ["model", "reason"],
+            registry=reg,
+        )
         self.log_dropped = Counter(
             "readiness_prediction_log_dropped",
             "Prediction log rows dropped because the writer fell behind",
