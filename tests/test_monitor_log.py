@@ -10,9 +10,8 @@ import time
 
 import pytest
 
-from .conftest import SCREENING, cli, commit_all, git_init, own_use_case
-from .test_registry import train
-from .test_serve import Http, add_key, holdout_rows, start
+from .conftest import SCREENING, cli
+from .test_serve import Http, add_key, build_served_project, holdout_rows, start
 
 pytestmark = pytest.mark.slow
 
@@ -40,48 +39,28 @@ def logged(tmp_path_factory):
     """v1.0.0 in production, served; shifted traffic with labels, then plain traffic without."""
     import pandas as pd
 
-    from readiness.core.project import Project
-    from readiness.criteria.declaration import declare
-    from readiness.data.scaffold import init_project
-    from readiness.data.tracking import track
-    from readiness.examples import breast_cancer, shifted_sample
-    from readiness.gate.promotion import promote
-    from readiness.registry.versions import register
+    from readiness.examples import shifted_sample
 
     root = tmp_path_factory.mktemp("monlog") / "proj"
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("READINESS_REMOTE_HOME", str(root.parent / "remotes"))
-        env.chdir(root.parent)
-        init_project(root)
-        own_use_case(root)
-        git_init(root)
-        env.chdir(root)
-        project = Project(root.resolve())
-        breast_cancer(root / "data" / "breast_cancer")
-        declare(project, SETUP)
-        track(project, ["data/breast_cancer"])
-        commit_all(root, "criteria and data")
-        train(project, 1.0)
-        register(project, "screening")
-        promote(project, "screening", "1.0.0", "production", force=True, reason="test")
-        shifted = pd.read_csv(shifted_sample(root / "data/breast_cancer/holdout.csv",
-                                             root.parent / "shifted.csv"))
-        key = add_key(root)
-        with start(project) as server:
-            call = Http(server.url, key)
-            rows = json.loads(shifted.drop(columns="malignant").to_json(orient="records"))
-            labels = shifted["malignant"].tolist()
-            for at in range(0, len(rows), 10):
-                status, body = call("POST", PROBA, {"rows": rows[at:at + 10]})
-                assert status == 200, body
-                status, fed = call("POST", FEEDBACK, {"request_id": body["request_id"],
-                                                      "labels": labels[at:at + 10]})
-                assert status == 200, fed
-            plain, _ = holdout_rows(root, 20)
-            for at in (0, 10):
-                assert call("POST", PROBA, {"rows": plain[at:at + 10]})[0] == 200
-            assert call("POST", PROBA, {"rows": [{"mean radius": -1}]})[0] == 422
-        yield project
+    project = build_served_project(root, SETUP, strengths=(1.0,))
+    shifted = pd.read_csv(shifted_sample(root / "data/breast_cancer/holdout.csv",
+                                         root.parent / "shifted.csv"))
+    key = add_key(root)
+    with start(project) as server:
+        call = Http(server.url, key)
+        rows = json.loads(shifted.drop(columns="malignant").to_json(orient="records"))
+        labels = shifted["malignant"].tolist()
+        for at in range(0, len(rows), 10):
+            status, body = call("POST", PROBA, {"rows": rows[at:at + 10]})
+            assert status == 200, body
+            status, fed = call("POST", FEEDBACK, {"request_id": body["request_id"],
+                                                  "labels": labels[at:at + 10]})
+            assert status == 200, fed
+        plain, _ = holdout_rows(root, 20)
+        for at in (0, 10):
+            assert call("POST", PROBA, {"rows": plain[at:at + 10]})[0] == 200
+        assert call("POST", PROBA, {"rows": [{"mean radius": -1}]})[0] == 422
+    yield project
 
 
 def monitor(project, *args):

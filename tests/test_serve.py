@@ -35,10 +35,8 @@ serving: {cost_per_hour: 0.12, poll_seconds: 0.5}
 """
 
 
-@pytest.fixture(scope="module")
-def served_project(tmp_path_factory):
-    """v1.0.0 in production, v1.0.1 registered; built once per module (tests copy it to change
-    the registry)."""
+def build_served_project(root: Path, setup: str, strengths=(1.0, 0.05)):
+    """A registry project: one version per regularisation strength, the first in production."""
     from readiness.core.project import Project
     from readiness.criteria.declaration import declare
     from readiness.data.scaffold import init_project
@@ -47,7 +45,6 @@ def served_project(tmp_path_factory):
     from readiness.gate.promotion import promote
     from readiness.registry.versions import register
 
-    root = tmp_path_factory.mktemp("served") / "proj"
     with pytest.MonkeyPatch.context() as env:
         env.setenv("READINESS_REMOTE_HOME", str(root.parent / "remotes"))
         env.chdir(root.parent)
@@ -57,15 +54,22 @@ def served_project(tmp_path_factory):
         env.chdir(root)
         project = Project(root.resolve())
         breast_cancer(root / "data" / "breast_cancer")
-        declare(project, SETUP)
+        declare(project, setup)
         track(project, ["data/breast_cancer"])
         commit_all(root, "criteria and data")
-        train(project, 1.0)
-        register(project, "screening")
-        promote(project, "screening", "1.0.0", "production", force=True, reason="test")
-        train(project, 0.05)
-        register(project, "screening")
+        for number, strength in enumerate(strengths):
+            train(project, strength)
+            version = register(project, "screening").version
+            if number == 0:
+                promote(project, "screening", version, "production", force=True, reason="test")
     return project
+
+
+@pytest.fixture(scope="module")
+def served_project(tmp_path_factory):
+    """v1.0.0 in production, v1.0.1 registered; built once per module (tests copy it to change
+    the registry)."""
+    return build_served_project(tmp_path_factory.mktemp("served") / "proj", SETUP)
 
 
 @pytest.fixture
