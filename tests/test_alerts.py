@@ -4,6 +4,7 @@ bound, the server exports the gauges they read, and a real Prometheus scraping a
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import time
@@ -83,14 +84,14 @@ def test_the_rules_of_every_kind_of_bound_pass_promtool(tmp_path):
     path = tmp_path / "rules.yml"
     path.write_text(done.stdout)
     ok, output = check_rules(path)
-    assert ok and "SUCCESS: 9 rules found" in output, output
+    assert ok and "SUCCESS: 10 rules found" in output, output
     config = load_config(project)
     assert header_hashes(done.stdout) == {
         "criteria_hash": criteria_hash(config.criteria), "inputs_hash": inputs_hash(config)
     }
     # -o writes the same file and says so in the audit log
     done = cli("alerts", "prometheus", "-o", "monitoring/alerts.yml", cwd=project.root)
-    assert done.returncode == 0 and "wrote 9 alert rule(s)" in done.stdout, done.stderr
+    assert done.returncode == 0 and "wrote 10 alert rule(s)" in done.stdout, done.stderr
     assert (project.root / "monitoring" / "alerts.yml").read_text().rstrip() == path.read_text().rstrip()
     from readiness.core import audit
 
@@ -120,6 +121,7 @@ def test_a_rule_per_declared_bound_and_none_for_an_undeclared_one(tmp_path):
         "ReadinessNetValueLow:min_net_value_per_1000",
         "ReadinessNoTraffic:traffic",
         "ReadinessServedVersionNotRegistry:registry_stage",
+        "ReadinessMonitorStale:monitor_max_age",
     }
     p95 = rules["ReadinessLatencyP95High:latency_p95_ms"]
     # the tighter of latency_p95_ms max 50 and max_latency_ms 20, in seconds
@@ -136,7 +138,8 @@ def test_a_rule_per_declared_bound_and_none_for_an_undeclared_one(tmp_path):
         assert "readiness.yaml" in rule["annotations"]["description"]
     one = prometheus_rules(project_with(tmp_path / "b", ONE_BOUND), model="screening")
     assert one.rules == [
-        "ReadinessLabelledMetricLow", "ReadinessNoTraffic", "ReadinessServedVersionNotRegistry"
+        "ReadinessLabelledMetricLow", "ReadinessNoTraffic", "ReadinessServedVersionNotRegistry",
+        "ReadinessMonitorStale",
     ]
     data = yamlio.parse(one.text).data["groups"][0]["rules"]
     assert data[0]["labels"]["model"] == "screening" and 'model="screening"' in data[0]["expr"]
@@ -198,7 +201,11 @@ def test_a_real_prometheus_fires_the_alerts_of_a_real_server(copy):  # noqa: F81
     require_promtool()
     _with_latency_bound(copy, 0.001)
     copy.monitor_dir.mkdir(parents=True, exist_ok=True)
-    (copy.monitor_dir / "screening.json").write_text(json.dumps(monitor_json()))
+    # three days old: older than the default serving.monitor_max_age (2d)
+    three_days_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=3)
+    (copy.monitor_dir / "screening.json").write_text(
+        json.dumps(monitor_json(at=three_days_ago.isoformat()))
+    )
     rules = prometheus_rules(copy, for_="0s").text
     assert "> 1e-06" in rules
     key = add_key(copy.root, "prometheus")
@@ -224,7 +231,7 @@ def test_a_real_prometheus_fires_the_alerts_of_a_real_server(copy):  # noqa: F81
             deadline = time.monotonic() + 45
             firing: dict[str, dict] = {}
             wanted = {"ReadinessLatencyP95High", "ReadinessDriftShareHigh",
-                      "ReadinessLabelledMetricLow"}
+                      "ReadinessLabelledMetricLow", "ReadinessMonitorStale"}
             while time.monotonic() < deadline and not wanted <= set(firing):
                 call = Http(server.url, key)  # a new connection: the server closes idle ones
                 for _ in range(10):
@@ -255,3 +262,27 @@ def test_a_real_prometheus_fires_the_alerts_of_a_real_server(copy):  # noqa: F81
         registry = [line for line in text.splitlines()
                     if line.startswith("readiness_registry_stage_version_info{")]
         assert registry == [moved], registry  # one version: the stage's new one
+
+
+def test_a_declared_monitor_age_sets_the_stale_rule_and_a_bad_one_is_refused(tmp_path):
+    from readiness.core import yamlio
+    from readiness.monitoring.alerts import inputs_hash, prometheus_rules
+
+    default = project_with(tmp_path / "a", ONE_BOUND)
+    declared = project_with(tmp_path / "b", ONE_BOUND + "serving: {monitor_max_age: 36h}\n")
+
+    def stale(project: Project) -> dict:
+        rules = yamlio.parse(prometheus_rules(project).text).data["groups"][0]["rules"]
+        return next(r for r in rules if r["alert"] == "ReadinessMonitorStale")
+
+    assert stale(default)["expr"].endswith("> 172800.0")  # 2d
+    assert stale(declared)["expr"].endswith("> 129600.0")  # 36h
+    assert stale(declared)["annotations"]["source"] == "serving.monitor_max_age"
+    from readiness.core.config import load_config
+
+    # the age is an input of the rules: rules generated before it changed are stale
+    assert inputs_hash(load_config(default)) != inputs_hash(load_config(declared))
+    bad = project_with(tmp_path / "c", ONE_BOUND + "serving: {monitor_max_age: soon}\n")
+    done = cli("alerts", "prometheus", cwd=bad.root)
+    assert done.returncode == 2 and "monitor_max_age" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import nbformat
@@ -328,6 +329,20 @@ def test_monitoring_accepts_a_monitor_window_of_logged_traffic(broken):
     audit.append(Project(broken), "monitor.window", name="screening", requests=10)
     passed, detail = probe(broken, "technical.monitoring")
     assert passed, detail
+
+
+def test_monitoring_fails_when_the_last_monitor_run_is_older_than_declared(broken):
+    from readiness.core import audit
+    from readiness.monitoring.alerts import prometheus_rules
+
+    project = Project(broken)
+    _set(broken, "serving", {"monitor_max_age": "1s"})
+    prometheus_rules(project, output="monitoring/alerts.yml")  # the age is an input of the rules
+    audit.append(project, "monitor.window", name="screening", requests=10)
+    assert probe(broken, "technical.monitoring")[0], "a run this second is within 1s"
+    time.sleep(1.2)
+    passed, detail = probe(broken, "technical.monitoring")
+    assert passed is False and "is older than 1s" in detail
 
 
 def test_rollback_fails_after_a_failed_drill(broken):

@@ -10,9 +10,20 @@ before (or by hand), treats them as failures with :func:`as_finite`.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 RULE = "numbers must be finite and within the float range (about ±1.8e308)"
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+DURATION_HINT = "a positive length with a unit (s, m, h, d, w), e.g. 30m, 24h, 7d"
+
+
+def duration_seconds(text: Any) -> float | None:
+    """Seconds in a duration such as ``30m``, ``24h``, ``7d``; None when it is not one."""
+    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*", str(text))
+    if not found or float(found.group(1)) <= 0:
+        return None
+    return float(found.group(1)) * DURATION_UNITS[found.group(2)]
 
 
 def _digits(value: int) -> int:

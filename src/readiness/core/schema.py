@@ -443,6 +443,10 @@ class RegistryPolicy(_Strict):
         return stages
 
 
+DEFAULT_MONITOR_ALERT_AGE = "2d"  # a daily cron run may be late once before the alert
+DEFAULT_MONITOR_CHECKLIST_AGE = "30d"  # the readiness review's horizon, like the contract test
+
+
 class Serving(_Strict):
     """How ``readiness serve`` runs the production model (the serve capability reads it)."""
 
@@ -474,6 +478,26 @@ class Serving(_Strict):
     min_labelled: Count = Field(
         default=30, ge=1, description="labelled rows a monitored window needs to judge metrics"
     )
+    monitor_max_age: str | None = Field(
+        default=None,
+        description="monitor figures older than this are stale: the alert "
+        "ReadinessMonitorStale fires and technical.monitoring fails (e.g. 36h; default: "
+        f"the alert after {DEFAULT_MONITOR_ALERT_AGE}, the checklist after "
+        f"{DEFAULT_MONITOR_CHECKLIST_AGE})",
+    )
+
+    @field_validator("monitor_max_age")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        if value is not None and numbers.duration_seconds(value) is None:
+            raise ValueError(f"monitor_max_age {value!r}: give {numbers.DURATION_HINT}")
+        return value
+
+    def monitor_max_age_seconds(self, default: str) -> float:
+        """The declared monitor_max_age in seconds, else ``default``'s."""
+        seconds = numbers.duration_seconds(self.monitor_max_age or default)
+        assert seconds is not None  # validated above; defaults are constants
+        return seconds
 
 
 class Config(_Strict):

@@ -22,7 +22,7 @@ from readiness.core.errors import ReadinessError
 from readiness.core.fsutil import atomic_write_text
 from readiness.core.project import Project
 from readiness.core.results import Renderable
-from readiness.core.schema import Config
+from readiness.core.schema import DEFAULT_MONITOR_ALERT_AGE, Config, Serving
 
 PREDICT = 'endpoint=~"predict|predict_proba"'
 LATENCY_WINDOW = "5m"
@@ -35,6 +35,7 @@ FOR = {  # how long a condition holds before its alert fires (product defaults)
     "net_value": "10m",
     "no_traffic": "1m",
     "version": "5m",
+    "monitor_stale": "10m",
 }
 SEVERITY = {
     "latency": "warning",
@@ -44,6 +45,7 @@ SEVERITY = {
     "net_value": "critical",
     "no_traffic": "warning",
     "version": "critical",
+    "monitor_stale": "warning",
 }
 CRITERIA_LINE = "# criteria hash: "
 INPUTS_LINE = "# inputs hash: "
@@ -80,10 +82,15 @@ def criteria_hash_of(config: Config) -> str:
 
 
 def inputs_hash(config: Config) -> str:
-    """A hash of every readiness.yaml value the rules come from (criteria and two ceilings)."""
+    """A hash of every readiness.yaml value the rules come from (criteria, ceilings, ages)."""
     drift = config.drift.max_drift_share if config.drift else None
     errors = config.serving.max_error_rate if config.serving else None
-    data = {"criteria": criteria_hash_of(config), "drift": drift, "error_rate": errors}
+    data = {
+        "criteria": criteria_hash_of(config),
+        "drift": drift,
+        "error_rate": errors,
+        "monitor_max_age": monitor_max_age(config),
+    }
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -225,7 +232,13 @@ def rules_of(config: Config, model: str | None = None, for_: str | None = None) 
                            source, summary, model, for_))
     rules.append(_no_traffic(model, for_))
     rules.append(_version(model, for_))
+    rules.append(_monitor_stale(config, model, for_))
     return rules
+
+
+def monitor_max_age(config: Config) -> float:
+    """Seconds after which the monitor's figures are stale (serving.monitor_max_age)."""
+    return (config.serving or Serving()).monitor_max_age_seconds(DEFAULT_MONITOR_ALERT_AGE)
 
 
 def _no_traffic(model: str | None, for_: str | None) -> dict[str, Any]:
@@ -256,6 +269,23 @@ def _version(model: str | None, for_: str | None) -> dict[str, Any]:
     )
     return _rule("ReadinessServedVersionNotRegistry", "version", expr, "registry_stage",
                  "registry.stages", summary, model, for_, why)
+
+
+def _monitor_stale(config: Config, model: str | None, for_: str | None) -> dict[str, Any]:
+    seconds = monitor_max_age(config)
+    declared = config.serving.monitor_max_age if config.serving else None
+    age = declared or DEFAULT_MONITOR_ALERT_AGE
+    last = f"readiness_monitor_last_run_timestamp_seconds{_selector('', model)}"
+    expr = f"time() - max by (model) ({last}) > {_number(seconds)}"
+    summary = f"the last monitor run is older than {age}"
+    why = (
+        f"{summary}: the model-quality alerts judge figures that old; schedule readiness "
+        f"monitor NAME, e.g. from cron (readiness.yaml serving.monitor_max_age"
+        + (")." if declared else f" sets the age, default {age}).")
+    )
+    source = "serving.monitor_max_age" if declared else "serving.monitor_max_age (default)"
+    return _rule("ReadinessMonitorStale", "monitor_stale", expr, "monitor_max_age", source,
+                 summary, model, for_, why)
 
 
 def render_rules(config: Config, model: str | None = None, for_: str | None = None) -> str:
@@ -353,7 +383,7 @@ def current_rules_problem(project: Project, entries: list[dict[str, Any]]) -> st
         return f"the alert rules {last.get('path')} follow older criteria: regenerate them"
     if found.get("inputs_hash", inputs_hash(config)) != inputs_hash(config):
         return (
-            f"the alert rules {last.get('path')} follow an older drift or error-rate ceiling: "
-            "regenerate them"
+            f"the alert rules {last.get('path')} follow an older drift or error-rate ceiling, "
+            "or monitor age: regenerate them"
         )
     return None

@@ -7,23 +7,22 @@ out, each carrying its request's model version.
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from readiness.core.errors import UsageError
+from readiness.core.numbers import DURATION_HINT, duration_seconds
 
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 DEFAULT_WINDOW = "24h"
 
 
 def parse_window(text: str) -> float:
     """Seconds in a window such as ``30m``, ``24h``, ``7d`` (units s, m, h, d, w)."""
-    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*", str(text))
-    if not found or float(found.group(1)) <= 0:
-        raise UsageError(f"--window {text}: give a positive length with a unit, e.g. 30m, 24h, 7d")
-    return float(found.group(1)) * _UNITS[found.group(2)]
+    seconds = duration_seconds(text)
+    if seconds is None:
+        raise UsageError(f"--window {text}: give {DURATION_HINT}")
+    return seconds
 
 
 @dataclass

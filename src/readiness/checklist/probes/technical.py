@@ -6,8 +6,8 @@ import datetime as dt
 from typing import Any
 
 from readiness.checklist.items import Item
+from readiness.core.schema import DEFAULT_MONITOR_CHECKLIST_AGE, Serving
 
-MONITOR_MAX_AGE_DAYS = 30
 CI_FILES = (".github/workflows", ".gitlab-ci.yml")
 
 
@@ -43,13 +43,6 @@ def cicd(ctx: Any) -> tuple[bool | None, str]:
     return False, "; ".join(gaps)
 
 
-def _recent(stamp: str | None, days: int) -> bool:
-    if not stamp:
-        return False
-    when = dt.datetime.fromisoformat(stamp)
-    return dt.datetime.now(dt.UTC) - when <= dt.timedelta(days=days)
-
-
 def monitoring(ctx: Any) -> tuple[bool | None, str]:
     """Both layers run: infrastructure metrics served (a passing contract test proved
     /metrics), alert rules generated from the current readiness.yaml, and model quality
@@ -74,8 +67,15 @@ def monitoring(ctx: Any) -> tuple[bool | None, str]:
     last = _last_monitor(ctx, name)
     if last is None:
         return False, f"no monitor run for {name}: schedule readiness monitor {name}"
-    if not _recent(last, MONITOR_MAX_AGE_DAYS):
-        return False, f"last monitor run {last} is older than {MONITOR_MAX_AGE_DAYS} days"
+    max_age = (ctx.config.serving or Serving()).monitor_max_age_seconds(
+        DEFAULT_MONITOR_CHECKLIST_AGE
+    )
+    if dt.datetime.now(dt.UTC) - _when(last) > dt.timedelta(seconds=max_age):
+        declared = ctx.config.serving.monitor_max_age if ctx.config.serving else None
+        return False, (
+            f"last monitor run {last} is older than {declared or DEFAULT_MONITOR_CHECKLIST_AGE}"
+            + ("" if declared else " (serving.monitor_max_age sets the period)")
+        )
     generated = [e for e in ctx.audit if e.get("event") == "alerts.generated"][-1]
     return (
         True,
