@@ -154,6 +154,86 @@ def test_a_window_without_traffic_is_a_finding(logged):
     assert bad.returncode == 2 and "--window soon" in bad.stderr
 
 
+def test_the_business_metric_per_period_correlates_with_the_hand_computed_figures(
+    logged, tmp_path
+):
+    """The labelled requests spread over four past days (in a copy of the project), the
+    business metric recorded for each day (three by `readiness log --period`, one in a
+    file): per day accuracy, recall and net value, and their correlations with it, equal
+    pandas + scikit-learn + scipy on the same rows."""
+    import datetime as dt
+    import shutil
+
+    import pandas as pd
+    from scipy import stats
+    from sklearn.metrics import accuracy_score, recall_score
+
+    root = tmp_path / "proj"
+    shutil.copytree(logged.root, root, symlinks=True)
+    db = root / ".readiness" / "serve" / "predictions.db"
+    today = int(time.time() // 86400) * 86400
+    days = [today - (4 - k) * 86400 for k in range(4)]
+    with sqlite3.connect(db) as conn:
+        ids = [r[0] for r in conn.execute(
+            "SELECT p.id FROM predictions p JOIN feedback f ON f.request_id = p.request_id "
+            "WHERE p.status = 200 ORDER BY p.id")]
+        for i, row_id in enumerate(ids):
+            conn.execute("UPDATE predictions SET ts = ? WHERE id = ?",
+                         (days[i % 4] + 3600 + i, row_id))
+        frame = pd.read_sql(
+            "SELECT p.ts, p.outputs, f.labels FROM predictions p JOIN feedback f "
+            "ON f.request_id = p.request_id WHERE p.status = 200", conn)
+    cost = [41.0, 37.5, 44.0, 35.0]
+    stamp = [dt.datetime.fromtimestamp(d, dt.UTC).date().isoformat() for d in days]
+    for k in range(3):
+        done = cli("log", f"cost={cost[k]}", "--period", stamp[k], "--model", "screening",
+                   cwd=root)
+        assert done.returncode == 0 and f"recorded cost = {cost[k]:g}" in done.stdout, done.stderr
+    pd.DataFrame({"period": [stamp[3], stamp[0], stamp[1]], "cost": [cost[3], None, None],
+                  "tickets": [None, 3, 4]}).to_csv(root / "business.csv", index=False)
+    done = cli("monitor", "screening", "--window", "7d", "--business", "business.csv",
+               "--json", cwd=root)
+    assert done.returncode in (0, 1), done.stderr
+    found = {b["metric"]: b for b in json.loads(done.stdout)["business"]}
+    by_day: dict[str, list[float]] = {"accuracy": [], "recall": [], "net": []}
+    for d in days:
+        part = frame[(frame["ts"] >= d) & (frame["ts"] < d + 86400)]
+        y = [v for text in part["labels"] for v in json.loads(text)]
+        predicted = [v for text in part["outputs"] for v in json.loads(text)]
+        by_day["accuracy"].append(accuracy_score(y, predicted))
+        by_day["recall"].append(recall_score(y, predicted))
+        outcome = {"tp": 0, "fp": 0, "fn": 0, "tn": 0}
+        for truth, guess in zip(y, predicted, strict=True):
+            outcome[("t" if truth == guess else "f") + ("p" if guess == 1 else "n")] += 1
+        by_day["net"].append(sum(VALUES[k] * n for k, n in outcome.items()) / len(y) * 1000)
+    periods = found["cost"]["periods"]
+    assert [p["value"] for p in periods] == cost
+    assert [p["figures"]["labelled_accuracy"] for p in periods] == pytest.approx(
+        by_day["accuracy"], abs=1e-12)
+    assert [p["figures"]["net_value_per_1000"] for p in periods] == pytest.approx(
+        by_day["net"], abs=1e-9)
+    against = {c["figure"]: c for c in found["cost"]["correlations"]}
+    for figure, hand in (("labelled_accuracy", by_day["accuracy"]),
+                         ("labelled_recall", by_day["recall"]),
+                         ("net_value_per_1000", by_day["net"])):
+        assert against[figure]["periods"] == 4
+        if max(hand) == min(hand):  # a constant figure has no correlation
+            assert against[figure]["pearson"] is None
+            continue
+        assert against[figure]["pearson"] == pytest.approx(stats.pearsonr(cost, hand)[0])
+        assert against[figure]["spearman"] == pytest.approx(stats.spearmanr(cost, hand)[0])
+    assert found["cost"]["note"] == ""
+    assert "a correlation needs 3" in found["tickets"]["note"]  # two periods only
+    assert all(c["pearson"] is None for c in found["tickets"]["correlations"])
+    text = cli("monitor", "screening", "--window", "7d", cwd=root).stdout
+    assert "business metric cost over 3 period(s): 41, 37.5, 44" in text, text  # no file
+    assert "Pearson r" in text
+    bad = cli("log", "cost=1", "--period", "next week", cwd=root)
+    assert bad.returncode == 2 and "--period next week" in bad.stderr
+    bad = cli("log", "cost=1", "--period", stamp[0], "--run", "latest", cwd=root)
+    assert bad.returncode == 2 and "not with --run" in bad.stderr
+
+
 def test_a_breached_window_retrains_on_its_labelled_rows_through_the_gate(logged):
     """Last in the file: it registers a new version in the shared project."""
     import pandas as pd

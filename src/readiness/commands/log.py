@@ -25,6 +25,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--tag", action="append", default=[], metavar="KEY=VALUE", help="a tag for every value"
     )
+    parser.add_argument(
+        "--period",
+        metavar="PERIOD",
+        help="instead of evidence: the business metric's value over a period (2026-12-01, "
+        "2026-12, or START/END), which readiness monitor correlates with the model's "
+        "realised performance",
+    )
+    parser.add_argument(
+        "--model", metavar="NAME", help="with --period: the served model it concerns (default: any)"
+    )
     add_json_flag(parser)
 
 
@@ -33,6 +43,10 @@ def execute(args: argparse.Namespace, ctx: Context) -> Any:
     from readiness.evidence.runs import latest_run_with_evidence
 
     values = parse_pairs(args.values, "NAME=VALUE")
+    if args.period is not None:
+        return _business(args, ctx, values)
+    if args.model is not None:
+        raise UsageError("--model goes with --period (a business metric of a served model)")
     tags = parse_pairs(args.tag, "KEY=VALUE")
     items = [make_evidence(name, value, args.split, **tags) for name, value in values.items()]
     project = ctx.project()
@@ -47,6 +61,14 @@ def execute(args: argparse.Namespace, ctx: Context) -> Any:
     # papermill-executed notebooks are read back from; the CLI prints the result instead.
     recorded = record_many(items, project, display=in_notebook, run_id=run_id)
     return None if in_notebook else Recorded(recorded)
+
+
+def _business(args: argparse.Namespace, ctx: Context, values: dict[str, Any]) -> Any:
+    from readiness.monitoring.business_metric import log_business
+
+    if args.run or args.tag or args.split != "holdout":
+        raise UsageError("--period records a business metric: not with --run, --tag or --split")
+    return log_business(ctx.project(), values, args.period, model=args.model)
 
 
 COMMAND = Command(

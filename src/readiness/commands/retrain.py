@@ -45,6 +45,12 @@ def _monitor_args(parser: argparse.ArgumentParser) -> None:
         "--seed", type=int, default=0, help="the seed of the labelled metrics' bootstrap"
     )
     parser.add_argument(
+        "--business",
+        metavar="FILE",
+        help="without --current: the business metric per period (CSV/Parquet: a period column "
+        "and a column per metric), correlated with the model's realised performance",
+    )
+    parser.add_argument(
         "--retrain",
         action="store_true",
         help="without --current: when the window breaches, retrain on its labelled rows "
@@ -54,18 +60,21 @@ def _monitor_args(parser: argparse.ArgumentParser) -> None:
 
 def _monitor(args: argparse.Namespace, ctx: Context) -> Any:
     if args.current:
-        if args.window or args.last is not None or args.retrain:
+        if args.window or args.last is not None or args.retrain or args.business:
             from readiness.core.errors import UsageError
 
             raise UsageError(
-                "--window, --last and --retrain read the prediction log: not with --current "
+                "--window, --last, --business and --retrain read the prediction log: not with "
+                "--current "
                 "(which retrains when its data drifted)"
             )
         return _execute(args, ctx)
     from readiness.monitoring.from_log import monitor_log
 
     project = ctx.project()
-    result = monitor_log(project, args.name, window=args.window, last=args.last, seed=args.seed)
+    business = ctx.cwd / args.business if args.business else None
+    result = monitor_log(project, args.name, window=args.window, last=args.last, seed=args.seed,
+                         business_file=business)
     if ctx.front_end == "magic" and result.until > result.since:  # the pictures, inline
         from readiness.monitoring.timeline import timeline
 

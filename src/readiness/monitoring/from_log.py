@@ -12,42 +12,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from readiness.core import audit
 from readiness.core.errors import ReadinessError, UsageError
 from readiness.core.project import Project
 from readiness.core.results import Renderable
-from readiness.monitoring.quality import MetricCheck
-
-
-@dataclass
-class VersionQuality:
-    """What the window says about one model version."""
-
-    version: str
-    predictions: int
-    reference: str | None = None  # the training data drift compares with
-    drift_share: float | None = None
-    drift_threshold: float | None = None
-    dataset_drift: bool | None = None
-    drifted_columns: list[str] = field(default_factory=list)
-    drift_report: str | None = None
-    prediction_drift: float | None = None
-    prediction_drifted: bool | None = None
-    prediction_kind: str | None = None  # probability | label
-    labelled_rows: int = 0
-    metrics: list[MetricCheck] = field(default_factory=list)
-    not_recomputed: list[str] = field(default_factory=list)
-    net_value_per_1000: float | None = None
-    net_value_note: str = ""
-    notes: list[str] = field(default_factory=list)
-    breaches: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        out = dict(self.__dict__)
-        out["metrics"] = {m.metric: {**m.contract(), "note": m.note} for m in self.metrics}
-        return out
+from readiness.monitoring.business_metric import BusinessCorrelation
+from readiness.monitoring.version_quality import VersionQuality, judge_quality
 
 
 @dataclass
@@ -67,6 +40,7 @@ class MonitorLogResult(Renderable):
     rows: Any = field(default=None, repr=False)  # the window, one row per prediction
     retrain: Any = None  # the retraining the breach started (readiness monitor --retrain)
     timeline: Any = None  # the window bucket by bucket (%readiness monitor draws it inline)
+    business: list[BusinessCorrelation] = field(default_factory=list)
 
     @property
     def breaches(self) -> list[str]:
@@ -111,6 +85,7 @@ class MonitorLogResult(Renderable):
             "min_labelled": self.min_labelled,
             "versions": [v.to_dict() for v in self.versions],
             "file": self.file,
+            "business": [b.to_dict() for b in self.business],
             "retrain": self.retrain.to_dict() if self.retrain is not None else None,
             "exit_code": self.exit_code,
         }
@@ -222,44 +197,6 @@ def _prediction_drift(project: Project, config: Any, name: str, rows: Any,
         out.breaches.append(f"prediction drift: {column.method} {column.score:.4g}")
 
 
-def judge_quality(
-    config: Any, rows: Any, min_labelled: int, seed: int, out: VersionQuality
-) -> None:
-    """The labelled metrics and net value of ``rows`` into ``out`` (with their breaches)."""
-    import numpy as np
-
-    from readiness.monitoring.quality import labelled_metrics, net_value
-
-    labelled = rows[rows["__label"].notna()]
-    out.labelled_rows = len(labelled)
-    y = np.asarray(labelled["__label"].to_list())
-    predicted = np.asarray(labelled["__output"].to_list())
-    has_proba = len(labelled) and labelled["__proba"].map(lambda p: isinstance(p, list)).all()
-    proba = np.asarray(labelled["__proba"].to_list(), dtype=float) if has_proba else None
-    classes = np.unique(np.concatenate([y, predicted])) if len(labelled) else None
-    out.metrics, out.not_recomputed, points = labelled_metrics(
-        config.criteria.technical, y, predicted, proba, classes, min_labelled, seed
-    )
-    for m in out.metrics:
-        if m.breach:
-            word = "below" if m.direction == "min" else "above"
-            out.breaches.append(f"{m.metric} {m.value:.4g} {word} its bound {m.bound:g}")
-    spec = config.criteria.business
-    if spec is None or spec.value_per_outcome is None:
-        out.net_value_note = "no value_per_outcome declared"
-        return
-    if points is None:
-        out.net_value_note = f"too few labelled rows ({out.labelled_rows})"
-        return
-    out.net_value_per_1000, out.net_value_note = net_value(points, spec.value_per_outcome)
-    minimum = spec.min_net_value_per_1000
-    if minimum is not None and out.net_value_per_1000 is not None and \
-            out.net_value_per_1000 < minimum:
-        out.breaches.append(
-            f"net value {out.net_value_per_1000:.1f} per 1,000 predictions below {minimum:g}"
-        )
-
-
 # -- the run -----------------------------------------------------------------------------------
 
 
@@ -270,6 +207,7 @@ def monitor_log(
     last: int | None = None,
     seed: int = 0,
     now: float | None = None,
+    business_file: str | Path | None = None,
 ) -> MonitorLogResult:
     """Monitor ``name`` from its prediction log over a window, per model version.
 
@@ -281,11 +219,15 @@ def monitor_log(
         Instead, the last N successful requests.
     seed:
         The bootstrap's seed (the intervals are reproducible).
+    business_file:
+        A CSV/Parquet file of the business metric per period (a ``period`` column and a
+        column per metric), beside what ``readiness log NAME=VALUE --period P`` recorded.
 
     Writes ``.readiness/monitor/<name>.json`` and the audit entry ``monitor.window``.
     """
     from readiness.core.config import load_config
     from readiness.core.fsutil import atomic_write_json
+    from readiness.monitoring.business_metric import correlate, points_from_file, read_business
     from readiness.monitoring.window import infrastructure, read_window
     from readiness.registry.versions import get_version
     from readiness.serve.predlog import LogError, realised_cost_per_1000, resolve_url
@@ -293,6 +235,9 @@ def monitor_log(
     config = load_config(project)
     serving = config.serving
     url = resolve_url(project, serving.log_url if serving else None)
+    points = read_business(project, name)  # a bad file fails before the window is judged
+    if business_file is not None:
+        points += points_from_file(business_file, name)
     try:
         logged = read_window(url, name, window=window, last=last, now=now)
         cost = realised_cost_per_1000(url, name)
@@ -317,6 +262,11 @@ def monitor_log(
         _prediction_drift(project, config, name, part, out)
         judge_quality(config, part, result.min_labelled, seed, out)
         result.versions.append(out)
+    try:
+        result.business = correlate(project, name, config, points, url, result.until,
+                                    result.min_labelled, seed)
+    except LogError as exc:
+        raise UsageError(str(exc)) from None
     path = project.monitor_dir / f"{name}.json"
     atomic_write_json(path, result.contract())
     result.file = path.relative_to(project.root).as_posix()

@@ -181,8 +181,8 @@ def timeline(
 
 def quality_series(config: Any, windows: list[Any], min_labelled: int, seed: int) -> list[Series]:
     """Each recomputable criterion and the net value, per bucket, from its labelled rows."""
-    from readiness.monitoring.from_log import VersionQuality, judge_quality
     from readiness.monitoring.quality import RECOMPUTED
+    from readiness.monitoring.version_quality import VersionQuality, judge_quality
 
     judged = []
     for window in windows:

@@ -6,7 +6,9 @@ import datetime as dt
 import html
 from typing import Any
 
-from readiness.monitoring.from_log import MonitorLogResult, VersionQuality
+from readiness.monitoring.business_metric import BusinessCorrelation, BusinessLogged
+from readiness.monitoring.from_log import MonitorLogResult
+from readiness.monitoring.version_quality import VersionQuality
 from readiness.render import STYLE, fmt, renders, table_html, table_text
 
 METRIC_HEADER = ("metric", "value", "95% interval", "bound", "breach")
@@ -66,6 +68,11 @@ def monitor_text(obj: MonitorLogResult) -> str:
         if v.metrics:
             lines.append(table_text(METRIC_HEADER, _metric_rows(v)))
         lines += [f"  note: {n}" for n in v.notes + v.not_recomputed]
+    for found in obj.business:
+        lines.append(_business_head(found))
+        lines.append(table_text(BUSINESS_HEADER, _business_rows(found)))
+        if found.note:
+            lines.append(f"  note: {found.note}")
     lines += [f"BREACH {b}" for b in obj.breaches]
     if obj.file:
         lines.append(f"written: {obj.file}")
@@ -85,6 +92,11 @@ def monitor_html(obj: MonitorLogResult) -> str:
         if v.metrics:
             parts.append(table_html(METRIC_HEADER, _metric_rows(v)))
         parts += [f"<p>note: {html.escape(n)}</p>" for n in v.notes + v.not_recomputed]
+    for found in obj.business:
+        parts.append(f"<p>{html.escape(_business_head(found))}</p>")
+        parts.append(table_html(BUSINESS_HEADER, _business_rows(found)))
+        if found.note:
+            parts.append(f"<p>note: {html.escape(found.note)}</p>")
     parts += [f"<p><b>BREACH</b> {html.escape(b)}</p>" for b in obj.breaches]
     if obj.retrain is not None:
         from readiness.render import html_of
@@ -96,3 +108,27 @@ def monitor_html(obj: MonitorLogResult) -> str:
         parts.append(charts_html(obj.timeline))
     parts.append("</div>")
     return "".join(parts)
+
+
+# -- the business metric ------------------------------------------------------------------
+
+BUSINESS_HEADER = ("against", "periods", "Pearson r", "Spearman rho")
+
+
+def _business_rows(found: BusinessCorrelation) -> list[list[Any]]:
+    return [[c["figure"], c["periods"], c["pearson"], c["spearman"]] for c in found.correlations]
+
+
+def _business_head(found: BusinessCorrelation) -> str:
+    values = ", ".join(fmt(p["value"]) for p in found.periods)
+    return f"business metric {found.metric} over {len(found.periods)} period(s): {values}"
+
+
+@renders("text", BusinessLogged)
+def business_logged_text(obj: BusinessLogged) -> str:
+    lines = [
+        f"recorded {p.metric} = {fmt(p.value)} for {_when(p.since)} .. {_when(p.until)}"
+        + (f" ({p.model})" if p.model else "")
+        for p in obj.points
+    ]
+    return "\n".join([*lines, f"in {obj.file}: readiness monitor correlates it per period"])
