@@ -235,7 +235,8 @@ def _std(profile: ColumnProfile) -> float:
         return profile.std
     from readiness.monitoring.engine.profile import population_std
 
-    return population_std(profile.values if profile.values is not None else np.empty(0))
+    values = profile.values if profile.values is not None else np.empty(0)
+    return population_std(values, _numpy_dtype(profile.dtype))
 
 
 def _numpy_dtype(name: str) -> Any:

@@ -136,12 +136,20 @@ def finite_values(series: Any) -> np.ndarray:
     return array if finite.all() else array[finite]
 
 
-def population_std(values: np.ndarray) -> float:
-    """``np.std`` of a pandas Series (pandas' nanvar, ddof 0), which evidently's norm uses."""
+def population_std(values: np.ndarray, dtype: Any = np.float64) -> float:
+    """``np.std`` of a pandas Series (pandas' nanvar, ddof 0), which evidently's norm uses.
+
+    ``values``: float64 copies of values of ``dtype``; pandas keeps a float dtype's own
+    precision for the count and the variance (float32 data: a float32 std).
+    """
     if values.size == 0:
         return float("nan")
-    mean = values.sum(dtype=np.float64) / values.size
-    return float(np.sqrt(((mean - values) ** 2).sum(dtype=np.float64) / values.size))
+    kind = np.dtype(dtype)
+    precision = kind if kind.kind == "f" else np.dtype(np.float64)
+    count = precision.type(values.size)
+    mean = values.sum(dtype=np.float64) / count
+    variance = ((mean - values) ** 2).sum(dtype=np.float64) / count
+    return float(np.sqrt(precision.type(variance)))
 
 
 def sorted_counts(values: np.ndarray, integer: bool = False) -> dict[Any, int]:
@@ -194,7 +202,7 @@ def profile_column(series: Any, name: str | None = None) -> ColumnProfile:
     kind = infer_kind(series)
     if is_numeric_series(series):
         values = finite_values(series)
-        std = population_std(values)
+        std = population_std(values, series.dtype)
         if np.may_share_memory(values, series.to_numpy()):
             values = values.copy()  # never sort the caller's data in place
         values.sort()
