@@ -330,9 +330,11 @@ def judge_frame(
             reference[column], name=column
         )
         try:
-            return judge_column(profile, current[column], method, threshold, kind=kind)
+            verdict = judge_column(profile, current[column], method, threshold, kind=kind)
         except NotInEngine:
             return None
+        verdict.column = column  # the caller's key (a profile holds it as text)
+        return verdict
 
     threads = max(1, min(workers or _cores(), len(plan)))
     if threads == 1:
