@@ -321,6 +321,10 @@ def judge_frame(
             )
         )
     profiles = reference if isinstance(reference, dict) else None
+    if profiles is not None:
+        absent = [c for c in columns if c not in profiles]
+        if absent:
+            raise EngineError(f"no reference profile for {', '.join(map(repr, absent))}")
 
     def one(task: tuple[str, str, str | None, float | None]) -> ColumnVerdict | None:
         column, kind, method, threshold = task
