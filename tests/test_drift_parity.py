@@ -381,7 +381,7 @@ def test_profiles_judge_as_the_reference_data_does_and_survive_json(n):
     assert_parity(ref, cur, profiles=True)
     stored = json.loads(json.dumps({c: p.to_dict() for c, p in profile_frame(ref).items()}))
     profiles = {c: ColumnProfile.from_dict(d) for c, d in stored.items()}
-    from_json, json_share = judge_frame(profiles, cur, list(ref.columns))
+    from_json, json_share = judge_frame(profiles, cur, list(ref.columns), workers=1)
     assert [v.to_dict() for v in from_json] == [v.to_dict() for v in from_data]
     assert json_share == share
 
@@ -482,3 +482,18 @@ def test_importing_the_engine_does_not_import_evidently():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+def test_drift_without_a_saved_report_runs_no_evidently():
+    code = (
+        "import sys, numpy as np, pandas as pd\n"
+        "from readiness.monitoring.drift import drift\n"
+        "rng = np.random.default_rng(0)\n"
+        "ref = pd.DataFrame({'x': rng.normal(size=300), 'c': rng.choice(['a', 'b', 'c'], 300)})\n"
+        "cur = pd.DataFrame({'x': rng.normal(1, size=300), 'c': rng.choice(['a', 'b'], 300)})\n"
+        "result = drift(ref, cur, save=False)\n"
+        "print(result.drifted_columns, 'evidently' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "['x', 'c'] False"

@@ -248,8 +248,10 @@ def _numpy_dtype(name: str) -> Any:
 
 def _distinct_union(profile: ColumnProfile, cur: np.ndarray) -> int:
     """Distinct values of both samples together, exact up to 6 (the rules stop at 5)."""
-    if profile.n_distinct > 5 or profile.distinct is None:
-        return max(profile.n_distinct, 6)
+    if profile.n_distinct > 5:
+        return profile.n_distinct
+    if profile.distinct is None:
+        raise NotInEngine(f"column {profile.name!r}: a profile without its distinct values")
     if distinct_count(cur) > 5:
         return 6
     return len(set(profile.distinct) | set(sorted_counts(cur)))
@@ -273,7 +275,10 @@ def _on_counts(method: str, ref: dict[Any, int], cur: dict[Any, int]) -> float:
     if method == "chisquare":
         return stattests.chisquare_pvalue(ref, cur)
     if method == "z":
-        return stattests.z_pvalue(ref, cur)
+        try:
+            return stattests.z_pvalue(ref, cur)
+        except TypeError as exc:  # values of mixed types do not sort (evidently fails alike)
+            raise EngineError(f"the Z-test cannot order the values: {exc}") from None
     if method == "jensenshannon":
         return stattests.jensenshannon_counts(ref, cur)
     raise NotInEngine(f"{method} on value counts")
