@@ -439,12 +439,23 @@ def random_case(seed):
     return pd.DataFrame(ref), pd.DataFrame(cur), rng
 
 
+RANDOM_POLICIES = [
+    {},
+    {},
+    {"cat_method": "jensenshannon"},
+    {"num_method": "wasserstein", "num_threshold": 0.2},
+    {"num_method": "ks", "cat_method": "chisquare", "threshold": 0.01},
+    {"method": "jensenshannon", "threshold": 0.05},
+]
+
+
 def test_random_mixed_frames():
     checked = 0
     for seed in range(30):
         ref, cur, rng = random_case(seed)
         columns, _ = _prepare(ref, cur, None, DriftPolicy())
-        policy = DriftPolicy(max_drift_share=float(rng.choice([0.25, 0.5, 1.0])))
+        options = RANDOM_POLICIES[seed % len(RANDOM_POLICIES)]
+        policy = DriftPolicy(max_drift_share=float(rng.choice([0.25, 0.5, 1.0])), **options)
         assert_parity(ref, cur, policy=policy, columns=columns)
         checked += len(columns)
     assert checked > 60
