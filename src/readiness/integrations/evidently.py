@@ -44,3 +44,32 @@ def is_text_column(values: Any) -> bool:
     from evidently.core.datasets import ColumnType, infer_column_type
 
     return infer_column_type(values) == ColumnType.Text
+
+
+def column_drift(
+    reference: Any, current: Any, options: dict[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """Per column of ``DataDriftPreset(**options)`` run on the two frames: its verdict.
+
+    Each column maps to ``method`` (as the report names it), ``threshold``, ``score`` and
+    ``drifted`` (its value-drift test failed). The drift engine's way to evidently for the
+    columns it does not judge itself.
+    """
+    return value_drift(run(drift_preset(**options), reference, current))
+
+
+def value_drift(snapshot: Any) -> dict[str, dict[str, Any]]:
+    """The per-column ``ValueDrift`` results of a drift preset's snapshot."""
+    out: dict[str, dict[str, Any]] = {}
+    for result in snapshot.metric_results.values():
+        params = result.metric_value_location.metric.params
+        if not str(params.get("type", "")).endswith("ValueDrift"):
+            continue
+        tests = getattr(result, "tests", None) or []
+        out[params["column"]] = {
+            "method": params.get("method"),
+            "threshold": params.get("threshold"),
+            "score": float(result.value) if result.value is not None else None,
+            "drifted": any(str(t.status).endswith("FAIL") for t in tests),
+        }
+    return out

@@ -1,12 +1,14 @@
 """Drift between a reference (training) sample and a current (production) sample.
 
-The statistics are evidently's own: ``Report([DataDriftPreset(...)])``, run once, with
-its per-column tests switched on so every column's verdict is evidently's verdict.
+The verdicts are evidently's: ``Report([DataDriftPreset(...)], include_tests=True)``'s
+per-column tests and dataset verdict, computed by readiness's numpy engine
+(``monitoring.engine``), which ``tests/test_drift_parity.py`` holds identical to evidently's
+own run (text columns and methods the engine lacks are evidently's, run on those columns).
 readiness adds what the notebook and CI need around it: inputs from files or from a
-DVC-tracked version, clear errors for mismatched data (before evidently sees it), the
+DVC-tracked version, clear errors for mismatched data (before anything is computed), the
 drift policy from ``readiness.yaml``, seeded sampling for large data, missing values
-and new categories next to the drift, a compact summary, and the full evidently HTML
-and JSON saved under ``reports/`` instead of inside the notebook.
+and new categories next to the drift, a compact summary, and evidently's full HTML
+and JSON report saved under ``reports/`` instead of inside the notebook.
 """
 
 from __future__ import annotations
@@ -282,12 +284,12 @@ def report_values(reference: Any, current: Any, columns: list[Any]) -> dict[Any,
     number of distinct values and their being text). Text columns are left alone: evidently
     compares them through a classifier on their words and embeds words, not values.
     """
-    from readiness.integrations.evidently import is_text_column
+    from readiness.monitoring.engine import infer_kind
 
     out: dict[Any, dict[str, str]] = {}
     for column in columns:
         ref, cur = reference[column], current[column]
-        if not (_holds_text(ref) or _holds_text(cur)) or is_text_column(cur):
+        if not (_holds_text(ref) or _holds_text(cur)) or infer_kind(cur) == "text":
             continue
         values = {v for side in (ref, cur) for v in _categories(side) if isinstance(v, str)}
         unsafe = sorted(v for v in values if _unsafe_name(v))
@@ -381,6 +383,21 @@ def run_report(
         raise DriftError(f"evidently could not compute drift: {exc}") from None
 
 
+def _verdicts(
+    reference: Any, current: Any, columns: list[str], policy: DriftPolicy
+) -> tuple[dict[str, Any], float]:
+    """Per column the engine's verdict (evidently's, by the parity suite), and the share."""
+    from readiness.monitoring.engine import EngineError, judge_frame
+
+    try:
+        found, share = judge_frame(reference, current, columns, policy)
+    except EngineError as exc:  # data evidently refuses too
+        raise DriftError(f"drift cannot be computed: {exc}") from None
+    except EvidentlyError as exc:  # the columns evidently judged (text, other methods)
+        raise DriftError(f"evidently could not compute drift: {exc}") from None
+    return {v.column: v for v in found}, share
+
+
 def _column_results(snapshot: Any) -> tuple[dict[str, dict[str, Any]], float]:
     """Per column: method, threshold, score, drifted; and the share of drifted columns."""
     out: dict[str, dict[str, Any]] = {}
@@ -451,7 +468,7 @@ def drift(
     save: bool = True,
     fail_on_drift: bool = False,
 ) -> DriftResult:
-    """Compare ``current`` with ``reference`` column by column, with evidently.
+    """Compare ``current`` with ``reference`` column by column, with evidently's tests.
 
     Parameters
     ----------
@@ -490,22 +507,20 @@ def drift(
         ref, cur = ref[kept], cur[kept]
     names = report_names(kept)
     values = report_values(ref, cur, kept)
-    # evidently gets copies with safe names and values; the verdicts below read the true ones
-    ref_in, cur_in = (_relabel(ref, values), _relabel(cur, values)) if values else (ref, cur)
-    if names:
-        ref_in, cur_in = ref_in.rename(columns=names), cur_in.rename(columns=names)
-    snapshot = run_report(ref_in, cur_in, policy, kept, names or None)
-    verdicts, share = _column_results(snapshot)
-    definition = snapshot.context.data_definition
-    numerical = set(definition.get_numerical_columns())
-    text = set(definition.get_text_columns())
+    verdicts, share = _verdicts(ref, cur, kept, policy)
+    snapshot = None
+    if save and project is not None:
+        # evidently writes the full report; it gets copies with safe names and values
+        ref_in, cur_in = (_relabel(ref, values), _relabel(cur, values)) if values else (ref, cur)
+        if names:
+            ref_in, cur_in = ref_in.rename(columns=names), cur_in.rename(columns=names)
+        snapshot = run_report(ref_in, cur_in, policy, kept, names or None)
     threshold_share = policy.max_drift_share if policy.max_drift_share is not None else 0.5
     results = []
     for column in kept:
-        in_report = names.get(column, column)
-        verdict = verdicts.get(in_report, {})
-        numeric = in_report in numerical
-        kind = "numerical" if numeric else "text" if in_report in text else "categorical"
+        verdict = verdicts[column]
+        numeric = verdict.kind == "numerical"
+        kind = verdict.kind if verdict.kind in ("numerical", "text") else "categorical"
         role = (
             "target"
             if column == policy.target
@@ -517,10 +532,10 @@ def drift(
             ColumnDrift(
                 column=column,
                 kind=kind,
-                method=verdict.get("method") or "-",
-                score=verdict.get("score"),
-                threshold=verdict.get("threshold"),
-                drifted=bool(verdict.get("drifted")),
+                method=verdict.method or "-",
+                score=verdict.score,
+                threshold=verdict.threshold,
+                drifted=verdict.drifted,
                 role=role,
                 missing_reference=round(float(ref[column].isna().mean()), 4),
                 missing_current=round(float(cur[column].isna().mean()), 4),
@@ -542,7 +557,7 @@ def drift(
         renamed={str(k): v for k, v in names.items()},
         relabelled={str(k): v for k, v in values.items()},
     )
-    if save and project is not None:
+    if snapshot is not None and project is not None:
         result.report_html, result.report_json = _save(
             project, snapshot, result.renamed, result.relabelled
         )

@@ -1,0 +1,177 @@
+"""evidently 0.7's default drift tests, on arrays and counts (no pandas in the hot paths).
+
+Each function reproduces the module of ``evidently/legacy/calculations/stattests/`` it is
+named after, on what evidently passes it: the reference and current values after its
+cleaning (``±inf`` made missing, missing values dropped). Numeric inputs are *sorted*
+float64 arrays; categorical ones are ``value -> count`` dicts. Whether a score drifts is
+:func:`drifted` (p-values below, or for K-S at most, the threshold; distances from it up).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+# evidently's stattest name -> (display name, default threshold, column kinds it accepts)
+STATTESTS: dict[str, tuple[str, float, tuple[str, ...]]] = {
+    "ks": ("K-S p_value", 0.05, ("numerical",)),
+    "chisquare": ("chi-square p_value", 0.05, ("categorical",)),
+    "z": ("Z-test p_value", 0.05, ("categorical",)),
+    "wasserstein": ("Wasserstein distance (normed)", 0.1, ("numerical",)),
+    "jensenshannon": ("Jensen-Shannon distance", 0.1, ("categorical", "numerical")),
+}
+DISTANCES = {"wasserstein", "jensenshannon"}
+
+# cdf-distance blocks: bounded temporaries however long the samples
+_BLOCK = 1 << 16
+
+
+def drifted(method: str, score: float, threshold: float) -> bool:
+    """evidently's verdict: K-S ``p <= t``, chi-square and Z ``p < t``, distances ``>= t``."""
+    if method in DISTANCES:
+        return bool(score >= threshold)
+    if method == "ks":
+        return bool(score <= threshold)
+    return bool(score < threshold)
+
+
+# -- numeric ----------------------------------------------------------------------------------
+
+
+def ks_pvalue(reference: np.ndarray, current: np.ndarray) -> float:
+    """Two-sample K-S p-value, two-sided, as ``scipy.stats.ks_2samp`` gives it (evidently's)."""
+    from scipy.stats import ks_2samp
+
+    return float(ks_2samp(reference, current)[1])
+
+
+def wasserstein_normed(reference: np.ndarray, current: np.ndarray, reference_std: float) -> float:
+    """First Wasserstein distance over ``max(std(reference), 0.001)`` (evidently's norm).
+
+    ``scipy.stats.wasserstein_distance`` on sorted inputs, in linear time: a stable merge of
+    the two samples gives, at each merged value, how many values of each sample lie at or
+    below it (scipy's ``searchsorted(..., "right")`` there: the two agree wherever the gap to
+    the next value is not zero, the only terms that count). Block by block, so that no
+    temporary is longer than a block.
+    """
+    norm = max(float(reference_std), 0.001)
+    n_ref, n_cur = reference.size, current.size
+    both = np.concatenate((reference, current))
+    order = np.argsort(both, kind="stable")  # two sorted runs: a linear merge
+    total, below = 0.0, 0
+    for start in range(0, both.size - 1, _BLOCK):
+        stop = min(start + _BLOCK, both.size - 1)
+        positions = order[start : stop + 1]
+        deltas = np.diff(both[positions])
+        u_counts = below + np.cumsum(positions[:-1] < n_ref)
+        below = int(u_counts[-1])
+        v_counts = np.arange(start + 1, stop + 1) - u_counts
+        total += float(np.vecdot(np.abs(u_counts / n_ref - v_counts / n_cur), deltas))
+    return total / norm
+
+
+def sturges_edges(low: float, high: float, size: int, dtype: Any = np.float64) -> np.ndarray:
+    """``np.histogram_bin_edges(values, bins="sturges")`` from the values' min, max and size.
+
+    ``dtype``: the values' dtype (evidently bins the concatenation of both samples; numpy
+    widens integer bins to at least 1 and keeps float32 edges for float32 values).
+    """
+    dtype = np.dtype(dtype)
+    integer = np.issubdtype(dtype, np.integer)
+    lo, hi = np.array(low).astype(dtype)[()], np.array(high).astype(dtype)[()]
+    first, last = lo, hi
+    if first == last:
+        first, last = first - 0.5, last + 0.5
+    width = (hi - lo) / (np.log2(size) + 1.0)
+    if width:
+        if integer and width < 1:
+            width = 1
+        delta = int(last) - int(first) if integer else last - first
+        bins = int(np.ceil(delta / width))
+    else:
+        bins = 1
+    bin_type = np.result_type(first, last, np.empty(0, dtype))
+    if np.issubdtype(bin_type, np.integer):
+        bin_type = np.result_type(bin_type, float)
+    return np.linspace(first, last, bins + 1, endpoint=True, dtype=bin_type)
+
+
+def histogram_sorted(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """``np.histogram(values, edges)[0]`` of sorted ``values`` (the last bin is closed)."""
+    cumulative = np.concatenate(
+        (values.searchsorted(edges[:-1], "left"), values.searchsorted(edges[-1:], "right"))
+    )
+    return np.diff(cumulative)
+
+
+def jensenshannon_numeric(reference: np.ndarray, current: np.ndarray, dtype: Any) -> float:
+    """Jensen-Shannon distance over evidently's Sturges bins of both samples together.
+
+    evidently bins a numerical column this way when the reference has more than 20
+    distinct values (else it compares the values' shares, :func:`jensenshannon_counts`).
+    ``dtype``: the dtype of both samples' concatenation.
+    """
+    low = min(reference[0], current[0])
+    high = max(reference[-1], current[-1])
+    edges = sturges_edges(low, high, reference.size + current.size, dtype)
+    ref = histogram_sorted(reference, edges) / reference.size
+    cur = histogram_sorted(current, edges) / current.size
+    return _jensenshannon(ref, cur)
+
+
+# -- counts -------------------------------------------------------------------------------------
+
+
+def _aligned(reference: dict[Any, int], current: dict[Any, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Counts of both samples over the union of their values (evidently's ``keys``)."""
+    keys = list(set(reference) | set(current))
+    ref = np.array([reference.get(k, 0) for k in keys], dtype=np.int64)
+    cur = np.array([current.get(k, 0) for k in keys], dtype=np.int64)
+    return ref, cur
+
+
+def chisquare_pvalue(reference: dict[Any, int], current: dict[Any, int]) -> float:
+    """Chi-square p-value of the current counts against the reference's, rescaled."""
+    from scipy.stats import chisquare
+
+    ref, cur = _aligned(reference, current)
+    k_norm = int(cur.sum()) / int(ref.sum())
+    with np.errstate(divide="ignore", invalid="ignore"):  # a value new in the current: p = 0
+        return float(chisquare(cur, ref * k_norm)[1])
+
+
+def z_pvalue(reference: dict[Any, int], current: dict[Any, int]) -> float:
+    """Two-sided p-value of the proportion Z-test (evidently's ``proportions_diff_z_test``).
+
+    The proportion is that of values other than the smallest one of either sample.
+    """
+    from scipy.stats import norm
+
+    if len(reference) == 1 and len(current) == 1 and next(iter(reference)) == next(iter(current)):
+        return 1.0
+    first = sorted(set(reference) | set(current))[0]
+    n1, n2 = sum(reference.values()), sum(current.values())
+    p1 = float(n1 - _count_of(reference, first)) / n1
+    p2 = float(n2 - _count_of(current, first)) / n2
+    pooled = float(p1 * n1 + p2 * n2) / (n1 + n2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (p1 - p2) / np.sqrt(pooled * (1 - pooled) * (1.0 / n1 + 1.0 / n2))
+        return float(2 * (1 - norm.cdf(np.abs(z))))
+
+
+def _count_of(counts: dict[Any, int], value: Any) -> int:
+    # evidently compares every value with ``==``: 1 and 1.0 (and True) are one value
+    return sum(n for k, n in counts.items() if k == value)
+
+
+def jensenshannon_counts(reference: dict[Any, int], current: dict[Any, int]) -> float:
+    """Jensen-Shannon distance of the two samples' shares of each value."""
+    ref, cur = _aligned(reference, current)
+    return _jensenshannon(ref / int(ref.sum()), cur / int(cur.sum()))
+
+
+def _jensenshannon(reference: np.ndarray, current: np.ndarray) -> float:
+    from scipy.spatial import distance
+
+    return float(distance.jensenshannon(reference, current, None))
