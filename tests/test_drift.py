@@ -148,6 +148,12 @@ def test_cli_json_fail_on_drift_and_saved_reports(project):
     assert data["dataset_drift"] is True and 0 < data["drift_share"] <= 1
     first = data["columns"][0]
     assert {"column", "method", "score", "threshold", "drifted"} <= set(first)
+    # by default the engine's result is saved, and evidently's report only on request
+    assert data["report_html"] is None
+    saved = json.loads((project.root / data["report_json"]).read_text())
+    assert saved["columns"] == data["columns"] and saved["drift_share"] == data["drift_share"]
+    done = cli("drift", "ref.csv", "cur.csv", "--json", "--html", cwd=project.root)
+    data = json.loads(done.stdout)
     html = project.root / data["report_html"]
     assert html.stat().st_size > 100_000 and (project.root / data["report_json"]).is_file()
     text = cli("drift", "ref.csv", "cur.csv", "--no-save", cwd=project.root)
@@ -255,7 +261,7 @@ def test_column_names_never_become_script_in_the_saved_report(project):
     rng = np.random.default_rng(3)
     reference = pd.DataFrame({SCRIPT: rng.normal(0, 1, 200), "plain": rng.normal(0, 1, 200)})
     current = pd.DataFrame({SCRIPT: rng.normal(1, 1, 200), "plain": rng.normal(0, 1, 200)})
-    result = drift(reference, current, project=project)
+    result = drift(reference, current, project=project, html=True)
     assert [c.column for c in result.columns] == [SCRIPT, "plain"]  # true names kept
     bad = result.columns[0]
     assert bad.drifted and bad.method != "-"  # evidently judged it under its placeholder
@@ -287,7 +293,7 @@ def test_category_values_never_become_script_in_the_saved_report(project):
         )
 
     reference, current = sample(0.05), sample(0.25)
-    result = drift(reference, current, project=project)
+    result = drift(reference, current, project=project, html=True)
     assert result.relabelled == {
         "plain": {SCRIPT: "value_1", 'say "hi"': "value_2"},
         "coded": {"<y>": "value_1"},

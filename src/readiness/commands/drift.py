@@ -1,4 +1,4 @@
-"""``readiness drift REF CUR``: evidently drift between a reference and a current sample."""
+"""``readiness drift REF CUR``: drift between two samples, with evidently's tests."""
 
 from __future__ import annotations
 
@@ -27,7 +27,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--fail-on-drift", action="store_true", help="exit 1 when the dataset drifted (CI, cron)"
     )
     parser.add_argument(
-        "--no-save", dest="save", action="store_false", help="do not save the evidently report"
+        "--no-save", dest="save", action="store_false", help="do not save the result under reports/"
+    )
+    parser.add_argument(
+        "--html",
+        action="store_true",
+        help="also save evidently's full interactive HTML report (slower: evidently runs too)",
     )
     add_json_flag(parser)
 
@@ -60,6 +65,7 @@ def execute(args: argparse.Namespace, ctx: Context) -> Any:
         seed=args.seed,
         save=args.save,
         fail_on_drift=args.fail_on_drift,
+        html=args.html,
     )
     if ctx.widgets():
         from readiness.widgets import drift_table
@@ -70,8 +76,8 @@ def execute(args: argparse.Namespace, ctx: Context) -> Any:
 
 COMMAND = Command(
     name="drift",
-    summary="drift between a reference and a current sample, with evidently (exit 1 on drift "
-    "with --fail-on-drift)",
+    summary="drift between a reference and a current sample, evidently's tests (exit 1 on "
+    "drift with --fail-on-drift; --html for evidently's report)",
     configure=configure,
     execute=execute,
     usage_example=(

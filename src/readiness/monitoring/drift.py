@@ -467,6 +467,7 @@ def drift(
     seed: int = 0,
     save: bool = True,
     fail_on_drift: bool = False,
+    html: bool = False,
 ) -> DriftResult:
     """Compare ``current`` with ``reference`` column by column, with evidently's tests.
 
@@ -487,7 +488,11 @@ def drift(
     sample:
         Compare at most this many rows of each sample, drawn with ``seed`` (large data).
     save:
-        Save evidently's full HTML and JSON report under ``reports/``.
+        Save the result (the engine's verdicts, as ``--json`` prints them) as JSON under
+        ``reports/``.
+    html:
+        Also run evidently for its full interactive HTML report, saved under ``reports/``
+        (seconds to minutes on large data: on request only).
     """
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
         # numpy's random_state range: checked before any data is read
@@ -509,7 +514,10 @@ def drift(
     values = report_values(ref, cur, kept)
     verdicts, share = _verdicts(ref, cur, kept, policy)
     snapshot = None
-    if save and project is not None:
+    if html and project is None:
+        raise DriftError("html=True saves evidently's report under a project's reports/: "
+                         "give project=")
+    if html and project is not None:
         # evidently writes the full report; it gets copies with safe names and values
         ref_in, cur_in = (_relabel(ref, values), _relabel(cur, values)) if values else (ref, cur)
         if names:
@@ -557,10 +565,14 @@ def drift(
         renamed={str(k): v for k, v in names.items()},
         relabelled={str(k): v for k, v in values.items()},
     )
-    if snapshot is not None and project is not None:
-        result.report_html, result.report_json = _save(
-            project, snapshot, result.renamed, result.relabelled
-        )
+    if project is not None and (save or snapshot is not None):
+        stamp = audit.now().replace(":", "").replace("-", "").replace(".", "").split("+")[0]
+        if snapshot is not None:
+            result.report_html = _save_html(
+                project, snapshot, stamp, result.renamed, result.relabelled
+            )
+        if save:
+            result.report_json = _save_summary(project, result, stamp)
     return result
 
 
@@ -606,27 +618,36 @@ def _renamed_note(renamed: dict[str, str], relabelled: dict[str, dict[str, str]]
     )
 
 
-def _save(
-    project: Project,
-    snapshot: Any,
-    renamed: dict[str, str] | None = None,
-    relabelled: dict[str, dict[str, str]] | None = None,
-) -> tuple[str, str]:
-    """evidently's full report as HTML and JSON under reports/ (paths relative to the root).
-
-    With ``renamed`` columns or ``relabelled`` values, the HTML opens with the mapping to
-    the true names and values.
-    """
-    stamp = audit.now().replace(":", "").replace("-", "").replace(".", "").split("+")[0]
+def _report_path(project: Project, stamp: str, suffix: str) -> Path:
     folder = project.reports_dir
     folder.mkdir(parents=True, exist_ok=True)
-    html_path, json_path = folder / f"drift-{stamp}.html", folder / f"drift-{stamp}.json"
+    return folder / f"drift-{stamp}{suffix}"
+
+
+def _save_summary(project: Project, result: DriftResult, stamp: str) -> str:
+    """The result as ``--json`` prints it, under reports/ (its path relative to the root)."""
+    from readiness.core.fsutil import atomic_write_json
+
+    path = _report_path(project, stamp, ".json")
+    atomic_write_json(path, result.to_dict())
+    return path.relative_to(project.root).as_posix()
+
+
+def _save_html(
+    project: Project,
+    snapshot: Any,
+    stamp: str,
+    renamed: dict[str, str] | None = None,
+    relabelled: dict[str, dict[str, str]] | None = None,
+) -> str:
+    """evidently's full report as HTML under reports/ (its path relative to the root).
+
+    With ``renamed`` columns or ``relabelled`` values, the page opens with the mapping to
+    the true names and values.
+    """
+    path = _report_path(project, stamp, ".html")
     page = snapshot.get_html_str(as_iframe=False)  # what evidently's save_html writes
     if renamed or relabelled:
         page = page.replace("<body>", "<body>" + _renamed_note(renamed or {}, relabelled or {}), 1)
-    html_path.write_text(page, encoding="utf-8")
-    snapshot.save_json(str(json_path))
-    return (
-        html_path.relative_to(project.root).as_posix(),
-        json_path.relative_to(project.root).as_posix(),
-    )
+    path.write_text(page, encoding="utf-8")
+    return path.relative_to(project.root).as_posix()

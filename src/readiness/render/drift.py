@@ -84,8 +84,12 @@ def _drift_summary(obj: Any) -> list[str]:
             f"run as script inside it; the statistics are the same): {where}; the mapping heads "
             "the report"
         )
+    if obj.report_json:
+        lines.append(f"saved: {obj.report_json}")
     if obj.report_html:
-        lines.append(f"full evidently report: {obj.report_html} (JSON: {obj.report_json})")
+        lines.append(f"full evidently report: {obj.report_html}")
+    elif obj.report_json:
+        lines.append("evidently's interactive report: add --html")
     return lines
 
 
@@ -127,7 +131,7 @@ def drift_head_html(obj: Any) -> str:
 
     summary = _drift_summary(obj)
     if obj.report_html:
-        summary = summary[:-1]
+        summary = summary[:-1]  # the link below says it
     head = "<br>".join(html.escape(x) for x in summary)
     link = ""
     if obj.report_html:
