@@ -110,6 +110,9 @@ def test_the_window_drifts_and_its_figures_equal_the_hand_computation(logged):
         assert figure["breach"] == (figure["value"] < figure["bound"])
     assert out["prediction_drift"] is not None
     assert out["versions"][0]["prediction_kind"] == "probability"
+    # judged against the profile stored with v1.0.0: the training data was not read
+    assert out["versions"][0]["reference"] == (
+        "data/breast_cancer/train.csv (profile of v1.0.0)")
     infra = out["infrastructure"]
     assert infra["requests"] == 18 + 2 + 1 and infra["error_rate"] == pytest.approx(1 / 21)
     import numpy as np

@@ -6,13 +6,23 @@ import argparse
 from typing import Any
 
 from readiness.commands import Command, Context, add_json_flag
+from readiness.core.errors import UsageError
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "reference", help="reference data: CSV, TSV or Parquet (in a notebook: a DataFrame name)"
     )
-    parser.add_argument("current", help="current data, e.g. a production sample")
+    parser.add_argument(
+        "current", nargs="?", help="current data, e.g. a production sample (with --profile: "
+        "the only sample given)"
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="NAME@VERSION",
+        help="compare with a model version's stored reference profile instead of reference "
+        "data (NAME alone: its production version; or a profile .json file)",
+    )
     parser.add_argument("--columns", metavar="A,B", help="compare only these columns")
     parser.add_argument(
         "--rev",
@@ -55,9 +65,20 @@ def execute(args: argparse.Namespace, ctx: Context) -> Any:
 
     columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
     project = ctx.project()
+    if args.profile:
+        if args.current is not None:
+            raise UsageError("--profile is the reference: give only the current sample")
+        from readiness.registry.profiles import profile_of
+
+        reference, _ = profile_of(project, args.profile)
+        current = _input(args.reference, ctx)  # the one sample given
+    elif args.current is None:
+        raise UsageError("give the reference and the current sample (or --profile NAME@VERSION)")
+    else:
+        reference, current = _input(args.reference, ctx), _input(args.current, ctx)
     result = drift(
-        _input(args.reference, ctx),
-        _input(args.current, ctx),
+        reference,
+        current,
         columns=columns,
         project=project,
         rev=args.rev,
@@ -84,6 +105,8 @@ COMMAND = Command(
         "examples:\n"
         "  readiness drift data/train.csv prod/2026-11.csv\n"
         "  readiness drift data/train.csv prod/latest.parquet --rev model@v1.2.0 --fail-on-drift\n"
+        "  readiness drift --profile model@v1.2.0 prod/latest.parquet   (no training data read)\n"
+        "  readiness drift data/train.csv prod/2026-11.csv --html   (evidently's full report)\n"
         "in a notebook:\n"
         "  %readiness drift train_df prod_df --columns age,plan"
     ),

@@ -167,25 +167,31 @@ def _read_at_revision(project: Project | None, path: Path, rev: str, what: str) 
 def _prepare(
     reference: Any, current: Any, columns: list[str] | None, policy: DriftPolicy
 ) -> tuple[list[str], list[str]]:
-    """The columns to compare, and those skipped with a reason. Errors name the problem."""
+    """The columns to compare, and those skipped with a reason. Errors name the problem.
+
+    ``reference`` is a DataFrame or a version's column profiles (a dict).
+    """
     from pandas.api.types import is_numeric_dtype
 
-    if reference.empty or current.empty:
-        empty = "reference" if reference.empty else "current"
+    profiled = isinstance(reference, dict)
+    ref_columns = list(reference) if profiled else list(reference.columns)
+    ref_empty = not reference if profiled else reference.empty
+    if ref_empty or current.empty:
+        empty = "reference" if ref_empty else "current"
         raise DriftError(f"the {empty} data is empty: nothing to compare")
     named = {**{c: "drift: columns:" for c in policy.columns}}
     for role in ("target", "prediction"):
         if getattr(policy, role):
             named[getattr(policy, role)] = f"drift: {role}:"
-    unknown = [f"{c} ({where})" for c, where in named.items() if c not in reference.columns]
+    unknown = [f"{c} ({where})" for c, where in named.items() if c not in ref_columns]
     if unknown:
         raise DriftError(
             f"the drift policy names columns the data does not have: {', '.join(unknown)}"
         )
     if columns:
         missing = {
-            name: [c for c in columns if c not in frame.columns]
-            for name, frame in (("reference", reference), ("current", current))
+            name: [c for c in columns if c not in names]
+            for name, names in (("reference", ref_columns), ("current", list(current.columns)))
         }
         problems = [
             f"{', '.join(cols)} not in the {name} data" for name, cols in missing.items() if cols
@@ -195,10 +201,10 @@ def _prepare(
         wanted = list(columns)
     else:
         only_ref = [
-            c for c in reference.columns if c not in current.columns and c not in policy.ignore
+            c for c in ref_columns if c not in current.columns and c not in policy.ignore
         ]
         only_cur = [
-            c for c in current.columns if c not in reference.columns and c not in policy.ignore
+            c for c in current.columns if c not in ref_columns and c not in policy.ignore
         ]
         if only_ref or only_cur:
             parts = []
@@ -211,24 +217,28 @@ def _prepare(
                 "shared ones with --columns, or list the others under drift: ignore: "
                 "in readiness.yaml"
             )
-        wanted = [c for c in reference.columns if c not in policy.ignore]
+        wanted = [c for c in ref_columns if c not in policy.ignore]
     from pandas.api.types import is_datetime64_any_dtype
 
     skipped = []
     kept = []
     for column in wanted:
         ref, cur = reference[column], current[column]
-        if is_datetime64_any_dtype(ref) or is_datetime64_any_dtype(cur):
+        ref_dtype = ref.dtype if profiled else ref.dtype.name
+        if (str(ref_dtype).startswith("datetime") if profiled else is_datetime64_any_dtype(ref)
+            ) or is_datetime64_any_dtype(cur):
             skipped.append(f"{column}: a date/time column (compare derived features instead)")
             continue
-        if ref.isna().all() or cur.isna().all():
-            side = "reference" if ref.isna().all() else "current"
+        ref_missing = ref.count == 0 if profiled else ref.isna().all()
+        if ref_missing or cur.isna().all():
+            side = "reference" if ref_missing else "current"
             skipped.append(f"{column}: every value is missing in the {side} data")
             continue
-        if is_numeric_dtype(ref) != is_numeric_dtype(cur) and not (
-            ref.dtype == bool or cur.dtype == bool
+        ref_numeric = ref.numeric if profiled else is_numeric_dtype(ref)
+        if ref_numeric != is_numeric_dtype(cur) and not (
+            ref_dtype == "bool" or cur.dtype == bool
         ):
-            kinds = ["numbers" if is_numeric_dtype(s) else "text" for s in (ref, cur)]
+            kinds = ["numbers" if n else "text" for n in (ref_numeric, is_numeric_dtype(cur))]
             raise DriftError(
                 f"column {column!r} holds {kinds[0]} in the reference but {kinds[1]} in the "
                 "current data: fix its type, or leave it out with --columns / drift: ignore:"
@@ -422,22 +432,32 @@ def _column_results(snapshot: Any) -> tuple[dict[str, dict[str, Any]], float]:
 
 
 def _histogram(ref: Any, cur: Any, numeric: bool, bins: int = 16) -> dict[str, Any]:
+    if numeric:
+        return _numeric_histogram(ref.dropna().to_numpy(dtype=float), cur, bins)
+    return _category_histogram(ref.astype(str).value_counts(normalize=True), cur)
+
+
+def _numeric_histogram(r: Any, cur: Any, bins: int = 16) -> dict[str, Any]:
+    """Shares of the reference values ``r`` and of ``cur`` over one set of bins."""
     import numpy as np
 
-    if numeric:
-        r, c = ref.dropna().to_numpy(dtype=float), cur.dropna().to_numpy(dtype=float)
-        low, high = float(min(r.min(), c.min())), float(max(r.max(), c.max()))
-        if low == high:
-            high = low + 1.0
-        edges = np.linspace(low, high, bins + 1)
-        hr = np.histogram(r, edges)[0] / max(len(r), 1)
-        hc = np.histogram(c, edges)[0] / max(len(c), 1)
-        return {
-            "kind": "numeric",
-            "reference": hr.round(4).tolist(),
-            "current": hc.round(4).tolist(),
-        }
-    top = ref.astype(str).value_counts(normalize=True).head(8)
+    c = cur.dropna().to_numpy(dtype=float)
+    low, high = float(min(r.min(), c.min())), float(max(r.max(), c.max()))
+    if low == high:
+        high = low + 1.0
+    edges = np.linspace(low, high, bins + 1)
+    hr = np.histogram(r, edges)[0] / max(len(r), 1)
+    hc = np.histogram(c, edges)[0] / max(len(c), 1)
+    return {
+        "kind": "numeric",
+        "reference": hr.round(4).tolist(),
+        "current": hc.round(4).tolist(),
+    }
+
+
+def _category_histogram(shares: Any, cur: Any) -> dict[str, Any]:
+    """The reference's eight most frequent values (``shares``, sorted) and ``cur``'s shares."""
+    top = shares.head(8)
     cur_share = cur.astype(str).value_counts(normalize=True)
     return {
         "kind": "categorical",
@@ -447,8 +467,22 @@ def _histogram(ref: Any, cur: Any, numeric: bool, bins: int = 16) -> dict[str, A
     }
 
 
+def _profile_histogram(profile: Any, cur: Any, numeric: bool) -> dict[str, Any]:
+    """The picture of :func:`_histogram` from a column's profile instead of its data."""
+    import pandas as pd
+
+    if numeric and profile.values is not None:
+        return _numeric_histogram(profile.values, cur)
+    counts = pd.Series({str(k): n for k, n in profile.category_counts().items()}, dtype=float)
+    counts = counts.groupby(level=0).sum().sort_values(ascending=False, kind="stable")
+    return _category_histogram(counts / max(counts.sum(), 1.0), cur)
+
+
 def _new_categories(ref: Any, cur: Any, limit: int = 10) -> list[str]:
-    seen = set(ref.dropna().astype(str).unique())
+    return _unseen(set(ref.dropna().astype(str).unique()), cur, limit)
+
+
+def _unseen(seen: set[str], cur: Any, limit: int = 10) -> list[str]:
     new = [v for v in cur.dropna().astype(str).unique() if v not in seen]
     return sorted(new)[:limit]
 
@@ -498,6 +532,9 @@ def drift(
         # numpy's random_state range: checked before any data is read
         raise DriftError(f"seed must be a whole number from 0 to {2**32 - 1}, got {seed!r}")
     policy = policy or _project_policy(project)
+    if isinstance(reference, dict):  # a version's stored profiles: only the current is read
+        return _drift_on_profile(reference, current, columns, project, policy, sample, seed,
+                                 save, fail_on_drift, html, rev)
     ref = load_frame(reference, project, rev, "reference")
     cur = load_frame(current, project, None, "current")
     kept, skipped = _prepare(ref, cur, columns, policy)
@@ -523,48 +560,104 @@ def drift(
         if names:
             ref_in, cur_in = ref_in.rename(columns=names), cur_in.rename(columns=names)
         snapshot = run_report(ref_in, cur_in, policy, kept, names or None)
-    threshold_share = policy.max_drift_share if policy.max_drift_share is not None else 0.5
     results = []
     for column in kept:
         verdict = verdicts[column]
-        numeric = verdict.kind == "numerical"
-        kind = verdict.kind if verdict.kind in ("numerical", "text") else "categorical"
-        role = (
-            "target"
-            if column == policy.target
-            else "prediction"
-            if column == policy.prediction
-            else "feature"
+        categorical = verdict.kind not in ("numerical", "text")
+        results.append(_column_drift(
+            column, verdict, policy, cur[column],
+            missing_reference=round(float(ref[column].isna().mean()), 4),
+            new_categories=_new_categories(ref[column], cur[column]) if categorical else [],
+            histogram=_histogram(ref[column], cur[column], verdict.kind == "numerical"),
+        ))
+    result = _result(policy, share, results, rows, sampled, skipped, fail_on_drift)
+    result.renamed = {str(k): v for k, v in names.items()}
+    result.relabelled = {str(k): v for k, v in values.items()}
+    return _saved(result, project, save, snapshot)
+
+
+def _drift_on_profile(
+    profiles: dict[str, Any], current: Any, columns: list[str] | None,
+    project: Project | None, policy: DriftPolicy, sample: int | None, seed: int, save: bool,
+    fail_on_drift: bool, html: bool, rev: str | None,
+) -> DriftResult:
+    """:func:`drift` against a version's column profiles instead of its training data."""
+    if rev is not None:
+        raise DriftError("rev= reads reference data at a revision; a profile is a version's own")
+    if html:
+        raise DriftError(
+            "evidently's HTML report needs the reference data itself, not its profile: "
+            "compare with the training data (--rev) for --html"
         )
-        results.append(
-            ColumnDrift(
-                column=column,
-                kind=kind,
-                method=verdict.method or "-",
-                score=verdict.score,
-                threshold=verdict.threshold,
-                drifted=verdict.drifted,
-                role=role,
-                missing_reference=round(float(ref[column].isna().mean()), 4),
-                missing_current=round(float(cur[column].isna().mean()), 4),
-                new_categories=[]
-                if kind != "categorical"
-                else _new_categories(ref[column], cur[column]),
-                histogram=_histogram(ref[column], cur[column], numeric),
-            )
-        )
-    result = DriftResult(
+    cur = load_frame(current, project, None, "current")
+    kept, skipped = _prepare(profiles, cur, columns, policy)
+    rows = {"reference": max(p.rows for p in profiles.values()), "current": len(cur)}
+    sampled = None
+    if sample is not None:
+        if sample < 1:
+            raise DriftError("sample must be a positive number of rows")
+        cur = _sample(cur, sample, seed)
+        sampled = {"rows": sample, "seed": seed, "reference": rows["reference"],
+                   "current": len(cur)}
+    verdicts, share = _verdicts(profiles, cur, kept, policy)
+    results = []
+    for column in kept:
+        verdict, profile = verdicts[column], profiles[column]
+        categorical = verdict.kind not in ("numerical", "text")
+        seen = {str(k) for k in profile.category_counts()} if categorical else set()
+        results.append(_column_drift(
+            column, verdict, policy, cur[column],
+            missing_reference=round(profile.missing / profile.rows, 4) if profile.rows else 0.0,
+            new_categories=_unseen(seen, cur[column]) if categorical else [],
+            histogram=_profile_histogram(profile, cur[column], verdict.kind == "numerical"),
+        ))
+    result = _result(policy, share, results, rows, sampled, skipped, fail_on_drift)
+    return _saved(result, project, save, None)
+
+
+def _column_drift(column: str, verdict: Any, policy: DriftPolicy, cur: Any,
+                  missing_reference: float, new_categories: list[str],
+                  histogram: dict[str, Any]) -> ColumnDrift:
+    kind = verdict.kind if verdict.kind in ("numerical", "text") else "categorical"
+    role = (
+        "target" if column == policy.target
+        else "prediction" if column == policy.prediction
+        else "feature"
+    )
+    return ColumnDrift(
+        column=column,
+        kind=kind,
+        method=verdict.method or "-",
+        score=verdict.score,
+        threshold=verdict.threshold,
+        drifted=verdict.drifted,
+        role=role,
+        missing_reference=missing_reference,
+        missing_current=round(float(cur.isna().mean()), 4),
+        new_categories=new_categories,
+        histogram=histogram,
+    )
+
+
+def _result(policy: DriftPolicy, share: float, columns: list[ColumnDrift], rows: dict[str, int],
+            sampled: dict[str, Any] | None, skipped: list[str], fail_on_drift: bool
+            ) -> DriftResult:
+    threshold_share = policy.max_drift_share if policy.max_drift_share is not None else 0.5
+    return DriftResult(
         dataset_drift=share >= threshold_share,
         drift_share=share,
         threshold_share=threshold_share,
-        columns=results,
+        columns=columns,
         rows=rows,
         sample=sampled,
         skipped=skipped,
         fail_on_drift=fail_on_drift,
-        renamed={str(k): v for k, v in names.items()},
-        relabelled={str(k): v for k, v in values.items()},
     )
+
+
+def _saved(result: DriftResult, project: Project | None, save: bool, snapshot: Any
+           ) -> DriftResult:
+    """``result`` with its JSON (``save``) and evidently's HTML (a snapshot) under reports/."""
     if project is not None and (save or snapshot is not None):
         stamp = audit.now().replace(":", "").replace("-", "").replace(".", "").split("+")[0]
         if snapshot is not None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from readiness.core import audit
-from readiness.core.errors import ReadinessError, UsageError
+from readiness.core.errors import UsageError
 from readiness.core.project import Project
 from readiness.core.results import Renderable
 from readiness.monitoring.business_metric import BusinessCorrelation
@@ -94,39 +94,17 @@ class MonitorLogResult(Renderable):
 # -- references ------------------------------------------------------------------------
 
 
-def _dataset_path(config: Any, wanted: str) -> str | None:
-    """The path of the declared dataset named ``wanted`` (or holding it in its name)."""
-    datasets = config.datasets or {}
-    if wanted in datasets and datasets[wanted].path:
-        return str(datasets[wanted].path)
-    return next((str(d.path) for n, d in datasets.items() if wanted in n and d.path), None)
-
-
-def _training_reference(project: Project, config: Any, version: Any) -> str | None:
-    """The data ``version`` was trained on: its run record's, else the declared train set."""
-    from readiness.evidence.runs import read_run
-    from readiness.jobs.parameters import training_data
-
-    if version.run_id:
-        try:
-            found = training_data(project, read_run(project, version.run_id), "train_csv")
-        except ReadinessError:  # no record: the declared dataset below
-            found = None
-        if found:
-            return found
-    return _dataset_path(config, "train")
-
-
 def _holdout_predictions(project: Project, config: Any, name: str, version: str,
                          features: list[str], probability: bool) -> Any:
     """The version's predictions on the declared holdout: P(positive class) or labels."""
     import pandas as pd
 
     from readiness.data.validation import read_table
+    from readiness.registry.profiles import dataset_path
     from readiness.registry.versions import load_model
 
     split = config.criteria.business.split if config.criteria.business else "holdout"
-    path = _dataset_path(config, split) or _dataset_path(config, "holdout")
+    path = dataset_path(config, split) or dataset_path(config, "holdout")
     if path is None:
         raise UsageError("no holdout dataset declared (datasets: holdout: path:)")
     holdout = read_table(project.root / path)
@@ -146,15 +124,29 @@ def _feature_drift(project: Project, config: Any, found: Any, rows: Any, out: Ve
                    ) -> None:
     from readiness.monitoring.drift import DriftError, drift
     from readiness.monitoring.window import feature_columns
+    from readiness.registry.profiles import ProfileError, read_profile, training_reference
 
-    out.reference = _training_reference(project, config, found)
-    if out.reference is None:
-        out.notes.append("feature drift: no training data known (declare datasets: train:)")
-        return
     features = feature_columns(rows)
+    current = rows[features].reset_index(drop=True)
     try:
-        report = drift(out.reference, rows[features].reset_index(drop=True), columns=features,
-                       project=project, rev=found.commit)
+        stored = read_profile(project, found.name, found.commit)
+    except ProfileError as exc:
+        stored = None
+        out.notes.append(f"feature drift: {exc}; compared with the training data instead")
+    try:
+        if stored is not None:  # the version's own profile: the training data is not read
+            profiles, source = stored
+            out.reference = f"{source} (profile of {found.version})"
+            report = drift(profiles, current, columns=features, project=project)
+        else:
+            out.reference = training_reference(project, config, found.run_id)
+            if out.reference is None:
+                out.notes.append(
+                    "feature drift: no training data known (declare datasets: train:)"
+                )
+                return
+            report = drift(out.reference, current, columns=features, project=project,
+                           rev=found.commit)
     except DriftError as exc:
         out.notes.append(f"feature drift: {exc}")
         return

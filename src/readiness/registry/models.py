@@ -165,17 +165,21 @@ def save_model(model: Any, name: str, project: Project | None = None) -> dict[st
     return entry
 
 
-def track_model(project: Project, name: str) -> str | None:
-    """DVC-track a saved model and declare it as a GTO artifact in ``dvc.yaml``."""
+def track_model(project: Project, name: str, beside: list[str] | None = None) -> str | None:
+    """DVC-track a saved model (and the files ``beside`` it, e.g. its reference profile) and
+    declare it as a GTO artifact in ``dvc.yaml``; the model file's md5."""
     from readiness.data.tracking import track
     from readiness.integrations.dvc import is_dvc_project
 
     if not is_dvc_project(project.root):
         return None
+    beside = list(beside or [])
     if model_path(name) in stage_output_paths(project):
+        if beside:
+            track(project, beside, cwd=project.root)
         declare_artifact(project, name)
         return None  # a pipeline stage produces it: DVC versions it through dvc.lock
-    result = track(project, [model_path(name)], cwd=project.root)
+    result = track(project, [model_path(name), *beside], cwd=project.root)  # one DVC call
     declare_artifact(project, name)
     return result.items[0].md5
 

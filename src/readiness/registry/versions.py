@@ -372,6 +372,7 @@ def register(
     """
     from readiness.integrations.dvc import data_versions
     from readiness.registry.models import track_model
+    from readiness.registry.profiles import write_profile
 
     check_name(name)
     run, source = _model_source(project, name, run_id)
@@ -381,11 +382,15 @@ def register(
         if version is not None:  # checked before anything is committed
             version = _new_version(project, name, version)
         _place_model(project, name, source)
-        md5 = track_model(project, name)
+        # the training data's profile travels with the version (drift without the data)
+        profile = write_profile(project, name, run.get("id") if run else None)
+        md5 = track_model(project, name, beside=[profile] if profile else None)
         if md5 is None:  # a pipeline stage outputs the model: dvc.lock holds its hash
             md5 = data_versions(project).get(model_path(name), {}).get("md5")
         declare_artifact(project, name)
         pointers = [f"{model_path(name)}.dvc", "dvc.yaml", "dvc.lock", "models/.gitignore"]
+        if profile:
+            pointers.append(f"{profile}.dvc")
         existing = [p for p in pointers if (project.root / p).exists()]
         _git(project.root, "add", "--", *existing)
         if git.has_staged_changes(project.root, existing):

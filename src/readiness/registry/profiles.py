@@ -1,0 +1,146 @@
+"""The reference profile of a model version: its training data as the drift engine needs it.
+
+``readiness register`` profiles the data the model was trained on (the run's training data,
+else the declared ``datasets: train:``) into ``models/<name>.profile.json``, DVC-tracked and
+committed with the model, so every version carries its own. The monitor and
+``readiness drift --profile NAME@VERSION`` judge a current sample against it without reading
+the training data again. Profiles are exact (``monitoring.engine.profile``): the verdicts
+equal those on the data itself.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from readiness.core.errors import ReadinessError
+from readiness.core.project import Project
+
+SCHEMA = 1
+
+
+class ProfileError(ReadinessError):
+    """A version's reference profile cannot be made or read."""
+
+
+def profile_path(name: str) -> str:
+    """Where the profile of model ``name`` lives, relative to the project root."""
+    return f"models/{name}.profile.json"
+
+
+def dataset_path(config: Any, wanted: str) -> str | None:
+    """The path of the declared dataset named ``wanted`` (or holding it in its name)."""
+    datasets = config.datasets or {}
+    if wanted in datasets and datasets[wanted].path:
+        return str(datasets[wanted].path)
+    return next((str(d.path) for n, d in datasets.items() if wanted in n and d.path), None)
+
+
+def training_reference(project: Project, config: Any, run_id: str | None) -> str | None:
+    """The data a model was trained on: its run record's, else the declared train set."""
+    from readiness.evidence.runs import read_run
+    from readiness.jobs.parameters import training_data
+
+    if run_id:
+        try:
+            found = training_data(project, read_run(project, run_id), "train_csv")
+        except ReadinessError:  # no record: the declared dataset below
+            found = None
+        if found:
+            return found
+    return dataset_path(config, "train")
+
+
+def write_profile(project: Project, name: str, run_id: str | None) -> str | None:
+    """Profile the training data of ``name`` into its profile file; its path, or None.
+
+    None when no training data is known or readable (the version then has no profile and
+    the monitor reads the training data at the version's commit, as before).
+    """
+    from readiness.core.config import load_config
+    from readiness.core.fsutil import atomic_write_text
+    from readiness.data.validation import DataValidationError, read_table
+    from readiness.monitoring.engine import profile_frame
+
+    if not project.config_path.is_file():
+        return None
+    source = training_reference(project, load_config(project), run_id)
+    if source is None or not (project.root / source).is_file():
+        return None
+    try:
+        frame = read_table(project.root / source)
+    except DataValidationError:  # unreadable training data: no profile, said by the monitor
+        return None
+    profiles = profile_frame(frame)
+    data = {
+        "schema": SCHEMA,
+        "reference": source,
+        "rows": len(frame),
+        "columns": [p.to_dict() for p in profiles.values()],
+    }
+    path = project.root / profile_path(name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, json.dumps(data, separators=(",", ":"), allow_nan=False) + "\n")
+    return profile_path(name)
+
+
+def parse_profile(text: str, where: str) -> tuple[dict[str, Any], str]:
+    """The column profiles of a profile file's text, and the reference it was made from."""
+    from readiness.monitoring.engine import ColumnProfile
+
+    try:
+        data = json.loads(text)
+        if data.get("schema") != SCHEMA:
+            raise ProfileError(f"{where}: profile schema {data.get('schema')!r}, expected 1")
+        profiles = {c["name"]: ColumnProfile.from_dict(c) for c in data["columns"]}
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ProfileError(f"{where} is not a readiness profile: {exc}") from None
+    return profiles, str(data.get("reference") or "")
+
+
+def read_profile(project: Project, name: str, commit: str) -> tuple[dict[str, Any], str] | None:
+    """The profiles stored with the version of ``name`` at ``commit`` (None: it has none)."""
+    from readiness.integrations.dvc import DataError, read_bytes
+
+    path = profile_path(name)
+    try:
+        raw = read_bytes(project, path, commit)
+    except DataError:  # a version registered before profiles, or its cache is missing
+        return None
+    return parse_profile(raw.decode("utf-8", errors="replace"), f"{path}@{commit[:8]}")
+
+
+def read_profile_file(path: Path) -> tuple[dict[str, Any], str]:
+    """The profiles of a profile file on disk."""
+    from readiness.core.fsutil import read_text_file
+
+    return parse_profile(read_text_file(path, "profile"), str(path))
+
+
+def profile_of(project: Project, spec: str) -> tuple[dict[str, Any], str]:
+    """The profiles ``spec`` names, and a label: ``NAME@VERSION``, ``NAME`` (its production
+    version), or a profile file's path."""
+    from readiness.registry.versions import check_name, get_version, in_stage
+
+    if spec.endswith(".json") and "@" not in spec:
+        profiles, source = read_profile_file(Path(spec))
+        return profiles, f"{spec} (profile of {source})"
+    name, _, version = spec.partition("@")
+    check_name(name)
+    if version:
+        found = get_version(project, name, version if version.startswith("v") else f"v{version}")
+    else:
+        stage = in_stage(project, name, "production")
+        if stage is None:
+            raise ProfileError(f"{name} has no production version: name one, {name}@VERSION")
+        found = stage
+    stored = read_profile(project, name, found.commit)
+    if stored is None:
+        raise ProfileError(
+            f"{name} {found.version} has no reference profile (registered before profiles, or "
+            f"without known training data): compare with the data, "
+            f"readiness drift TRAIN CURRENT --rev {name}@{found.version}"
+        )
+    profiles, source = stored
+    return profiles, f"{name} {found.version} (profile of {source})"
