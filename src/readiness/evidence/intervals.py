@@ -162,7 +162,7 @@ class _Stratum:
         self.index = index
         self.rows = rows if own_score is None else rows[np.argsort(own_score[rows],
                                                                   kind="stable")]
-        self.sorted = None if own_score is None else own_score[self.rows]
+        self.sorted: Any = None if own_score is None else own_score[self.rows]
 
 
 def _below(base: _Stratum, weights: Any, other: Any, scores: Any) -> Any:
