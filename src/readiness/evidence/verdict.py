@@ -292,8 +292,8 @@ def _judge_interval(result: CriterionResult, evidence: Evidence | None, confiden
         result.reason = f"{shown}: the whole interval misses {word} {required:.4g}"
     else:
         result.inconclusive = True
-        assert result.observed is not None  # judged values are numbers
-        result.n_needed = holdout_needed(n, result.observed, required, low, high)
+        observed = result.observed if result.observed is not None else (low + high) / 2
+        result.n_needed = holdout_needed(n, observed, required, low, high)
         settle = (
             f"about {result.n_needed:,} held-out rows would likely settle it (an estimate)"
             if result.n_needed
