@@ -7,13 +7,19 @@ resample, and the interval at confidence ``c`` runs from the ``(1 - c) / 2`` to 
 ``(1 + c) / 2`` quantile of those values. A numpy ``Generator`` seeded with ``seed`` draws
 the resamples, so the same rows, predictions, seed and count give the same interval.
 
-Nothing loops over resamples in Python: a chunk of resamples is one ``rng.integers``
-matrix of drawn rows; each row carries one integer code (its cell of the confusion matrix
-and, with scores, its tie group of scores), so one ``np.bincount`` gives every resample's
-counts at once. Confusion counts give accuracy, precision, recall, F1, balanced accuracy
-and the net value; the score groups give ROC AUC by the rank formula (positives times
-negatives ranked below them, ties a half), log loss and Brier. Regression resamples are
-row weights times a matrix of per-row errors.
+Nothing loops over resamples in Python. Up to ``ROW_LIMIT`` held-out rows, a chunk of
+resamples is one ``rng.integers`` matrix of rows drawn within each class; ``np.bincount``
+turns it into row weights, and matrix products of the weights with per-row columns (the
+predicted class one-hot, each row's log loss and Brier term) give every resample's
+confusion matrix and losses at once. ROC AUC is the rank formula: with each class's rows in
+score order, one cumulative sum of one class's weights and two ``searchsorted`` lookups
+(ties count a half) give, for every row of the other class, the weight ranked below it.
+Above ``ROW_LIMIT`` rows (binary, or without AUC), each class's resamples are one
+``rng.multinomial`` matrix of counts of its cells (score bin, predicted class), which is
+the same distribution as counting drawn rows: exact for the confusion-matrix metrics, and
+for ROC AUC, log loss and Brier exact up to grouping scores into ``BINS`` quantile bins
+(see :func:`_cell_resamples`). Regression resamples are row weights times a matrix of
+per-row errors.
 
 Monitoring (labelled rows of the prediction log) uses :func:`bootstrap` and
 :func:`interval` from here; the evidence layer never imports monitoring.
@@ -31,6 +37,10 @@ STRATIFIED = "stratified percentile bootstrap"
 PLAIN = "percentile bootstrap"
 _CHUNK = 100  # resamples per numpy pass in :func:`resample_counts`
 _CELLS = 4_000_000  # bincount cells per pass in the evaluate path: memory stays ~32 MB
+# Above ROW_LIMIT held-out rows (binary, or no AUC), resamples are drawn as counts of cells
+# (see classification_resamples); scores are then grouped into at most BINS quantile bins.
+ROW_LIMIT = 20_000
+BINS = 256
 
 
 # -- the prediction log's bootstrap (monitoring): a full (resamples, rows) weight matrix --------
@@ -235,6 +245,9 @@ def classification_resamples(
         columns.append(((proba[:, -1] - is_positive) ** 2)[:, None])
     per_row = np.concatenate(columns, axis=1)
     rng = np.random.default_rng(seed)
+    if n > ROW_LIMIT and (binary or proba is None):
+        return _cell_resamples(rng, strata, yp, per_row, proba, k, n, resamples,
+                               value_per_outcome)
     parts: dict[str, list[Any]] = {}
     for start, stop in _chunks(resamples, n):
         size = stop - start
@@ -259,6 +272,95 @@ def classification_resamples(
         for name, values in found.items():
             parts.setdefault(name, []).append(values)
     return {name: np.concatenate(chunks) for name, chunks in parts.items()}
+
+
+def _rank_auc(pos: Any, neg: Any) -> Any:
+    """ROC AUC per row of counts of positives and negatives per score group (ascending)."""
+    import numpy as np
+
+    below = np.cumsum(neg, axis=1) - neg  # negatives in lower groups
+    wins = (pos * (below + 0.5 * neg)).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return wins / (pos.sum(axis=1) * neg.sum(axis=1))
+
+
+def _cell_resamples(
+    rng: Any,
+    strata: list[_Stratum],
+    yp: Any,
+    per_row: Any,
+    proba: Any | None,
+    k: int,
+    n: int,
+    resamples: int,
+    value_per_outcome: dict[str, float] | None,
+) -> dict[str, Any]:
+    """Large holdouts: each stratum's resample as multinomial counts of its cells.
+
+    A cell is (score bin, predicted class). Drawing ``n_c`` rows with replacement from a
+    stratum and counting them per cell *is* a multinomial draw with the cells' shares, so
+    the confusion counts (accuracy, precision, recall, F1, balanced accuracy, net value)
+    are exactly the row bootstrap's. With more than BINS distinct scores, scores are
+    grouped into BINS quantile bins: ROC AUC then counts pairs within a bin as ties (the
+    resamples are shifted by the exact AUC minus the binned one), and log loss and Brier
+    take each cell's mean loss (their totals on the holdout stay exact).
+    """
+    import numpy as np
+
+    bins, groups = _score_bins(proba, n)
+    counted: dict[str, Any] = {}
+    confusion = np.zeros((resamples, k, k))
+    losses = np.zeros((resamples, per_row.shape[1] - k))
+    per_bin = {}
+    for s in strata:
+        cell = bins[s.rows] * k + yp[s.rows]
+        cells, where, sizes = np.unique(cell, return_inverse=True, return_counts=True)
+        drawn = rng.multinomial(len(s.rows), sizes / len(s.rows), size=resamples)
+        mean = np.zeros((len(cells), per_row.shape[1]))
+        np.add.at(mean, where, per_row[s.rows])
+        summed = drawn @ (mean / sizes[:, None])
+        confusion[:, s.index, :] = summed[:, :k]
+        losses += summed[:, k:]
+        if groups:
+            to_bin = np.zeros((len(cells), groups))
+            to_bin[np.arange(len(cells)), cells // k] = 1
+            per_bin[s.index] = (drawn @ to_bin, sizes @ to_bin)
+    counted.update(from_confusion(confusion, k, k - 1, k <= 2))
+    if losses.shape[1]:
+        counted["log_loss"], counted["brier"] = losses[:, 0] / n, losses[:, 1] / n
+    if groups and len(per_bin) == 2:
+        (neg, neg_seen), (pos, pos_seen) = per_bin[0], per_bin[1]
+        binned = _rank_auc(pos_seen[None, :], neg_seen[None, :])[0]
+        counted["roc_auc"] = _rank_auc(pos, neg) + (_exact_auc(strata, proba) - binned)
+    elif groups:
+        counted["roc_auc"] = np.full(resamples, np.nan)
+    if value_per_outcome is not None and k == 2:
+        counted["net_value_per_1000"] = _net_value(confusion, value_per_outcome, n)
+    return counted
+
+
+def _score_bins(proba: Any | None, n: int) -> tuple[Any, int]:
+    """Each row's score bin (distinct scores, or BINS quantile bins) and the bin count."""
+    import numpy as np
+
+    if proba is None:
+        return np.zeros(n, dtype=np.int64), 0
+    score = proba[:, -1]
+    distinct, groups = np.unique(score, return_inverse=True)
+    if len(distinct) <= BINS:
+        return groups, len(distinct)
+    edges = np.unique(np.quantile(score, np.linspace(0, 1, BINS + 1)[1:-1]))
+    return np.searchsorted(edges, score, side="right"), len(edges) + 1
+
+
+def _exact_auc(strata: list[_Stratum], proba: Any) -> float:
+    """The holdout's ROC AUC by the rank formula over its distinct scores."""
+    import numpy as np
+
+    distinct, groups = np.unique(proba[:, -1], return_inverse=True)
+    neg = np.bincount(groups[strata[0].rows], minlength=len(distinct))
+    pos = np.bincount(groups[strata[1].rows], minlength=len(distinct))
+    return float(_rank_auc(pos[None, :].astype(float), neg[None, :].astype(float))[0])
 
 
 def _usable_scores(scores: Any, k: int, binary: bool, probabilities: bool) -> Any | None:
