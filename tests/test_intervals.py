@@ -391,3 +391,15 @@ def test_check_with_confidence_on_171_rows_shows_value_interval_and_verdict(proj
     for rendered in (markdown(result), html_of(result)):
         assert shown in rendered and "inconclusive" in rendered
     assert "n=171" in text(result).split("business criteria")[1]  # the net value's interval
+
+
+def test_the_declaration_says_how_sure_the_check_must_be(project):
+    from readiness.criteria.declaration import show
+    from readiness.render import text
+
+    assert "bootstrap intervals" not in text(show(project))  # the template declares none
+    path = project.root / "readiness.yaml"
+    body = path.read_text().replace("criteria:\n", "criteria:\n  confidence: 0.95\n", 1)
+    path.write_text(body.replace("      min: 0.70\n", "      min: 0.70\n      confidence: 0.9\n"))
+    shown = text(show(project))
+    assert "judged on 95% bootstrap intervals" in shown and "recall on holdout at 90%" in shown

@@ -41,11 +41,26 @@ def _criteria_rows(obj: Any) -> list[list[Any]]:
 CRITERIA_HEADER = ("metric", "split", "bound", "baseline + margin", "required")
 
 
+def _confidence_line(criteria: Any) -> list[str]:
+    """How sure the check must be: the declared confidence, and each override."""
+    overrides = [f"{c.metric} on {c.split} at {c.confidence:.0%}" for c in criteria.technical
+                 if getattr(c, "confidence", None) is not None]
+    business = getattr(criteria.business, "confidence", None) if criteria.business else None
+    if business is not None:
+        overrides.append(f"net value at {business:.0%}")
+    level = getattr(criteria, "confidence", None)
+    if level is None and not overrides:
+        return []
+    head = (f"judged on {level:.0%} bootstrap intervals (a straddled bound is inconclusive)"
+            if level is not None else "judged on bootstrap intervals where declared")
+    return [head + (f"; {', '.join(overrides)}" if overrides else "")]
+
+
 def _business_lines(config: Any) -> list[str]:
     b = config.criteria.business
+    lines = _confidence_line(config.criteria)
     if b is None:
-        return []
-    lines = []
+        return lines
     if b.value_per_outcome:
         values = ", ".join(f"{k} {v:g}" for k, v in b.value_per_outcome.items())
         lines.append(f"value per outcome: {values}")
