@@ -136,6 +136,10 @@ def test_criteria_first_notebook_evidence_reads_back(empty_dir):
     # no git and no readiness.yaml above: the notebook's folder is the project
     run = latest_run_with_evidence(Project(path.parent))
     assert {e["name"] for e in run["evidence"]} == names
+    # evaluate's intervals travel in the notebook too, the same as in the run record
+    shown = {e.name: e.interval for e in evidence}
+    assert shown["roc_auc"] and shown["roc_auc"]["low"] <= shown["roc_auc"]["high"]
+    assert {e["name"]: e.get("interval") for e in run["evidence"]} == shown
     assert any(
         EVIDENCE_MIME in output.get("data", {})
         for cell in notebook.cells

@@ -17,8 +17,10 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     ValidationError,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -103,6 +105,34 @@ def held_out_split(split: str) -> str:
     return split
 
 
+def _confidence(value: float | None) -> float | None:
+    """A confidence level strictly between 0 and 1 (0.95: 95 % intervals)."""
+    if value is not None and not 0 < value < 1:
+        raise ValueError(
+            f"confidence {value:g} must be between 0 and 1 (exclusive), e.g. confidence: 0.95"
+        )
+    return value
+
+
+class _WithConfidence(_Strict):
+    """A section with an optional ``confidence:``; an absent one is not dumped, so the
+    criteria hash (and every lock) of criteria without it stays what it was."""
+
+    confidence: Number | None = None
+
+    @field_validator("confidence")
+    @classmethod
+    def _level(cls, value: float | None) -> float | None:
+        return _confidence(value)
+
+    @model_serializer(mode="wrap")
+    def _drop_unset_confidence(self, handler: SerializerFunctionWrapHandler) -> Any:
+        out = handler(self)
+        if isinstance(out, dict) and out.get("confidence") is None:
+            out.pop("confidence", None)
+        return out
+
+
 class UseCase(_Strict):
     """Who the model is for and how the business measures it."""
 
@@ -114,8 +144,12 @@ class UseCase(_Strict):
     description: str | None = None
 
 
-class TechnicalCriterion(_Strict):
-    """An absolute bound on a recorded metric, measured on a held-out split."""
+class TechnicalCriterion(_WithConfidence):
+    """An absolute bound on a recorded metric, measured on a held-out split.
+
+    ``confidence`` (overrides ``criteria.confidence``): judge on the bootstrap interval at
+    that level instead of the point value.
+    """
 
     metric: str = Field(min_length=1)
     split: str = Field(min_length=1)
@@ -162,6 +196,10 @@ class TechnicalCriterion(_Strict):
             raise ValueError(f"{name}: baseline and min_margin overflow: {numbers.RULE}")
         return self
 
+    def level(self, criteria: Criteria) -> float | None:
+        """The confidence this criterion is judged at (its own, else the criteria's)."""
+        return self.confidence if self.confidence is not None else criteria.confidence
+
     @property
     def direction(self) -> Literal["min", "max"]:
         return "min" if self.min is not None else "max"
@@ -194,8 +232,12 @@ def _relative_hint(metric: str, baseline: float | None, margin: float | None) ->
     return f" For example {up} if higher is better, or {down} if lower is better."
 
 
-class BusinessCriteria(_Strict):
-    """The ROI, latency and decision rule that the business owner judges by."""
+class BusinessCriteria(_WithConfidence):
+    """The ROI, latency and decision rule that the business owner judges by.
+
+    ``confidence`` (overrides ``criteria.confidence``): the net value per 1,000 predictions
+    is judged on its bootstrap interval.
+    """
 
     _label: ClassVar[str] = "criteria.business"
 
@@ -232,8 +274,13 @@ class BusinessCriteria(_Strict):
         return self
 
 
-class Criteria(_Strict):
-    """The success criteria: technical thresholds and business criteria."""
+class Criteria(_WithConfidence):
+    """The success criteria: technical thresholds and business criteria.
+
+    ``confidence`` (e.g. 0.95) judges every criterion on its bootstrap interval at that level:
+    a ``min`` passes when the interval's lower end reaches the required value, a ``max`` when
+    its upper end does; an interval that straddles it is inconclusive.
+    """
 
     _label: ClassVar[str] = "criteria"
 

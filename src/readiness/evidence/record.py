@@ -2,7 +2,8 @@
 
 Each process records into one run: ``.readiness/runs/<run-id>.json`` holds its
 parameters, git commit, data versions and every piece of evidence; ``metrics.json``
-holds the latest numeric value per split and metric in DVC's metrics format. Inside
+holds the latest numeric value per split and metric in DVC's metrics format (plain numbers:
+a metric's confidence interval travels in the run record, with its evidence). Inside
 a Jupyter kernel, every record is also displayed under our own MIME type, so an
 executed notebook carries its evidence and can be read back with nbformat.
 """
@@ -125,9 +126,11 @@ class Evidence(Renderable):
     run_id: str = ""
     git_commit: str | None = None
     data: dict[str, str] = field(default_factory=dict)  # tracked path -> DVC md5
+    # evaluate's bootstrap interval: {value, low, high, confidence, n, method, seed, resamples}
+    interval: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "name": self.name,
             "value": self.value,
             "split": self.split,
@@ -137,6 +140,9 @@ class Evidence(Renderable):
             "git_commit": self.git_commit,
             "data": self.data,
         }
+        if self.interval is not None:  # only evaluate's metrics have one: old records unchanged
+            out["interval"] = self.interval
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Evidence:
@@ -149,6 +155,7 @@ class Evidence(Renderable):
             run_id=str(data.get("run_id", "")),
             git_commit=data.get("git_commit"),
             data=dict(data.get("data") or {}),
+            interval=data["interval"] if isinstance(data.get("interval"), dict) else None,
         )
 
 

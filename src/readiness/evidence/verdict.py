@@ -34,6 +34,13 @@ class CriterionResult:
     margin: float | None = None
     changed_after_results: bool = False
     reason: str = ""
+    # with ``confidence:`` declared: judged on the interval [low, high] of n held-out rows
+    confidence: float | None = None
+    low: float | None = None
+    high: float | None = None
+    n: int | None = None
+    inconclusive: bool = False  # the interval straddles the required value (or is missing)
+    n_needed: int | None = None  # the holdout size that would likely settle it (an estimate)
 
     @property
     def headroom(self) -> float | None:
@@ -43,8 +50,26 @@ class CriterionResult:
         gap = self.observed - self.required
         return gap if self.direction == "min" else -gap
 
+    @property
+    def status(self) -> str:
+        """pass, fail or inconclusive (which does not pass: the check is NOT_READY)."""
+        return "pass" if self.passed else "inconclusive" if self.inconclusive else "fail"
+
     def to_dict(self) -> dict[str, Any]:
-        return {**self.__dict__, "headroom": self.headroom}
+        out = {**self.__dict__, "headroom": self.headroom}
+        if self.confidence is None:  # judged on the point value: the fields of before
+            for key in _INTERVAL_KEYS:
+                out.pop(key)
+        else:
+            out["status"] = self.status
+        return out
+
+
+_INTERVAL_KEYS = ("confidence", "low", "high", "n", "inconclusive", "n_needed")
+INCONCLUSIVE = "inconclusive: the holdout is too small to tell"
+# judged on their point value even with confidence: declared (no bootstrap over rows applies
+# to timing; repeated timing measurements are not recorded yet)
+POINT_ONLY = ("latency_p50_ms", "latency_p95_ms")
 
 
 @dataclass
@@ -66,9 +91,21 @@ class BusinessResult:
     decision_rule: str | None = None
     reviews: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    # with ``confidence:``: the net value's interval, and whether it straddles the minimum
+    confidence: float | None = None
+    net_value_low: float | None = None
+    net_value_high: float | None = None
+    n: int | None = None
+    inconclusive: bool = False
+    n_needed: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        out = dict(self.__dict__)
+        if self.confidence is None:
+            for key in ("confidence", "net_value_low", "net_value_high", "n", "inconclusive",
+                        "n_needed"):
+                out.pop(key)
+        return out
 
 
 @dataclass
@@ -155,10 +192,19 @@ def _not_finite(name: str, split: str, reason: str) -> str:
 
 
 def judge_technical(
-    criterion: TechnicalCriterion, values: dict[tuple[str, str], Evidence]
+    criterion: TechnicalCriterion,
+    values: dict[tuple[str, str], Evidence],
+    confidence: float | None = None,
 ) -> CriterionResult:
-    """Compare one criterion with the observed value of its metric on its split."""
-    observed, bad = _number(values.get((criterion.metric, criterion.split)))
+    """Compare one criterion with the observed value of its metric on its split.
+
+    With ``confidence`` (the criteria's level for it), the recorded interval at that level
+    decides: a ``min`` passes when its lower end reaches the required value, a ``max`` when
+    its upper end does, it fails when the whole interval misses, and it is inconclusive
+    (not passed) when the interval straddles the required value or none was recorded.
+    """
+    evidence = values.get((criterion.metric, criterion.split))
+    observed, bad = _number(evidence)
     result = CriterionResult(
         metric=criterion.metric,
         split=criterion.split,
@@ -190,13 +236,82 @@ def judge_technical(
         if result.passed
         else (f"{observed:.4g} misses {word} {result.required:.4g}")
     )
+    if confidence is not None and criterion.metric not in POINT_ONLY:
+        _judge_interval(result, evidence, confidence)
+    elif confidence is not None:
+        result.confidence = confidence
+        result.reason += " (timing: judged on its point value)"
     return result
 
 
+def _usable_interval(evidence: Evidence | None, confidence: float) -> tuple[Any, str]:
+    """The evidence's (low, high, n) at ``confidence``, or why there is none to judge on."""
+    iv = evidence.interval if evidence is not None else None
+    name = f"{evidence.name} on {evidence.split}" if evidence is not None else "it"
+    if not isinstance(iv, dict):
+        return None, (
+            f"no confidence interval recorded for {name} (evidence from before intervals, or "
+            "recorded by hand): re-running readiness.evaluate records it"
+        )
+    try:
+        low, high, n, level = (float(iv["low"]), float(iv["high"]), int(iv["n"]),
+                               float(iv["confidence"]))
+    except (KeyError, TypeError, ValueError):
+        return None, f"the interval recorded for {name} is malformed: re-run readiness.evaluate"
+    if not all(map(math.isfinite, (low, high))) or low > high or n < 1:
+        return None, f"the interval recorded for {name} is malformed: re-run readiness.evaluate"
+    if abs(level - confidence) > 1e-9:
+        return None, (
+            f"the interval of {name} was recorded at {level:.0%} and the criteria ask for "
+            f"{confidence:.0%}: re-running readiness.evaluate records it at the declared level"
+        )
+    return (low, high, n), ""
+
+
+def _judge_interval(result: CriterionResult, evidence: Evidence | None, confidence: float) -> None:
+    """Re-judge a criterion on its interval (``result`` holds the point judgement)."""
+    from readiness.evidence.intervals import holdout_needed
+
+    result.confidence = confidence
+    found, why = _usable_interval(evidence, confidence)
+    if found is None:
+        result.passed, result.inconclusive = False, True
+        result.reason = f"inconclusive: {why}"
+        return
+    result.low, result.high, result.n = found
+    low, high, n = found
+    required = result.required
+    clears = low >= required if result.direction == "min" else high <= required
+    misses = high < required if result.direction == "min" else low > required
+    word = ">=" if result.direction == "min" else "<="
+    shown = f"{result.observed:.4g} [{low:.4g}, {high:.4g}] at {confidence:.0%}, n={n}"
+    result.passed = clears and math.isfinite(required)
+    if result.passed:
+        result.reason = f"{shown}: the whole interval {word} {required:.4g}"
+    elif misses:
+        result.reason = f"{shown}: the whole interval misses {word} {required:.4g}"
+    else:
+        result.inconclusive = True
+        observed = result.observed if result.observed is not None else (low + high) / 2
+        result.n_needed = holdout_needed(n, observed, required, low, high)
+        settle = (
+            f"about {result.n_needed:,} held-out rows would likely settle it (an estimate)"
+            if result.n_needed
+            else "the observed value sits on the bound: no holdout size settles it"
+        )
+        result.reason = f"{INCONCLUSIVE} ({shown} straddles {required:.4g}; {settle})"
+
+
 def judge_business(
-    spec: BusinessCriteria, values: dict[tuple[str, str], Evidence]
+    spec: BusinessCriteria,
+    values: dict[tuple[str, str], Evidence],
+    confidence: float | None = None,
 ) -> BusinessResult:
-    """Net value per 1,000 predictions, break-even performance and latency."""
+    """Net value per 1,000 predictions, break-even performance and latency.
+
+    With ``confidence``, the net value passes when its recorded interval's lower end reaches
+    the minimum (inconclusive when the interval straddles it); latency stays a point value.
+    """
     out = BusinessResult(
         split=spec.split,
         passed=True,
@@ -236,6 +351,8 @@ def judge_business(
                         f"net value per 1,000 predictions is {net} (the counts and "
                         "value_per_outcome overflow): not a finite number, a failure"
                     )
+                elif confidence is not None:
+                    _judge_net_interval(out, values, spec, confidence, net, target)
                 elif not net >= target:  # NaN never passes
                     out.problems.append(
                         f"net value {out.net_value_per_1000:.1f} per 1,000 predictions is below "
@@ -255,6 +372,45 @@ def judge_business(
             )
     out.passed = not out.problems
     return out
+
+
+def _judge_net_interval(
+    out: BusinessResult,
+    values: dict[tuple[str, str], Evidence],
+    spec: BusinessCriteria,
+    confidence: float,
+    net: float,
+    target: float,
+) -> None:
+    """The net value judged on its interval: a problem unless the whole interval clears."""
+    from readiness.evidence.intervals import holdout_needed
+
+    out.confidence = confidence
+    evidence = values.get(("net_value_per_1000", spec.split))
+    found, why = _usable_interval(evidence, confidence)
+    if found is not None and evidence is not None and \
+            (evidence.interval or {}).get("value_per_outcome") != spec.value_per_outcome:
+        found, why = None, (
+            "the net value's interval was recorded with other values per outcome: re-running "
+            "readiness.evaluate records it with the declared ones"
+        )
+    if found is None:
+        out.inconclusive = True
+        out.problems.append(f"net value per 1,000 predictions is inconclusive: {why}")
+        return
+    low, high, n = found
+    out.net_value_low, out.net_value_high, out.n = low, high, n
+    shown = f"net value {net:.1f} [{low:.1f}, {high:.1f}] at {confidence:.0%}, n={n}"
+    if low >= target:
+        return
+    if high < target:
+        out.problems.append(f"{shown}: the whole interval is below {target:g}")
+        return
+    out.inconclusive = True
+    out.n_needed = holdout_needed(n, net, target, low, high)
+    settle = (f"about {out.n_needed:,} held-out rows would likely settle it (an estimate)"
+              if out.n_needed else "the observed value sits on the minimum")
+    out.problems.append(f"{INCONCLUSIVE} ({shown} straddles {target:g}; {settle})")
 
 
 def _changed_keys(lock: dict[str, Any] | None, current: Criteria) -> set[tuple[str, str]]:
@@ -315,15 +471,25 @@ def check(project: Project, run_id: str | None = None) -> CheckResult:
     changed = _changed_keys(lock, config.criteria)
     results = []
     for criterion in config.criteria.technical:
-        result = judge_technical(criterion, values)
+        result = judge_technical(criterion, values, criterion.level(config.criteria))
         result.changed_after_results = (criterion.metric, criterion.split) in changed
         results.append(result)
     if changed:
         names = ", ".join(f"{m} on {s}" for m, s in sorted(changed))
         flags.append(f"criteria changed after results were recorded: {names}")
+    spec = config.criteria.business
     business_result = (
-        judge_business(config.criteria.business, values) if config.criteria.business else None
+        judge_business(spec, values, spec.confidence or config.criteria.confidence)
+        if spec
+        else None
     )
+    unsure = [f"{r.metric} on {r.split}" for r in results if r.inconclusive]
+    if business_result is not None and business_result.inconclusive:
+        unsure.append("the net value per 1,000 predictions")
+    if unsure:
+        flags.append(
+            f"{INCONCLUSIVE}: {', '.join(unsure)} (inconclusive does not pass: NOT_READY)"
+        )
     passed = (
         run is not None
         and all(r.passed for r in results)

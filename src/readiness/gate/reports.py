@@ -28,6 +28,7 @@ def model_card(project: Project) -> Written:
     from readiness.core.config import load_config
     from readiness.evidence.verdict import check
     from readiness.render import md, md_code
+    from readiness.render.criteria import interval_cell
 
     config = load_config(project)
     ctx = ProbeContext(project)
@@ -69,8 +70,9 @@ def model_card(project: Project) -> Written:
                     c.metric,
                     c.split,
                     f"{'>=' if c.direction == 'min' else '<='} {c.required:g}",
-                    str(c.observed) if c.observed is not None else "-",
-                    "pass" if c.passed else "FAIL",
+                    (str(c.observed) if c.observed is not None else "-")
+                    + (f" {interval_cell(c)}" if c.low is not None else ""),
+                    "pass" if c.passed else "inconclusive" if c.inconclusive else "FAIL",
                 )
             )
             + " |"

@@ -4,7 +4,8 @@ the net value per 1,000 predictions realised from the labelled outcomes.
 Point values are ``evidence.metrics.classification_metrics`` (what ``readiness.evaluate``
 records); the 95 % intervals a seeded percentile bootstrap over the labelled rows, 1,000
 resamples, computed at once with numpy from each resample's confusion matrix (and per-row
-losses, and pairwise score comparisons for ROC AUC).
+losses, and pairwise score comparisons for ROC AUC): ``evidence.intervals`` holds the
+machinery, shared with ``readiness.evaluate``.
 """
 
 from __future__ import annotations
@@ -15,12 +16,15 @@ from typing import Any
 
 from readiness.core.errors import EvidenceError
 
-RESAMPLES = 1000
-LEVEL = 0.95
+# the bootstrap is evaluate's too: it lives in the evidence layer, monitoring reuses it
+from readiness.evidence.intervals import LEVEL, RESAMPLES, bootstrap, interval  # noqa: F401
+from readiness.evidence.intervals import from_confusion as _from_confusion  # noqa: F401
+from readiness.evidence.intervals import pairwise_auc as _auc  # noqa: F401
+from readiness.evidence.intervals import resample_counts as _resample_counts  # noqa: F401
+
 # the metrics recomputed from labels (classification; the others need more than the log)
 RECOMPUTED = ("accuracy", "balanced_accuracy", "precision", "recall", "f1", "roc_auc",
               "log_loss", "brier")
-_CHUNK = 100  # resamples per numpy pass: memory stays resamples x rows / 10
 
 
 @dataclass
@@ -43,101 +47,6 @@ class MetricCheck:
 
 def _finite(value: Any) -> float | None:
     return float(value) if value is not None and math.isfinite(float(value)) else None
-
-
-def _resample_counts(n: int, seed: int) -> Any:
-    """Per resample, how often each of the ``n`` rows is drawn: (RESAMPLES, n)."""
-    import numpy as np
-
-    rng = np.random.default_rng(seed)
-    out = np.empty((RESAMPLES, n), dtype=np.int32)
-    for start in range(0, RESAMPLES, _CHUNK):
-        stop = min(start + _CHUNK, RESAMPLES)
-        drawn = rng.integers(0, n, size=(stop - start, n))
-        offset = (drawn + np.arange(stop - start)[:, None] * n).ravel()
-        out[start:stop] = np.bincount(offset, minlength=(stop - start) * n).reshape(-1, n)
-    return out
-
-
-def _from_confusion(counts: Any, k: int, positive: int, binary: bool) -> dict[str, Any]:
-    """Metrics of each resample from its confusion matrices (R, k, k): rows true, cols predicted."""
-    import numpy as np
-
-    with np.errstate(divide="ignore", invalid="ignore"):
-        diag = np.einsum("rii->ri", counts).astype(float)
-        true, pred = counts.sum(axis=2).astype(float), counts.sum(axis=1).astype(float)
-        total = true.sum(axis=1)
-        recall_c = np.where(true > 0, diag / true, 0.0)
-        precision_c = np.where(pred > 0, diag / pred, 0.0)
-        f1_c = np.where(precision_c + recall_c > 0,
-                        2 * precision_c * recall_c / (precision_c + recall_c), 0.0)
-        present = true > 0
-        balanced = np.where(present, recall_c, 0.0).sum(axis=1) / np.maximum(present.sum(axis=1),
-                                                                              1)
-    out = {"accuracy": diag.sum(axis=1) / total, "balanced_accuracy": balanced}
-    if binary:
-        out.update(precision=precision_c[:, positive], recall=recall_c[:, positive],
-                   f1=f1_c[:, positive])
-    else:
-        out.update(precision=precision_c.mean(axis=1), recall=recall_c.mean(axis=1),
-                   f1=f1_c.mean(axis=1))
-    return out
-
-
-def _auc(weights: Any, positive: Any, scores: Any) -> Any | None:
-    """ROC AUC of each resample: weighted pairwise comparisons (ties count a half)."""
-    import numpy as np
-
-    pos, neg = scores[positive], scores[~positive]
-    if len(pos) * len(neg) > 25_000_000:  # the pair matrix would not fit: no interval
-        return None
-    pairs = (pos[:, None] > neg[None, :]) + 0.5 * (pos[:, None] == neg[None, :])
-    w_pos, w_neg = weights[:, positive].astype(float), weights[:, ~positive].astype(float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.einsum("rp,pn,rn->r", w_pos, pairs, w_neg) / (
-            w_pos.sum(axis=1) * w_neg.sum(axis=1)
-        )
-
-
-def bootstrap(
-    y: Any, predicted: Any, labels: Any, proba: Any | None, seed: int
-) -> dict[str, Any]:
-    """Each metric over the resamples (arrays of RESAMPLES values; NaN where undefined)."""
-    import numpy as np
-
-    n, k = len(y), len(labels)
-    index = {v: i for i, v in enumerate(labels.tolist())}
-    yt = np.array([index[v] for v in y.tolist()])
-    yp = np.array([index[v] for v in predicted.tolist()])
-    weights = _resample_counts(n, seed)
-    codes = np.zeros((n, k * k), dtype=np.int32)
-    codes[np.arange(n), yt * k + yp] = 1
-    counts = (weights @ codes).reshape(RESAMPLES, k, k)
-    binary = k <= 2
-    out = _from_confusion(counts, k, k - 1, binary)
-    if proba is not None and binary:
-        positive_score = proba[:, -1]
-        is_positive = yt == k - 1
-        auc = _auc(weights, is_positive, positive_score)
-        if auc is not None:
-            out["roc_auc"] = auc
-        p_true = np.clip(np.where(is_positive, positive_score, 1 - positive_score),
-                         np.finfo(float).eps, 1)
-        out["log_loss"] = weights @ -np.log(p_true) / n
-        out["brier"] = weights @ (positive_score - is_positive) ** 2 / n
-    return out
-
-
-def interval(values: Any) -> tuple[float | None, float | None]:
-    """The percentile interval at LEVEL (NaN resamples left out)."""
-    import numpy as np
-
-    finite = values[np.isfinite(values)]
-    if not len(finite):
-        return None, None
-    tail = (1 - LEVEL) / 2 * 100
-    low, high = np.percentile(finite, [tail, 100 - tail])
-    return float(low), float(high)
 
 
 def labelled_metrics(

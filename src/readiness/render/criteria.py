@@ -41,11 +41,26 @@ def _criteria_rows(obj: Any) -> list[list[Any]]:
 CRITERIA_HEADER = ("metric", "split", "bound", "baseline + margin", "required")
 
 
+def _confidence_line(criteria: Any) -> list[str]:
+    """How sure the check must be: the declared confidence, and each override."""
+    overrides = [f"{c.metric} on {c.split} at {c.confidence:.0%}" for c in criteria.technical
+                 if getattr(c, "confidence", None) is not None]
+    business = getattr(criteria.business, "confidence", None) if criteria.business else None
+    if business is not None:
+        overrides.append(f"net value at {business:.0%}")
+    level = getattr(criteria, "confidence", None)
+    if level is None and not overrides:
+        return []
+    head = (f"judged on {level:.0%} bootstrap intervals (a straddled bound is inconclusive)"
+            if level is not None else "judged on bootstrap intervals where declared")
+    return [head + (f"; {', '.join(overrides)}" if overrides else "")]
+
+
 def _business_lines(config: Any) -> list[str]:
     b = config.criteria.business
+    lines = _confidence_line(config.criteria)
     if b is None:
-        return []
-    lines = []
+        return lines
     if b.value_per_outcome:
         values = ", ".join(f"{k} {v:g}" for k, v in b.value_per_outcome.items())
         lines.append(f"value per outcome: {values}")
@@ -148,25 +163,53 @@ CHECK_HEADER = (
 )
 
 
+def _judged_on_intervals(obj: Any) -> bool:
+    return any(getattr(c, "confidence", None) is not None for c in obj.criteria)
+
+
+def check_header(obj: Any) -> tuple[str, ...]:
+    """The check table's columns: with ``confidence:``, the interval next to the observed."""
+    if not _judged_on_intervals(obj):
+        return CHECK_HEADER
+    return (*CHECK_HEADER[:4], "interval", *CHECK_HEADER[4:])
+
+
+def interval_cell(c: Any) -> str:
+    """``[low, high] 95% n=171``, or why the criterion has no interval."""
+    if getattr(c, "confidence", None) is None:
+        return "-"
+    if c.low is None or c.high is None:
+        return f"none at {c.confidence:.0%}" if c.inconclusive else "point value"
+    return f"[{c.low:.4g}, {c.high:.4g}] {c.confidence:.0%} n={c.n}"
+
+
+def _result_cell(c: Any, html_cells: bool) -> Any:
+    if getattr(c, "inconclusive", False):
+        return "inconclusive"
+    return c.passed if html_cells else mark(c.passed)
+
+
 def _check_rows(obj: Any, html_cells: bool) -> list[list[Any]]:
     rows = []
+    intervals = _judged_on_intervals(obj)
     for c in obj.criteria:
         word = ">=" if c.direction == "min" else "<="
         note = "" if c.passed else c.reason
         if c.changed_after_results:
             note = f"{note}; changed after results" if note else "changed after results"
-        rows.append(
-            [
-                c.metric,
-                c.split,
-                f"{word} {c.required:g}",
-                c.observed,
-                _signed(c.headroom),
-                _signed(c.margin),
-                c.passed if html_cells else mark(c.passed),
-                note,
-            ]
-        )
+        row = [
+            c.metric,
+            c.split,
+            f"{word} {c.required:g}",
+            c.observed,
+            _signed(c.headroom),
+            _signed(c.margin),
+            _result_cell(c, html_cells),
+            note,
+        ]
+        if intervals:
+            row.insert(4, interval_cell(c))
+        rows.append(row)
     return rows
 
 
@@ -179,9 +222,13 @@ def _business_result_lines(b: Any) -> list[str]:
         return []
     lines = []
     if b.net_value_per_1000 is not None:
+        interval = ""
+        if getattr(b, "net_value_low", None) is not None:
+            interval = (f", interval [{money(b.net_value_low)}, {money(b.net_value_high)}] at "
+                        f"{b.confidence:.0%}, n={b.n}")
         lines.append(
             f"net value per 1,000 predictions: {money(b.net_value_per_1000)} "
-            f"(minimum {money(b.min_net_value_per_1000 or 0.0)})"
+            f"(minimum {money(b.min_net_value_per_1000 or 0.0)}{interval})"
         )
         lines.append(
             f"observed precision {fmt(b.observed_precision)}, recall {fmt(b.observed_recall)}"
@@ -205,6 +252,11 @@ def _business_result_lines(b: Any) -> list[str]:
     return lines
 
 
+def _business_mark(b: Any) -> str:
+    return "inconclusive" if getattr(b, "inconclusive", False) and not b.passed else mark(
+        b.passed)
+
+
 @renders("text", CheckResult)
 def _check_text(obj: Any) -> str:
     out = [f"{obj.use_case}: {obj.verdict}"]
@@ -213,9 +265,9 @@ def _check_text(obj: Any) -> str:
     if getattr(obj, "model", None):
         out.append(f"model: {obj.model}")
     if obj.criteria:
-        out += ["", table_text(CHECK_HEADER, _check_rows(obj, html_cells=False))]
+        out += ["", table_text(check_header(obj), _check_rows(obj, html_cells=False))]
     if obj.business is not None:
-        out += ["", f"business criteria: {mark(obj.business.passed)}"]
+        out += ["", f"business criteria: {_business_mark(obj.business)}"]
         out += [f"  {line}" for line in _business_result_lines(obj.business)]
     if obj.amendments:
         out += ["", "amendments after evidence:"]
@@ -261,11 +313,12 @@ def check_summary_html(obj: Any) -> str:
         + "</div>"
     ]
     if obj.criteria:
-        parts.append(table_html(CHECK_HEADER, _check_rows(obj, html_cells=True)))
+        parts.append(table_html(check_header(obj), _check_rows(obj, html_cells=True)))
     if obj.business is not None:
         lines = "".join(f"<li>{html.escape(x)}</li>" for x in _business_result_lines(obj.business))
         parts.append(
-            f"<div style='{STYLE}'>business criteria: {cell_html(obj.business.passed)}"
+            f"<div style='{STYLE}'>business criteria: "
+            f"{html.escape(_business_mark(obj.business)) if obj.business.inconclusive and not obj.business.passed else cell_html(obj.business.passed)}"  # noqa: E501
             f"<ul style='margin:4px 0'>{lines}</ul></div>"
         )
     parts.extend(_amendments_html(obj.amendments))
@@ -286,14 +339,20 @@ def _check_markdown(obj: Any) -> str:
         out.append(f"Evidence: run {md_code(obj.run_id)} ({md(obj.evidence_at)})")
     if getattr(obj, "model", None):
         out += ["", f"Model: {md(obj.model)}"]
-    out += ["", "| metric | split | required | observed | result |", "|---|---|---|---|---|"]
+    intervals = _judged_on_intervals(obj)
+    header = ["metric", "split", "required", "observed", *(["interval"] if intervals else []),
+              "result"]
+    out += ["", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for c in obj.criteria:
         word = ">=" if c.direction == "min" else "<="
-        result = "pass" if c.passed else "FAIL: " + c.reason
-        cells = [c.metric, c.split, f"{word} {c.required:g}", fmt(c.observed), result]
+        result = "pass" if c.passed else (
+            c.reason if getattr(c, "inconclusive", False) else "FAIL: " + c.reason
+        )
+        cells = [c.metric, c.split, f"{word} {c.required:g}", fmt(c.observed),
+                 *([interval_cell(c)] if intervals else []), result]
         out.append("| " + " | ".join(md(cell) for cell in cells) + " |")
     if obj.business is not None:
-        out += ["", f"Business criteria: {'pass' if obj.business.passed else 'FAIL'}", ""]
+        out += ["", f"Business criteria: {_business_mark(obj.business)}", ""]
         out += [f"- {md(line)}" for line in _business_result_lines(obj.business)]
     out += [f"- amended {md(a.get('at'))}: {md(a.get('reason'))}" for a in obj.amendments]
     if getattr(obj, "serving", None):
@@ -306,14 +365,38 @@ def _check_markdown(obj: Any) -> str:
 # -- evidence ------------------------------------------------------------------------
 
 
-def _metric_rows(metrics: dict[str, Any]) -> list[list[Any]]:
-    return [[k, v] for k, v in metrics.items() if not isinstance(v, (list, dict))]
+def _metric_rows(metrics: dict[str, Any], intervals: dict[str, Any] | None = None
+                 ) -> list[list[Any]]:
+    rows = [[k, v] for k, v in metrics.items() if not isinstance(v, (list, dict))]
+    if not intervals:
+        return rows
+    for row in rows:
+        iv = intervals.get(row[0])
+        row.append(f"[{iv['low']:.4g}, {iv['high']:.4g}] {iv['confidence']:.0%}" if iv else "-")
+    return rows
+
+
+def _metric_header(obj: Any) -> tuple[str, ...]:
+    return ("metric", "value", "interval") if getattr(obj, "intervals", None) else (
+        "metric", "value")
+
+
+def _interval_note(obj: Any) -> str:
+    intervals = getattr(obj, "intervals", None)
+    if not intervals:
+        return ""
+    first = next(iter(intervals.values()))
+    return (f"intervals: {first['method']}, {first['resamples']:,} resamples of the "
+            f"{first['n']:,} rows, seed {first['seed']}")
 
 
 @renders("text", Evaluation)
 def _evaluation_text(obj: Any) -> str:
     head = f"{obj.task} on {obj.split} ({obj.n_rows} rows), run {obj.run_id}"
-    out = [head, table_text(("metric", "value"), _metric_rows(obj.metrics))]
+    rows = _metric_rows(obj.metrics, getattr(obj, "intervals", None))
+    out = [head, table_text(_metric_header(obj), rows)]
+    if _interval_note(obj):
+        out.append(_interval_note(obj))
     if getattr(obj, "average_note", ""):
         out.append(obj.average_note)
     per_class = obj.metrics.get("per_class")
@@ -340,8 +423,10 @@ def _per_class_rows(per_class: dict[str, Any]) -> list[list[Any]]:
 def _evaluation_html(obj: Any) -> str:
     head = html.escape(f"{obj.task} on {obj.split} ({obj.n_rows} rows), run {obj.run_id}")
     out = f"<div style='{STYLE}'><b>{head}</b></div>" + table_html(
-        ("metric", "value"), _metric_rows(obj.metrics)
+        _metric_header(obj), _metric_rows(obj.metrics, getattr(obj, "intervals", None))
     )
+    if _interval_note(obj):
+        out += f"<div style='{STYLE}'>{html.escape(_interval_note(obj))}</div>"
     if getattr(obj, "average_note", ""):
         out += f"<div style='{STYLE}'>{html.escape(obj.average_note)}</div>"
     per_class = obj.metrics.get("per_class")
