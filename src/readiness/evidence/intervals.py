@@ -21,8 +21,9 @@ for ROC AUC, log loss and Brier exact up to grouping scores into ``BINS`` quanti
 (see :func:`_cell_resamples`). Regression resamples are row weights times a matrix of
 per-row errors.
 
-Monitoring (labelled rows of the prediction log) uses :func:`bootstrap` and
-:func:`interval` from here; the evidence layer never imports monitoring.
+Monitoring (labelled rows of the prediction log) uses :func:`classification_resamples`
+and :func:`interval` from here, as ``evaluate`` does; the evidence layer never imports
+monitoring.
 """
 
 from __future__ import annotations
@@ -35,29 +36,11 @@ RESAMPLES = 1000
 LEVEL = 0.95
 STRATIFIED = "stratified percentile bootstrap"
 PLAIN = "percentile bootstrap"
-_CHUNK = 100  # resamples per numpy pass in :func:`resample_counts`
 _CELLS = 4_000_000  # bincount cells per pass in the evaluate path: memory stays ~32 MB
 # Above ROW_LIMIT held-out rows (binary, or no AUC), resamples are drawn as counts of cells
 # (see classification_resamples); scores are then grouped into at most BINS quantile bins.
 ROW_LIMIT = 20_000
 BINS = 256
-
-
-# -- the prediction log's bootstrap (monitoring): a full (resamples, rows) weight matrix --------
-
-
-def resample_counts(n: int, seed: int, resamples: int = RESAMPLES) -> Any:
-    """Per resample, how often each of the ``n`` rows is drawn: (resamples, n)."""
-    import numpy as np
-
-    rng = np.random.default_rng(seed)
-    out = np.empty((resamples, n), dtype=np.int32)
-    for start in range(0, resamples, _CHUNK):
-        stop = min(start + _CHUNK, resamples)
-        drawn = rng.integers(0, n, size=(stop - start, n))
-        offset = (drawn + np.arange(stop - start)[:, None] * n).ravel()
-        out[start:stop] = np.bincount(offset, minlength=(stop - start) * n).reshape(-1, n)
-    return out
 
 
 def from_confusion(counts: Any, k: int, positive: int, binary: bool) -> dict[str, Any]:
@@ -82,53 +65,6 @@ def from_confusion(counts: Any, k: int, positive: int, binary: bool) -> dict[str
     else:
         out.update(precision=precision_c.mean(axis=1), recall=recall_c.mean(axis=1),
                    f1=f1_c.mean(axis=1))
-    return out
-
-
-def pairwise_auc(weights: Any, positive: Any, scores: Any) -> Any | None:
-    """ROC AUC of each resample: weighted pairwise comparisons (ties count a half)."""
-    import numpy as np
-
-    pos, neg = scores[positive], scores[~positive]
-    if len(pos) * len(neg) > 25_000_000:  # the pair matrix would not fit: no interval
-        return None
-    pairs = (pos[:, None] > neg[None, :]) + 0.5 * (pos[:, None] == neg[None, :])
-    w_pos, w_neg = weights[:, positive].astype(float), weights[:, ~positive].astype(float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.einsum("rp,pn,rn->r", w_pos, pairs, w_neg) / (
-            w_pos.sum(axis=1) * w_neg.sum(axis=1)
-        )
-
-
-def bootstrap(
-    y: Any, predicted: Any, labels: Any, proba: Any | None, seed: int
-) -> dict[str, Any]:
-    """Each metric over RESAMPLES plain (unstratified) resamples; NaN where undefined.
-
-    The prediction log's labelled rows (small windows): a full weight matrix.
-    """
-    import numpy as np
-
-    n, k = len(y), len(labels)
-    index = {v: i for i, v in enumerate(labels.tolist())}
-    yt = np.array([index[v] for v in y.tolist()])
-    yp = np.array([index[v] for v in predicted.tolist()])
-    weights = resample_counts(n, seed)
-    codes = np.zeros((n, k * k), dtype=np.int32)
-    codes[np.arange(n), yt * k + yp] = 1
-    counts = (weights @ codes).reshape(RESAMPLES, k, k)
-    binary = k <= 2
-    out = from_confusion(counts, k, k - 1, binary)
-    if proba is not None and binary:
-        positive_score = proba[:, -1]
-        is_positive = yt == k - 1
-        auc = pairwise_auc(weights, is_positive, positive_score)
-        if auc is not None:
-            out["roc_auc"] = auc
-        p_true = np.clip(np.where(is_positive, positive_score, 1 - positive_score),
-                         np.finfo(float).eps, 1)
-        out["log_loss"] = weights @ -np.log(p_true) / n
-        out["brier"] = weights @ (positive_score - is_positive) ** 2 / n
     return out
 
 

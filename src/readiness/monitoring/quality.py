@@ -2,10 +2,8 @@
 the net value per 1,000 predictions realised from the labelled outcomes.
 
 Point values are ``evidence.metrics.classification_metrics`` (what ``readiness.evaluate``
-records); the 95 % intervals a seeded percentile bootstrap over the labelled rows, 1,000
-resamples, computed at once with numpy from each resample's confusion matrix (and per-row
-losses, and pairwise score comparisons for ROC AUC): ``evidence.intervals`` holds the
-machinery, shared with ``readiness.evaluate``.
+records); the 95 % intervals ``evaluate``'s own seeded, stratified percentile bootstrap
+over the labelled rows (``evidence.intervals.classification_resamples``, 1,000 resamples).
 """
 
 from __future__ import annotations
@@ -17,10 +15,7 @@ from typing import Any
 from readiness.core.errors import EvidenceError
 
 # the bootstrap is evaluate's too: it lives in the evidence layer, monitoring reuses it
-from readiness.evidence.intervals import LEVEL, RESAMPLES, bootstrap, interval  # noqa: F401
-from readiness.evidence.intervals import from_confusion as _from_confusion  # noqa: F401
-from readiness.evidence.intervals import pairwise_auc as _auc  # noqa: F401
-from readiness.evidence.intervals import resample_counts as _resample_counts  # noqa: F401
+from readiness.evidence.intervals import classification_resamples, interval
 
 # the metrics recomputed from labels (classification; the others need more than the log)
 RECOMPUTED = ("accuracy", "balanced_accuracy", "precision", "recall", "f1", "roc_auc",
@@ -71,8 +66,8 @@ def labelled_metrics(
                 for c in wanted], skipped, None
     points = classification_metrics(y, predicted, proba, classes=classes,
                                     probabilities=proba is not None)
-    labels = np.unique(np.concatenate([np.asarray(y), np.asarray(predicted)]))
-    resampled = bootstrap(np.asarray(y), np.asarray(predicted), labels, proba, seed)
+    resampled = classification_resamples(np.asarray(y), np.asarray(predicted), scores=proba,
+                                         probabilities=proba is not None, seed=seed)
     out = []
     for c in wanted:
         value = _finite(points.get(c.metric))
