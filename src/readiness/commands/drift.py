@@ -68,9 +68,9 @@ def execute(args: argparse.Namespace, ctx: Context) -> Any:
     if args.profile:
         if args.current is not None:
             raise UsageError("--profile is the reference: give only the current sample")
-        from readiness.registry.profiles import profile_of
+        from readiness.monitoring.drift import reference_profile
 
-        reference, _ = profile_of(project, args.profile)
+        reference, _ = reference_profile(project, args.profile)
         current = _input(args.reference, ctx)  # the one sample given
     elif args.current is None:
         raise UsageError("give the reference and the current sample (or --profile NAME@VERSION)")

@@ -137,6 +137,35 @@ def load_frame(source: Any, project: Project | None, rev: str | None, what: str)
             raise DriftError(f"{what}: {exc}") from None
     return _read_at_revision(project, path, rev, what)
 
+def reference_profile(project: Project, spec: str) -> tuple[dict[str, Any], str]:
+    """The profiles ``spec`` names, and a label: ``NAME@VERSION``, ``NAME`` (its production
+    version), or a profile file's path."""
+    from readiness.registry.profiles import ProfileError, read_profile, read_profile_file
+    from readiness.registry.versions import check_name, get_version, in_stage
+
+    if spec.endswith(".json") and "@" not in spec:
+        profiles, source = read_profile_file(Path(spec))
+        return profiles, f"{spec} (profile of {source})"
+    name, _, version = spec.partition("@")
+    check_name(name)
+    if version:
+        found = get_version(project, name, version if version.startswith("v") else f"v{version}")
+    else:
+        stage = in_stage(project, name, "production")
+        if stage is None:
+            raise ProfileError(f"{name} has no production version: name one, {name}@VERSION")
+        found = stage
+    stored = read_profile(project, name, found.commit)
+    if stored is None:
+        raise ProfileError(
+            f"{name} {found.version} has no reference profile (registered before profiles, or "
+            f"without known training data): compare with the data, "
+            f"readiness drift TRAIN CURRENT --rev {name}@{found.version}"
+        )
+    profiles, source = stored
+    return profiles, f"{name} {found.version} (profile of {source})"
+
+
 
 def _read_at_revision(project: Project | None, path: Path, rev: str, what: str) -> Any:
     """A DVC-tracked (or git-tracked) file as it was at git revision ``rev``."""

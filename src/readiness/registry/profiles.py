@@ -117,30 +117,3 @@ def read_profile_file(path: Path) -> tuple[dict[str, Any], str]:
 
     return parse_profile(read_text_file(path, "profile"), str(path))
 
-
-def profile_of(project: Project, spec: str) -> tuple[dict[str, Any], str]:
-    """The profiles ``spec`` names, and a label: ``NAME@VERSION``, ``NAME`` (its production
-    version), or a profile file's path."""
-    from readiness.registry.versions import check_name, get_version, in_stage
-
-    if spec.endswith(".json") and "@" not in spec:
-        profiles, source = read_profile_file(Path(spec))
-        return profiles, f"{spec} (profile of {source})"
-    name, _, version = spec.partition("@")
-    check_name(name)
-    if version:
-        found = get_version(project, name, version if version.startswith("v") else f"v{version}")
-    else:
-        stage = in_stage(project, name, "production")
-        if stage is None:
-            raise ProfileError(f"{name} has no production version: name one, {name}@VERSION")
-        found = stage
-    stored = read_profile(project, name, found.commit)
-    if stored is None:
-        raise ProfileError(
-            f"{name} {found.version} has no reference profile (registered before profiles, or "
-            f"without known training data): compare with the data, "
-            f"readiness drift TRAIN CURRENT --rev {name}@{found.version}"
-        )
-    profiles, source = stored
-    return profiles, f"{name} {found.version} (profile of {source})"
