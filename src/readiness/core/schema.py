@@ -406,6 +406,12 @@ class DriftPolicy(_Strict):
     )
     num_threshold: Number | None = None
     cat_threshold: Number | None = None
+    profile_exact_rows: Count = Field(
+        default=20_000,
+        gt=1000,
+        description="a model version's reference profile keeps every value of a numeric "
+        "column up to this many; above, 10,000 quantiles with a stated score-error bound",
+    )
 
     @model_validator(mode="after")
     def _known_methods(self) -> DriftPolicy:

@@ -53,6 +53,7 @@ class ColumnDrift:
     missing_current: float = 0.0
     new_categories: list[str] = field(default_factory=list)
     histogram: dict[str, Any] = field(default_factory=dict)  # for the inline picture
+    score_error: float | None = None  # against a summarised profile: |score - exact| at most
 
     @property
     def strength(self) -> float | None:
@@ -665,6 +666,7 @@ def _column_drift(column: str, verdict: Any, policy: DriftPolicy, cur: Any,
         missing_current=round(float(cur.isna().mean()), 4),
         new_categories=new_categories,
         histogram=histogram,
+        score_error=verdict.score_error,
     )
 
 

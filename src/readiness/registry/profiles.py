@@ -16,6 +16,7 @@ from typing import Any
 
 from readiness.core.errors import ReadinessError
 from readiness.core.project import Project
+from readiness.core.schema import DriftPolicy
 
 SCHEMA = 1
 
@@ -65,14 +66,16 @@ def write_profile(project: Project, name: str, run_id: str | None) -> str | None
 
     if not project.config_path.is_file():
         return None
-    source = training_reference(project, load_config(project), run_id)
+    config = load_config(project)
+    source = training_reference(project, config, run_id)
     if source is None or not (project.root / source).is_file():
         return None
     try:
         frame = read_table(project.root / source)
     except DataValidationError:  # unreadable training data: no profile, said by the monitor
         return None
-    profiles = profile_frame(frame)
+    exact_rows = (config.drift or DriftPolicy()).profile_exact_rows
+    profiles = profile_frame(frame, exact_rows=exact_rows)
     data = {
         "schema": SCHEMA,
         "reference": source,

@@ -69,6 +69,13 @@ def _drift_summary(obj: Any) -> list[str]:
             f"sampled: {sample['reference']} and {sample['current']} rows (seed {sample['seed']})"
         )
     lines += [f"skipped {s}" for s in obj.skipped]
+    bounded = [c for c in obj.columns if c.score_error is not None]
+    if bounded:
+        worst = max(bounded, key=lambda c: c.score_error or 0.0)
+        lines.append(
+            f"{len(bounded)} column(s) judged against a summarised profile: each score within "
+            f"{worst.score_error:.2g} of the exact one (largest: {worst.column})"
+        )
     if obj.renamed and obj.report_html:
         pairs = ", ".join(f"{old!r} as {new}" for old, new in obj.renamed.items())
         lines.append(

@@ -67,6 +67,7 @@ class ColumnVerdict:
     threshold: float | None
     drifted: bool
     engine: str = "numpy"  # numpy | evidently: who computed it
+    score_error: float | None = None  # against a summarised profile: |score - exact| at most
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -174,7 +175,7 @@ def judge_column(
     if not implemented(kind, method):
         raise NotInEngine(f"column {profile.name!r} ({kind}, {method or 'default'}): evidently")
     if not profile.exact:
-        raise NotInEngine(f"column {profile.name!r}: a summarised profile")
+        return _on_summary(profile, current, kind, method, threshold)
     if profile.count == 0:
         raise EngineError(
             f"An empty column '{profile.name}' was provided for drift calculation in the "
@@ -193,6 +194,44 @@ def judge_column(
         score=score,
         threshold=actual,
         drifted=stattests.drifted(name, score, actual),
+    )
+
+
+def _on_summary(profile: ColumnProfile, current: Any, kind: str, method: str | None,
+                threshold: float | None) -> ColumnVerdict:
+    """The normed Wasserstein verdict against a summarised profile, with its error bound.
+
+    A summary keeps quantiles, which only that test reads; it is evidently's choice for a
+    numerical column of more than 1,000 reference values and 5 distinct ones (a summary is
+    made only for such columns). Any other test needs the exact profile.
+    """
+    chosen = method
+    if chosen is None and kind == NUMERICAL and profile.count > SMALL_REFERENCE \
+            and profile.n_distinct > 5:
+        chosen = "wasserstein"
+    if chosen != "wasserstein" or kind != NUMERICAL or profile.values is None:
+        raise EngineError(
+            f"column {profile.name!r}: its profile is summarised (quantiles), which only the "
+            f"Wasserstein test reads, not {method or 'the default test for ' + kind}: "
+            "profile it exactly (a larger drift: profile_exact_rows:)"
+        )
+    cur = finite_values(current)
+    if np.may_share_memory(cur, current.to_numpy()):
+        cur = cur.copy()
+    cur.sort()
+    if cur.size == 0:
+        raise _empty_current(profile)
+    score = stattests.wasserstein_normed(profile.values, cur, _std(profile))
+    display, default, _ = stattests.STATTESTS["wasserstein"]
+    actual = default if threshold is None else float(threshold)
+    return ColumnVerdict(
+        column=profile.name,
+        kind=kind,
+        method=method if method is not None else display,
+        score=score,
+        threshold=actual,
+        drifted=stattests.drifted("wasserstein", score, actual),
+        score_error=float(profile.extra.get("score_error", 0.0)),
     )
 
 
