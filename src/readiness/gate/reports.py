@@ -148,9 +148,10 @@ def report(project: Project) -> Written:
         paths += model_card(project).paths
     drifts = sorted(folder.glob("drift-2*.json"))  # the reports drift writes, not our summary
     if drifts:
+        page = drifts[-1].with_suffix(".html")  # evidently's, only when --html made one
         summary = {
             "latest_drift_report": drifts[-1].relative_to(project.root).as_posix(),
-            "html": drifts[-1].with_suffix(".html").relative_to(project.root).as_posix(),
+            "html": page.relative_to(project.root).as_posix() if page.is_file() else None,
         }
         atomic_write_text(folder / "drift-latest.json", json.dumps(summary, indent=2))
         paths.append("reports/drift-latest.json")
