@@ -93,3 +93,37 @@ def test_bad_profile_requests_are_one_line_errors(registered, args, message):
     done = cli("drift", *args, cwd=registered.root)
     assert done.returncode == 2 and message in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_profile_holds_the_versions_holdout_predictions(registered):
+    """The reference of the monitor's prediction drift travels with the version: the profile
+    of the model's own scores and labels on the holdout, and the drift judged on it equals
+    the drift judged on those predictions computed now from the loaded model."""
+    import pandas as pd
+
+    from readiness.monitoring.drift import drift
+    from readiness.monitoring.engine import profile_frame
+    from readiness.registry.profiles import read_stored
+    from readiness.registry.versions import get_version, load_model
+
+    version = get_version(registered, "screening", "v1.0.0")
+    stored = read_stored(registered, "screening", version.commit)
+    assert set(stored.predictions) == {"label", "probability"}
+    model = load_model(registered, "screening", version="v1.0.0")
+    holdout = pd.read_csv(registered.root / "data/breast_cancer/holdout.csv")
+    X = holdout[list(model.feature_names_in_)]
+    scores = pd.DataFrame({"prediction": model.predict_proba(X)[:, -1]})
+    labels = pd.DataFrame({"prediction": model.predict(X)})
+    assert stored.predictions["probability"].to_dict() == (
+        profile_frame(scores)["prediction"].to_dict())
+    assert stored.predictions["label"].to_dict() == profile_frame(labels)["prediction"].to_dict()
+    from readiness.core.schema import DriftPolicy
+
+    policy = DriftPolicy()  # as the monitor judges predictions: no column roles
+    current = pd.DataFrame({"prediction": scores["prediction"].to_numpy()[::-1] ** 2})
+    on_profile = drift({"prediction": stored.predictions["probability"]}, current,
+                       project=registered, policy=policy, save=False)
+    on_data = drift(scores, current, project=registered, policy=policy, save=False)
+    assert [(c.method, c.score, c.drifted) for c in on_profile.columns] == [
+        (c.method, c.score, c.drifted) for c in on_data.columns]
+    assert on_profile.columns[0].drifted  # squaring the scores moves their distribution

@@ -120,24 +120,30 @@ def _holdout_predictions(project: Project, config: Any, name: str, version: str,
 # -- one version -------------------------------------------------------------------------------
 
 
-def _feature_drift(project: Project, config: Any, found: Any, rows: Any, out: VersionQuality
-                   ) -> None:
+def _stored_profile(project: Project, found: Any, out: VersionQuality) -> Any:
+    """The profile file registered with the version, or None (said in the notes)."""
+    from readiness.registry.profiles import ProfileError, read_stored
+
+    try:
+        return read_stored(project, found.name, found.commit)
+    except ProfileError as exc:
+        out.notes.append(f"feature drift: {exc}; compared with the training data instead")
+        return None
+
+
+def _feature_drift(project: Project, config: Any, found: Any, rows: Any, out: VersionQuality,
+                   stored: Any) -> None:
+    """Drift of the logged inputs against the version's profile (else its training data)."""
     from readiness.monitoring.drift import DriftError, drift
     from readiness.monitoring.window import feature_columns
-    from readiness.registry.profiles import ProfileError, read_profile, training_reference
+    from readiness.registry.profiles import training_reference
 
     features = feature_columns(rows)
     current = rows[features].reset_index(drop=True)
     try:
-        stored = read_profile(project, found.name, found.commit)
-    except ProfileError as exc:
-        stored = None
-        out.notes.append(f"feature drift: {exc}; compared with the training data instead")
-    try:
         if stored is not None:  # the version's own profile: the training data is not read
-            profiles, source = stored
-            out.reference = f"{source} (profile of {found.version})"
-            report = drift(profiles, current, columns=features, project=project)
+            out.reference = f"{stored.source} (profile of {found.version})"
+            report = drift(stored.columns, current, columns=features, project=project)
         else:
             out.reference = training_reference(project, config, found.run_id)
             if out.reference is None:
@@ -161,7 +167,9 @@ def _feature_drift(project: Project, config: Any, found: Any, rows: Any, out: Ve
 
 
 def _prediction_drift(project: Project, config: Any, name: str, rows: Any,
-                      out: VersionQuality) -> None:
+                      out: VersionQuality, stored: Any) -> None:
+    """Drift of the logged predictions against the version's own on the holdout: their
+    stored profile, else the model loaded and run on the holdout now."""
     import pandas as pd
 
     from readiness.core.schema import DriftPolicy
@@ -176,9 +184,13 @@ def _prediction_drift(project: Project, config: Any, name: str, rows: Any,
     policy = (config.drift or DriftPolicy()).model_copy(
         update={"columns": {}, "target": None, "prediction": None, "ignore": []}
     )
+    kind = "probability" if probability else "label"
     try:
-        reference = _holdout_predictions(project, config, name, out.version,
-                                         feature_columns(rows), probability)
+        if stored is not None and kind in stored.predictions:
+            reference: Any = {"prediction": stored.predictions[kind]}
+        else:
+            reference = _holdout_predictions(project, config, name, out.version,
+                                             feature_columns(rows), probability)
         report = drift(reference, current, project=project, policy=policy, save=False)
     except (DriftError, UsageError) as exc:
         out.notes.append(f"prediction drift: {exc}")
@@ -250,8 +262,9 @@ def monitor_log(
         part = rows[rows["__version"] == version].reset_index(drop=True)
         out = VersionQuality(version=version, predictions=len(part))
         found = get_version(project, name, version)
-        _feature_drift(project, config, found, part, out)
-        _prediction_drift(project, config, name, part, out)
+        stored = _stored_profile(project, found, out)
+        _feature_drift(project, config, found, part, out, stored)
+        _prediction_drift(project, config, name, part, out, stored)
         judge_quality(config, part, result.min_labelled, seed, out)
         result.versions.append(out)
     try:

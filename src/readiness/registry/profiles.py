@@ -6,11 +6,16 @@ committed with the model, so every version carries its own. The monitor and
 ``readiness drift --profile NAME@VERSION`` judge a current sample against it without reading
 the training data again. Profiles are exact (``monitoring.engine.profile``): the verdicts
 equal those on the data itself.
+
+The file also profiles the version's own predictions on the declared holdout (its scores
+and its labels), the reference of the monitor's prediction drift: the monitor then neither
+loads the model nor reads the holdout.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +28,16 @@ SCHEMA = 1
 
 class ProfileError(ReadinessError):
     """A version's reference profile cannot be made or read."""
+
+
+@dataclass
+class StoredProfile:
+    """A profile file: the training columns, the reference they came from, and the profiles
+    of the version's holdout predictions (``probability``, ``label``; absent when unknown)."""
+
+    columns: dict[str, Any]
+    source: str
+    predictions: dict[str, Any] = field(default_factory=dict)
 
 
 def profile_path(name: str) -> str:
@@ -81,6 +96,7 @@ def write_profile(project: Project, name: str, run_id: str | None) -> str | None
         "reference": source,
         "rows": len(frame),
         "columns": [p.to_dict() for p in profiles.values()],
+        "predictions": _prediction_profiles(project, config, name, exact_rows),
     }
     path = project.root / profile_path(name)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -88,8 +104,54 @@ def write_profile(project: Project, name: str, run_id: str | None) -> str | None
     return profile_path(name)
 
 
-def parse_profile(text: str, where: str) -> tuple[dict[str, Any], str]:
-    """The column profiles of a profile file's text, and the reference it was made from."""
+def _prediction_profiles(project: Project, config: Any, name: str, exact_rows: int
+                         ) -> dict[str, Any]:
+    """Profiles of the placed model's predictions on the declared holdout, by kind.
+
+    Empty when there is no holdout, or the model cannot predict it: the monitor then
+    loads the model and predicts the holdout itself, and says why that failed.
+    """
+    import pandas as pd
+
+    from readiness.data.validation import DataValidationError, read_table
+    from readiness.monitoring.engine import profile_frame
+    from readiness.registry.models import ModelError, load_file, model_path
+
+    split = config.criteria.business.split if config.criteria.business else "holdout"
+    path = dataset_path(config, split) or dataset_path(config, "holdout")
+    if path is None or not (project.root / path).is_file():
+        return {}
+    try:
+        holdout = read_table(project.root / path)
+        model = load_file(project.root / model_path(name), project=project)
+    except (DataValidationError, ModelError, OSError):  # said again by the monitor
+        return {}
+    names = getattr(model, "feature_names_in_", None)
+    out: dict[str, Any] = {}
+    try:
+        X = holdout[[str(c) for c in names]] if names is not None else holdout.drop(
+            columns=[c for c in _labels(config) if c in holdout.columns])
+        kinds = {"label": model.predict(X)}
+        if hasattr(model, "predict_proba"):
+            kinds["probability"] = model.predict_proba(X)[:, -1]
+    except Exception:  # the user's model may raise anything: the monitor reports it
+        return {}
+    for kind, values in kinds.items():
+        frame = pd.DataFrame({"prediction": values})
+        out[kind] = profile_frame(frame, exact_rows=exact_rows)["prediction"].to_dict()
+    return out
+
+
+def _labels(config: Any) -> list[str]:
+    """The declared label columns (datasets' ``target:`` and ``drift.target``)."""
+    found = [str(d.target) for d in (config.datasets or {}).values() if d.target]
+    if config.drift is not None and config.drift.target:
+        found.append(str(config.drift.target))
+    return found
+
+
+def parse_stored(text: str, where: str) -> StoredProfile:
+    """A profile file's text, parsed."""
     from readiness.monitoring.engine import ColumnProfile
 
     try:
@@ -97,13 +159,21 @@ def parse_profile(text: str, where: str) -> tuple[dict[str, Any], str]:
         if data.get("schema") != SCHEMA:
             raise ProfileError(f"{where}: profile schema {data.get('schema')!r}, expected 1")
         profiles = {c["name"]: ColumnProfile.from_dict(c) for c in data["columns"]}
+        predictions = {kind: ColumnProfile.from_dict(p)
+                       for kind, p in (data.get("predictions") or {}).items()}
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ProfileError(f"{where} is not a readiness profile: {exc}") from None
-    return profiles, str(data.get("reference") or "")
+    return StoredProfile(profiles, str(data.get("reference") or ""), predictions)
 
 
-def read_profile(project: Project, name: str, commit: str) -> tuple[dict[str, Any], str] | None:
-    """The profiles stored with the version of ``name`` at ``commit`` (None: it has none)."""
+def parse_profile(text: str, where: str) -> tuple[dict[str, Any], str]:
+    """The column profiles of a profile file's text, and the reference it was made from."""
+    stored = parse_stored(text, where)
+    return stored.columns, stored.source
+
+
+def read_stored(project: Project, name: str, commit: str) -> StoredProfile | None:
+    """The profile file stored with the version of ``name`` at ``commit`` (None: none)."""
     from readiness.integrations.dvc import DataError, read_bytes
 
     path = profile_path(name)
@@ -111,7 +181,14 @@ def read_profile(project: Project, name: str, commit: str) -> tuple[dict[str, An
         raw = read_bytes(project, path, commit)
     except DataError:  # a version registered before profiles, or its cache is missing
         return None
-    return parse_profile(raw.decode("utf-8", errors="replace"), f"{path}@{commit[:8]}")
+    return parse_stored(raw.decode("utf-8", errors="replace"), f"{path}@{commit[:8]}")
+
+
+def read_profile(project: Project, name: str, commit: str) -> tuple[dict[str, Any], str] | None:
+    """The column profiles stored with the version of ``name`` at ``commit``, and their
+    reference (None: it has none)."""
+    stored = read_stored(project, name, commit)
+    return None if stored is None else (stored.columns, stored.source)
 
 
 def read_profile_file(path: Path) -> tuple[dict[str, Any], str]:
