@@ -129,6 +129,8 @@ class CheckResult(Renderable):
     checklist_summary: bool = False
     model: str | None = None  # the registered version(s) whose run this judged, e.g. "m v1.0.0"
     serving: dict[str, Any] | None = None  # cost per 1,000 predictions from the prediction log
+    # splits whose holdout is smaller than the plan written in the criteria lock
+    below_plan: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -165,6 +167,7 @@ class CheckResult(Renderable):
             "flags": self.flags,
             "lock_hash": self.lock_hash,
             "criteria_passed": self.criteria_passed,
+            "below_plan": self.below_plan,
             **(
                 {"score": self.score, "checklist": [i.to_dict() for i in self.checklist]}
                 if self.checklist is not None
@@ -490,6 +493,8 @@ def check(project: Project, run_id: str | None = None) -> CheckResult:
         flags.append(
             f"{INCONCLUSIVE}: {', '.join(unsure)} (inconclusive does not pass: NOT_READY)"
         )
+    below_plan = _below_plan(lock, values) if run is not None else []
+    flags += [_plan_flag(item) for item in below_plan]
     passed = (
         run is not None
         and all(r.passed for r in results)
@@ -509,6 +514,62 @@ def check(project: Project, run_id: str | None = None) -> CheckResult:
         lock_hash=(lock or {}).get("hash"),
         unamended_change=unrecorded_change,
         lock_missing=bool(missing),
+        below_plan=below_plan,
     )
+
+
+PLAN_SHORT = "holdout smaller than planned"
+
+
+def holdout_sizes(
+    values: dict[tuple[str, str], Evidence],
+) -> dict[str, tuple[int | None, int | None]]:
+    """Per split, the held-out rows the evidence was measured on, and the positives.
+
+    Rows come from the intervals' ``n`` (else the confusion matrix), positives from a 2 x 2
+    confusion matrix (its second row: the true positives' class).
+    """
+    out: dict[str, tuple[int | None, int | None]] = {}
+    for (name, split), evidence in values.items():
+        rows, positives = out.get(split, (None, None))
+        iv = evidence.interval
+        if isinstance(iv, dict) and isinstance(iv.get("n"), int):
+            rows = max(rows or 0, iv["n"])
+        if name == "confusion_matrix":
+            try:
+                counts = business.Outcomes.from_matrix(evidence.value)
+            except EvidenceError:  # not 2 x 2: rows only, from the intervals
+                counts = None
+            if counts is not None:
+                positives = int(counts.tp + counts.fn)
+                rows = rows or int(counts.tp + counts.fn + counts.fp + counts.tn)
+        out[split] = (rows, positives)
+    return out
+
+
+def _below_plan(
+    lock: dict[str, Any] | None, values: dict[tuple[str, str], Evidence]
+) -> list[dict[str, Any]]:
+    from readiness.criteria.plan import holdout_shortfalls, written_plan
+
+    declared = written_plan(lock)
+    if declared is None:
+        return []
+    found = holdout_shortfalls(declared, holdout_sizes(values))
+    for item in found:
+        item["planned_at"] = declared.get("at")
+    return found
+
+
+def _plan_flag(item: dict[str, Any]) -> str:
+    parts = []
+    if item["rows"] is not None and item["planned_rows"] and item["rows"] < item["planned_rows"]:
+        parts.append(f"{item['rows']:,} rows, the plan needs {item['planned_rows']:,}")
+    if item["positives"] is not None and item["planned_positives"] and \
+            item["positives"] < item["planned_positives"]:
+        parts.append(f"{item['positives']:,} positives, the plan needs "
+                     f"{item['planned_positives']:,}")
+    return (f"{PLAN_SHORT} on {item['split']}: {'; '.join(parts)} (plan written "
+            f"{item.get('planned_at')}): the gate may not be able to decide")
 
 

@@ -6,6 +6,7 @@ import html
 from typing import Any
 
 from readiness.criteria.declaration import Declaration
+from readiness.criteria.plan import Plan
 from readiness.data.scaffold import InitResult
 from readiness.evidence.metrics import Evaluation
 from readiness.evidence.record import Evidence, Recorded
@@ -103,6 +104,54 @@ def _saved_lines(obj: Any) -> list[str]:
     if "criteria" not in obj.saved:
         line += " (the criteria below are unchanged)"
     return [line]
+
+
+PLAN_HEADER = ("metric", "split", "required", "expected", "confidence", "rows", "positives",
+               "note")
+
+
+def plan_rows(plan: Any) -> list[list[Any]]:
+    """One row per planned criterion (the criteria form shows the same table)."""
+    rows = []
+    for c in plan.criteria:
+        word = ">=" if c.direction == "min" else "<="
+        rows.append([
+            c.metric, c.split, f"{word} {c.required:g}",
+            "-" if c.expected is None else f"{c.expected:g}", f"{c.confidence:.0%}",
+            "-" if c.rows is None else f"{c.rows:,}",
+            "-" if c.positives is None else f"{c.positives:,}", c.note,
+        ])
+    return rows
+
+
+def plan_summary(plan: Any) -> list[str]:
+    """Per split, the holdout the plan asks for."""
+    lines = []
+    for split, need in plan.splits.items():
+        positives = (f", {need['positives']:,} of them positive" if need.get("positives")
+                     else "")
+        lines.append(f"{split}: at least {need['rows']:,} held-out rows{positives}")
+    return lines
+
+
+@renders("text", Plan)
+def _plan_text(obj: Any) -> str:
+    prevalence = "" if obj.prevalence is None else f", prevalence {obj.prevalence:g}"
+    out = [
+        f"Holdout plan: the gate decides with {obj.power:.0%} power{prevalence} "
+        "(normal approximation; Hanley-McNeil for ROC AUC)",
+        "",
+        table_text(PLAN_HEADER, plan_rows(obj)),
+        "",
+        *plan_summary(obj),
+    ]
+    if obj.written:
+        out.append(f"written to the criteria lock at {obj.at}"
+                   + (f" (reason: {obj.reason})" if obj.reason else ""))
+    else:
+        out.append("not written: --write puts it in the criteria lock")
+    out += [f"warning: {w}" for w in obj.warnings]
+    return "\n".join(out).strip()
 
 
 @renders("html", Declaration)
