@@ -67,7 +67,7 @@ def _task(model: Any, y: Any) -> str:
     return "classification" if kind in ("binary", "multiclass") else "regression"
 
 
-def _scores(model: Any, X: Any) -> Any:
+def model_scores(model: Any, X: Any) -> Any:
     """Scores for ROC AUC: class probabilities or a decision function, if the model has one."""
     for method in ("predict_proba", "decision_function"):
         if hasattr(model, method):
@@ -266,7 +266,7 @@ def evaluate(
         raise EvidenceError(f"confidence {confidence!r} must be between 0 and 1, e.g. 0.95")
     task = _task(model, y)
     declared = _declared(split)
-    scores = _scores(model, X) if task == "classification" else None
+    scores = model_scores(model, X) if task == "classification" else None
     values = (
         _classification(model, y, predicted, scores)
         if task == "classification"

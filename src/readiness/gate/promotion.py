@@ -44,23 +44,6 @@ class Promotion(Renderable):
         return dict(self.__dict__)
 
 
-def _regressions(project: Project, candidate: ModelVersion, current: ModelVersion) -> list[str]:
-    """Criteria on which the candidate is worse than the version in production."""
-    from readiness.core.config import load_config
-
-    worse = []
-    for criterion in load_config(project).criteria.technical:
-        key = f"{criterion.metric}/{criterion.split}"
-        new, old = candidate.metrics.get(key), current.metrics.get(key)
-        if new is None or old is None:
-            continue
-        if (criterion.direction == "min" and new < old) or (
-            criterion.direction == "max" and new > old
-        ):
-            worse.append(f"{key}: {new:.4g} vs {old:.4g} in production ({current.version})")
-    return worse
-
-
 def gate(project: Project, name: str, version: str, stage: str) -> list[dict[str, Any]]:
     """Every condition of promoting ``version`` to ``stage``, passed or not."""
     from readiness.evidence.verdict import check
@@ -95,12 +78,16 @@ def gate(project: Project, name: str, version: str, stage: str) -> list[dict[str
     if stage == "production":
         current = in_stage(project, name, "production")
         if current is not None and current.version != candidate.version:
-            worse = _regressions(project, candidate, current)
+            from readiness.core.config import load_config
+            from readiness.gate.regression import compare
+
+            compared = compare(project, load_config(project), candidate, current)
             conditions.append(
                 {
                     "condition": "no regression against production",
-                    "passed": not worse,
-                    "detail": "; ".join(worse) or f"vs {current.version}",
+                    "passed": not compared.worse,
+                    "detail": compared.detail(current.version),
+                    "comparisons": [c.to_dict() for c in compared.comparisons],
                 }
             )
             drill = latest_drill(project, name)
