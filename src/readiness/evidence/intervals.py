@@ -479,8 +479,8 @@ def _regression_sums(y: Any, predicted: Any) -> Any:
     import numpy as np
 
     error = y - predicted
-    return np.stack([error**2, np.abs(error), y, y**2, np.abs(error) / np.abs(np.where(y == 0, 1, y))],
-                    axis=1)
+    relative = np.abs(error) / np.abs(np.where(y == 0, 1, y))
+    return np.stack([error**2, np.abs(error), y, y**2, relative], axis=1)
 
 
 def _regression_from_sums(total: Any, n: int, has_mape: bool) -> dict[str, Any]:

@@ -13,7 +13,6 @@ from readiness.registry import audit as registry_audit
 from readiness.registry.versions import (
     DRILL_MAX_AGE_DAYS,
     STAGES,
-    ModelVersion,
     RegistryError,
     drill_is_recent,
     fault_point,
