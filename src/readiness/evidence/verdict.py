@@ -41,6 +41,8 @@ class CriterionResult:
     n: int | None = None
     inconclusive: bool = False  # the interval straddles the required value (or is missing)
     n_needed: int | None = None  # the holdout size that would likely settle it (an estimate)
+    # timing: [lowest, highest] of the repeated measurements whose median is ``observed``
+    spread: list[float] | None = None
 
     @property
     def headroom(self) -> float | None:
@@ -57,6 +59,8 @@ class CriterionResult:
 
     def to_dict(self) -> dict[str, Any]:
         out = {**self.__dict__, "headroom": self.headroom}
+        if self.spread is None:
+            out.pop("spread")
         if self.confidence is None:  # judged on the point value: the fields of before
             for key in _INTERVAL_KEYS:
                 out.pop(key)
@@ -68,8 +72,9 @@ class CriterionResult:
 _INTERVAL_KEYS = ("confidence", "low", "high", "n", "inconclusive", "n_needed")
 INCONCLUSIVE = "inconclusive: the holdout is too small to tell"
 # judged on their point value even with confidence: declared (no bootstrap over rows applies
-# to timing; repeated timing measurements are not recorded yet)
+# to timing): the median of repeated measurements, their spread shown beside it
 POINT_ONLY = ("latency_p50_ms", "latency_p95_ms")
+TIMING_NOISE = "within timing noise"
 
 
 @dataclass
@@ -88,6 +93,7 @@ class BusinessResult:
     observed_recall: float | None = None
     latency_p95_ms: float | None = None
     max_latency_ms: float | None = None
+    latency_spread: list[float] | None = None  # lowest, highest repeated p95 measurement
     decision_rule: str | None = None
     reviews: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -101,6 +107,8 @@ class BusinessResult:
 
     def to_dict(self) -> dict[str, Any]:
         out = dict(self.__dict__)
+        if self.latency_spread is None:
+            out.pop("latency_spread")
         if self.confidence is None:
             for key in ("confidence", "net_value_low", "net_value_high", "n", "inconclusive",
                         "n_needed"):
@@ -239,12 +247,35 @@ def judge_technical(
         if result.passed
         else (f"{observed:.4g} misses {word} {result.required:.4g}")
     )
-    if confidence is not None and criterion.metric not in POINT_ONLY:
-        _judge_interval(result, evidence, confidence)
-    elif confidence is not None:
+    if criterion.metric in POINT_ONLY:
+        result.spread = timing_spread(evidence)
+        result.reason += _timing_note(result.spread, result.required, confidence)
         result.confidence = confidence
-        result.reason += " (timing: judged on its point value)"
+    elif confidence is not None:
+        _judge_interval(result, evidence, confidence)
     return result
+
+
+def timing_spread(evidence: Evidence | None) -> list[float] | None:
+    """[lowest, highest] of a timing's repeated measurements, when evaluate recorded them."""
+    iv = evidence.interval if evidence is not None else None
+    if not isinstance(iv, dict) or iv.get("method") != "repeated timing":
+        return None
+    low, high = iv.get("low"), iv.get("high")
+    if not all(isinstance(x, (int, float)) and math.isfinite(x) for x in (low, high)):
+        return None
+    return [float(low), float(high)]  # type: ignore[arg-type]
+
+
+def _timing_note(spread: list[float] | None, required: float, confidence: float | None) -> str:
+    """How a timing was judged: the median of repeats, and whether the bound is in its noise."""
+    if spread is None:
+        return " (timing: judged on its point value)" if confidence is not None else ""
+    low, high = spread
+    note = f" (timing: the median of repeated measurements, spread {low:.4g} to {high:.4g} ms"
+    if low <= required <= high:
+        note += f"; the bound is {TIMING_NOISE}: judged on the median"
+    return note + ")"
 
 
 def _usable_interval(evidence: Evidence | None, confidence: float) -> tuple[Any, str]:
@@ -363,6 +394,7 @@ def judge_business(
                     )
     if spec.max_latency_ms is not None:
         out.latency_p95_ms, bad = _number(values.get(("latency_p95_ms", spec.split)))
+        out.latency_spread = timing_spread(values.get(("latency_p95_ms", spec.split)))
         if bad:
             out.problems.append(_not_finite("latency_p95_ms", spec.split, bad))
         elif out.latency_p95_ms is None:

@@ -225,6 +225,8 @@ def check_header(obj: Any) -> tuple[str, ...]:
 
 def interval_cell(c: Any) -> str:
     """``[low, high] 95% n=171``, or why the criterion has no interval."""
+    if getattr(c, "spread", None):
+        return f"spread {c.spread[0]:.4g}-{c.spread[1]:.4g} ms"
     if getattr(c, "confidence", None) is None:
         return "-"
     if c.low is None or c.high is None:
@@ -292,7 +294,11 @@ def _business_result_lines(b: Any) -> list[str]:
                 f"observed recall, or recall {rate(b.required_recall)} at the observed precision"
             )
     if b.max_latency_ms is not None:
-        lines.append(f"p95 latency: {fmt(b.latency_p95_ms)} ms (max {b.max_latency_ms:g} ms)")
+        spread = getattr(b, "latency_spread", None)
+        noise = (f"; median of repeats, spread {spread[0]:.4g} to {spread[1]:.4g} ms"
+                 if spread else "")
+        lines.append(f"p95 latency: {fmt(b.latency_p95_ms)} ms (max {b.max_latency_ms:g} ms"
+                     f"{noise})")
     lines.extend(f"problem: {p}" for p in b.problems)
     if b.decision_rule:
         lines.append(f"decision rule: {b.decision_rule}")
