@@ -149,6 +149,7 @@ def classification_resamples(
     seed: int = 0,
     resamples: int = RESAMPLES,
     value_per_outcome: dict[str, float] | None = None,
+    min_net_value: float = 0.0,
 ) -> dict[str, Any]:
     """The classification metrics of ``evaluate`` on each stratified resample.
 
@@ -156,7 +157,9 @@ def classification_resamples(
     macro) are those of ``evidence.metrics.classification_metrics``. ROC AUC needs
     ``scores`` (binary: one column or the positive's; multiclass: probabilities, one vs rest,
     macro); log loss and Brier need binary probabilities; ``net_value_per_1000`` needs
-    ``value_per_outcome`` and two classes. Returns arrays of ``resamples`` values.
+    ``value_per_outcome`` and two classes (with it, the break-even precision and recall, at
+    net value 0 and at ``min_net_value``: see :func:`_business`). Returns arrays of
+    ``resamples`` values.
     """
     import numpy as np
 
@@ -183,7 +186,7 @@ def classification_resamples(
     rng = np.random.default_rng(seed)
     if n > ROW_LIMIT and (binary or proba is None):
         return _cell_resamples(rng, strata, yp, per_row, proba, k, n, resamples,
-                               value_per_outcome)
+                               value_per_outcome, min_net_value)
     parts: dict[str, list[Any]] = {}
     for start, stop in _chunks(resamples, n):
         size = stop - start
@@ -204,7 +207,7 @@ def classification_resamples(
         if proba is not None:
             found["roc_auc"] = _resampled_auc(strata, weights, proba, binary)
         if value_per_outcome is not None and k == 2:
-            found["net_value_per_1000"] = _net_value(confusion, value_per_outcome, n)
+            found.update(_business(confusion, value_per_outcome, n, min_net_value))
         for name, values in found.items():
             parts.setdefault(name, []).append(values)
     return {name: np.concatenate(chunks) for name, chunks in parts.items()}
@@ -230,6 +233,7 @@ def _cell_resamples(
     n: int,
     resamples: int,
     value_per_outcome: dict[str, float] | None,
+    min_net_value: float = 0.0,
 ) -> dict[str, Any]:
     """Large holdouts: each stratum's resample as multinomial counts of its cells.
 
@@ -271,7 +275,7 @@ def _cell_resamples(
     elif groups:
         counted["roc_auc"] = np.full(resamples, np.nan)
     if value_per_outcome is not None and k == 2:
-        counted["net_value_per_1000"] = _net_value(confusion, value_per_outcome, n)
+        counted.update(_business(confusion, value_per_outcome, n, min_net_value))
     return counted
 
 
@@ -329,6 +333,32 @@ def _resampled_auc(strata: list[_Stratum], weights: list[Any], proba: Any, binar
         wins = n_pos * n_neg - np.einsum("rj,rj->r", w_rest, beaten_by)
         per_class.append(wins / (n_pos * n_neg))
     return np.mean(per_class, axis=0)
+
+
+BREAK_EVEN = ("break_even_precision", "break_even_recall", "required_precision",
+              "required_recall")
+
+
+def _business(confusion: Any, values: dict[str, float], n: int, target: float) -> dict[str, Any]:
+    """Net value per 1,000 and the break-even precision and recall of each resample:
+    ``break_even_*`` at net value 0, ``required_*`` at ``target`` (the declared minimum)."""
+    from readiness.criteria.business import break_even_arrays
+
+    zero, goal = break_even_arrays(confusion, values), break_even_arrays(confusion, values, target)
+    return {"net_value_per_1000": _net_value(confusion, values, n),
+            "break_even_precision": zero["precision"], "break_even_recall": zero["recall"],
+            "required_precision": goal["precision"], "required_recall": goal["recall"]}
+
+
+def reachable_interval(values: Any, level: float = LEVEL) -> list[float] | None:
+    """The percentile interval of a break-even point, None when it is unreachable (NaN) in
+    more resamples than one tail holds: an interval of the reachable ones would mislead."""
+    import numpy as np
+
+    if not len(values) or np.mean(~np.isfinite(values)) > (1 - level) / 2:
+        return None
+    low, high = interval(values, level)
+    return None if low is None or high is None else [low, high]
 
 
 def _net_value(confusion: Any, values: dict[str, float], n: int) -> Any:

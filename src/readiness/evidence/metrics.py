@@ -312,7 +312,7 @@ def evaluate(
         values["net_value_per_1000"] = net
     intervals = (
         _intervals(model, y, predicted, scores, values, resamples, interval_seed, worth,
-                   confidence or declared.levels)
+                   confidence or declared.levels, declared.min_net_value)
         if resamples
         else {}
     )
@@ -352,6 +352,7 @@ class _Declared:
 
     levels: dict[str, float] = field(default_factory=dict)  # metric -> confidence
     value_per_outcome: dict[str, float] | None = None
+    min_net_value: float = 0.0
 
 
 def _declared(split: str) -> _Declared:
@@ -374,7 +375,8 @@ def _declared(split: str) -> _Declared:
     worth = spec.value_per_outcome if spec is not None and spec.split == split else None
     if spec is not None and worth is not None and (spec.confidence or criteria.confidence):
         levels["net_value_per_1000"] = spec.confidence or criteria.confidence
-    return _Declared({k: float(v) for k, v in levels.items() if v}, worth)
+    minimum = float(spec.min_net_value_per_1000 or 0.0) if spec is not None else 0.0
+    return _Declared({k: float(v) for k, v in levels.items() if v}, worth, minimum)
 
 
 def _net_value(values: dict[str, Any], worth: dict[str, float]) -> float | None:
@@ -401,15 +403,20 @@ def _intervals(
     seed: int,
     worth: dict[str, float] | None,
     levels: dict[str, float] | float,
+    min_net_value: float = 0.0,
 ) -> dict[str, dict[str, Any]]:
-    """Each recorded metric's bootstrap interval (see :mod:`readiness.evidence.intervals`)."""
+    """Each recorded metric's bootstrap interval (see :mod:`readiness.evidence.intervals`).
+
+    The net value's carries the break-even precision and recall intervals (at net value 0
+    and at the declared minimum) under ``break_even``.
+    """
     from readiness.evidence import intervals
 
     if "confusion_matrix" in values:
         resampled = intervals.classification_resamples(
             y, predicted, scores if "roc_auc" in values else None,
             probabilities=hasattr(model, "predict_proba"), seed=seed, resamples=resamples,
-            value_per_outcome=worth,
+            value_per_outcome=worth, min_net_value=min_net_value,
         )
         method = intervals.STRATIFIED
     else:
@@ -417,5 +424,8 @@ def _intervals(
         method = intervals.PLAIN
     out = intervals.intervals_of(values, resampled, len(y), seed, resamples, method, levels)
     if "net_value_per_1000" in out:  # the judge checks they are still the declared ones
-        out["net_value_per_1000"]["value_per_outcome"] = worth
+        net = out["net_value_per_1000"]
+        net["value_per_outcome"], net["min_net_value"] = worth, min_net_value
+        net["break_even"] = {name: intervals.reachable_interval(resampled[name], net["confidence"])
+                             for name in intervals.BREAK_EVEN if name in resampled}
     return out

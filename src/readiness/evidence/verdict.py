@@ -94,6 +94,8 @@ class BusinessResult:
     latency_p95_ms: float | None = None
     max_latency_ms: float | None = None
     latency_spread: list[float] | None = None  # lowest, highest repeated p95 measurement
+    # break_even_precision/recall, required_precision/recall -> [low, high] (None: unreachable)
+    break_even_intervals: dict[str, list[float] | None] | None = None
     decision_rule: str | None = None
     reviews: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -107,8 +109,9 @@ class BusinessResult:
 
     def to_dict(self) -> dict[str, Any]:
         out = dict(self.__dict__)
-        if self.latency_spread is None:
-            out.pop("latency_spread")
+        for key in ("latency_spread", "break_even_intervals"):
+            if out[key] is None:
+                out.pop(key)
         if self.confidence is None:
             for key in ("confidence", "net_value_low", "net_value_high", "n", "inconclusive",
                         "n_needed"):
@@ -380,6 +383,8 @@ def judge_business(
                     counts, spec.value_per_outcome, target
                 )
                 out.observed_precision, out.observed_recall = counts.precision, counts.recall
+                out.break_even_intervals = _break_even_intervals(
+                    values.get(("net_value_per_1000", spec.split)), spec, target)
                 if not math.isfinite(net):
                     out.problems.append(
                         f"net value per 1,000 predictions is {net} (the counts and "
@@ -407,6 +412,22 @@ def judge_business(
             )
     out.passed = not out.problems
     return out
+
+
+def _break_even_intervals(
+    evidence: Evidence | None, spec: BusinessCriteria, target: float
+) -> dict[str, list[float] | None] | None:
+    """The break-even intervals evaluate recorded with the net value, when they were
+    recorded with the declared values per outcome (and minimum, for ``required_*``)."""
+    iv = evidence.interval if evidence is not None else None
+    if not isinstance(iv, dict) or not isinstance(iv.get("break_even"), dict):
+        return None
+    if iv.get("value_per_outcome") != spec.value_per_outcome:
+        return None
+    found = dict(iv["break_even"])
+    if iv.get("min_net_value") != target:
+        found = {k: v for k, v in found.items() if not k.startswith("required_")}
+    return found
 
 
 def _judge_net_interval(

@@ -268,6 +268,12 @@ def _signed(value: float | None) -> str | None:
     return None if value is None else f"{value:+.4g}"
 
 
+def _between(b: Any, name: str) -> str:
+    """`` [low, high]`` of a break-even point's interval, when evaluate recorded one."""
+    found = (getattr(b, "break_even_intervals", None) or {}).get(name)
+    return f" [{found[0]:.3f}, {found[1]:.3f}]" if found else ""
+
+
 def _business_result_lines(b: Any) -> list[str]:
     if b is None:
         return []
@@ -285,13 +291,17 @@ def _business_result_lines(b: Any) -> list[str]:
             f"observed precision {fmt(b.observed_precision)}, recall {fmt(b.observed_recall)}"
         )
         lines.append(
-            f"break-even (net value 0): precision {rate(b.break_even_precision)} at the observed "
-            f"recall, or recall {rate(b.break_even_recall)} at the observed precision"
+            f"break-even (net value 0): precision {rate(b.break_even_precision)}"
+            f"{_between(b, 'break_even_precision')} at the observed recall, or recall "
+            f"{rate(b.break_even_recall)}{_between(b, 'break_even_recall')} at the observed "
+            "precision"
         )
         if b.min_net_value_per_1000:
             lines.append(
-                f"for the minimum net value: precision {rate(b.required_precision)} at the "
-                f"observed recall, or recall {rate(b.required_recall)} at the observed precision"
+                f"for the minimum net value: precision {rate(b.required_precision)}"
+                f"{_between(b, 'required_precision')} at the observed recall, or recall "
+                f"{rate(b.required_recall)}{_between(b, 'required_recall')} at the observed "
+                "precision"
             )
     if b.max_latency_ms is not None:
         spread = getattr(b, "latency_spread", None)
