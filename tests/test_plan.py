@@ -191,3 +191,16 @@ def test_the_cli_plans_writes_and_refuses_bad_input(project):
     assert bad.returncode == 2 and "METRIC=VALUE" in bad.stderr
     misplaced = cli("criteria", "show", "--expect", "roc_auc=0.9", cwd=root)
     assert misplaced.returncode == 2 and "are for plan" in misplaced.stderr
+
+
+def test_the_criteria_form_shows_the_plan_of_its_criteria(project):
+    from readiness.widgets import criteria_form
+
+    form = criteria_form(project)  # the template: roc_auc (baseline 0.78), recall, latency
+    form.expected.value = "roc_auc=0.9, recall=0.8"
+    form.prevalence.value = "0.3"
+    shown = form.plan_holdout()
+    assert [c.rows is not None for c in shown.criteria] == [True, True, False]
+    assert "held-out rows" in form.plan_view.value and "Hanley-McNeil" in form.plan_view.value
+    form.prevalence.value = "lots"
+    assert form.plan_holdout() is None and "not a number" in form.plan_view.value
