@@ -151,7 +151,7 @@ def test_write_locks_the_plan_before_evidence_and_check_flags_a_smaller_holdout(
         {"split": "holdout", "rows": 105, "planned_rows": need["rows"], "positives": 50,
          "planned_positives": need["positives"], "planned_at": written.at}
     ]
-    assert any(f.startswith(PLAN_SHORT) and f"the plan needs {need['rows']:,}" in f
+    assert any(f.startswith(PLAN_SHORT) and f"(the plan needs {need['rows']:,})" in f
                for f in result.flags)
     assert PLAN_SHORT in str(result)
     # declared before evidence: a new plan now needs a reason, and keeps it

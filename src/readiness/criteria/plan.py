@@ -130,9 +130,6 @@ def _variance(
     metric: str, p: float, prevalence: float | None, expected: dict[str, float]
 ) -> tuple[Callable[[int], float] | None, float | None, str]:
     """(variance on n rows, share of rows that are positives, why not) for ``metric``."""
-    if metric not in METHODS:
-        return None, None, (f"{metric}: no variance is known before the data (planned: "
-                            f"{', '.join(sorted(METHODS))})")
     if metric == "accuracy":
         return _proportion_variance(p, 1.0), None, ""
     if prevalence is None:
@@ -187,6 +184,10 @@ def plan_criterion(
         power=power,
         method=METHODS.get(criterion.metric, ""),
     )
+    if criterion.metric not in METHODS:
+        out.note = "not planned: no variance is known before the data (planned: " \
+            "accuracy, balanced_accuracy, f1, precision, recall, roc_auc)"
+        return out
     if value is None:
         out.note = f"no expected value: give --expect {criterion.metric}=VALUE (or a baseline)"
         return out

@@ -617,12 +617,12 @@ def _below_plan(
 def _plan_flag(item: dict[str, Any]) -> str:
     parts = []
     if item["rows"] is not None and item["planned_rows"] and item["rows"] < item["planned_rows"]:
-        parts.append(f"{item['rows']:,} rows, the plan needs {item['planned_rows']:,}")
+        parts.append(f"{item['rows']:,} rows (the plan needs {item['planned_rows']:,})")
     if item["positives"] is not None and item["planned_positives"] and \
             item["positives"] < item["planned_positives"]:
-        parts.append(f"{item['positives']:,} positives, the plan needs "
-                     f"{item['planned_positives']:,}")
-    return (f"{PLAN_SHORT} on {item['split']}: {'; '.join(parts)} (plan written "
+        parts.append(f"{item['positives']:,} positives (the plan needs "
+                     f"{item['planned_positives']:,})")
+    return (f"{PLAN_SHORT}: {item['split']} has {' and '.join(parts)} (plan written "
             f"{item.get('planned_at')}): the gate may not be able to decide")
 
 
