@@ -271,7 +271,9 @@ def _signed(value: float | None) -> str | None:
 def _between(b: Any, name: str) -> str:
     """`` [low, high]`` of a break-even point's interval, when evaluate recorded one."""
     found = (getattr(b, "break_even_intervals", None) or {}).get(name)
-    return f" [{found[0]:.3f}, {found[1]:.3f}]" if found else ""
+    if not found or found[1] == 0:  # none, or "any" in every resample
+        return ""
+    return f" [{found[0]:.3f}, {found[1]:.3f}]"
 
 
 def _business_result_lines(b: Any) -> list[str]:
