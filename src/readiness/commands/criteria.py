@@ -126,6 +126,7 @@ COMMAND = Command(
         "  readiness criteria validate\n"
         "  readiness criteria declare --file criteria.yaml\n"
         '  readiness criteria amend --reason "holdout grew; recalibrated the bound"\n'
+        "  readiness criteria plan --expect roc_auc=0.97 --prevalence 0.37 --write\n"
         "in a notebook:\n"
         "  %%readiness criteria [--amend REASON]    # the cell body is YAML"
     ),
