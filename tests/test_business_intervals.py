@@ -57,5 +57,6 @@ def test_evaluate_records_them_and_the_check_shows_them(project):
     b = verdict.business
     assert low <= b.break_even_precision <= high
     assert b.break_even_intervals["break_even_precision"] == [low, high]
-    assert f"[{low:.3f}, {high:.3f}]" in str(verdict)
+    low, high = b.break_even_intervals["break_even_recall"]
+    assert f"[{low:.3f}, {high:.3f}]" in str(verdict)  # precision: "any", no interval shown
     assert "break_even_intervals" in verdict.to_dict()["business"]
