@@ -204,3 +204,12 @@ def test_the_criteria_form_shows_the_plan_of_its_criteria(project):
     assert "held-out rows" in form.plan_view.value and "Hanley-McNeil" in form.plan_view.value
     form.prevalence.value = "lots"
     assert form.plan_holdout() is None and "not a number" in form.plan_view.value
+
+
+def test_a_plan_for_amended_criteria_is_flagged_as_stale(project):
+    declare(project, PLANNED)
+    plan(project, ["roc_auc=0.9", "recall=0.8"], prevalence=0.3, write=True)
+    record_all({"confusion_matrix": [[5000, 100], [400, 2000]]})
+    assert not any("plan was made for criteria" in f for f in check(project).flags)
+    declare(project, PLANNED.replace("min: 0.85", "min: 0.9"), amend="stricter AUC")
+    assert any("plan was made for criteria that have changed" in f for f in check(project).flags)

@@ -548,6 +548,7 @@ def check(project: Project, run_id: str | None = None) -> CheckResult:
         )
     below_plan = _below_plan(lock, values) if run is not None else []
     flags += [_plan_flag(item) for item in below_plan]
+    flags += _stale_plan(lock)
     passed = (
         run is not None
         and all(r.passed for r in results)
@@ -612,6 +613,17 @@ def _below_plan(
     for item in found:
         item["planned_at"] = declared.get("at")
     return found
+
+
+def _stale_plan(lock: dict[str, Any] | None) -> list[str]:
+    """A flag when the lock's plan was made for criteria that have changed since."""
+    from readiness.criteria.plan import written_plan
+
+    declared = written_plan(lock)
+    if declared is None or not lock or declared.get("criteria_hash") == lock.get("hash"):
+        return []
+    return ["the holdout plan was made for criteria that have changed since: readiness "
+            'criteria plan --write --reason "why" plans the criteria in force']
 
 
 def _plan_flag(item: dict[str, Any]) -> str:

@@ -158,7 +158,7 @@ def compare(
 ) -> RegressionCheck:
     """Criterion by criterion: is the candidate worse than production beyond noise?"""
     out = RegressionCheck()
-    paired: dict[str, dict[str, dict[str, Any]]] = {}
+    paired: dict[tuple[str, float], dict[str, dict[str, Any]]] = {}  # (split, level) ->
     why: dict[str, str] = {}
     for criterion in config.criteria.technical:
         key = f"{criterion.metric}/{criterion.split}"
@@ -169,13 +169,14 @@ def compare(
             out.comparisons.append(timing(project, criterion, candidate, current, new, old))
             continue
         level = criterion.level(config.criteria) or 0.95
-        if criterion.split not in paired and criterion.split not in why:
+        at = (criterion.split, level)
+        if at not in paired and criterion.split not in why:
             try:
-                paired[criterion.split], _ = _paired(project, config, candidate, current,
-                                                     criterion.split, level)
+                paired[at], _ = _paired(project, config, candidate, current,
+                                        criterion.split, level)
             except ReadinessError as exc:
                 why[criterion.split] = str(exc)
-        found = paired.get(criterion.split, {}).get(criterion.metric)
+        found = paired.get(at, {}).get(criterion.metric)
         if found is None or found["low"] is None:
             reason = why.get(criterion.split) or f"{criterion.metric} is not recomputed"
             out.comparisons.append(_point(criterion, new, old))
