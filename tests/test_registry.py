@@ -324,11 +324,14 @@ def test_monitor_nothing_to_do_then_retrain_through_the_gate(registry_project):
     assert steps[:5] == ["start", "drift", "data", "train", "register"]
     assert result["candidate"] == "v1.0.1" and "versioned" in result["steps"][2]["detail"]
     assert result["steps"][1]["status"] == "drift"
-    # the shifted data's candidate regresses on the holdout: the gate refuses it, every time
-    assert done.returncode == 1 and result["outcome"] == "not promoted"
-    refusal = next(s for s in result["steps"] if s["step"] == "production")
-    assert refusal["status"] == "refused" and "no regression against production" in refusal["detail"]
-    assert in_stage(registry_project, "screening", "production").version == "v1.0.0"
+    # the shifted data's candidate is a little worse on the holdout (3 of 64 positives), but
+    # the paired test on the same rows finds that within noise: promoted, and the step says so
+    # (before paired comparisons the two point values refused it)
+    assert done.returncode == 0 and result["outcome"] == "promoted", done.stdout
+    step = next(s for s in result["steps"] if s["step"] == "production")
+    assert step["status"] == "promoted" and "no regression against production" in step["detail"]
+    assert "within noise" in step["detail"]
+    assert in_stage(registry_project, "screening", "production").version == "v1.0.1"
     record = json.loads((registry_project.runs_dir / f"{result['run_id']}.json").read_text())
     assert record["kind"] == "retrain" and [s["step"] for s in record["steps"]] == steps
     assert (

@@ -1,4 +1,4 @@
-"""``readiness criteria``: show, validate, declare or amend the success criteria."""
+"""``readiness criteria``: show, validate, declare, amend or plan the success criteria."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from readiness.commands import Command, Context, add_json_flag
 from readiness.core.errors import ProjectError, UsageError
 
-ACTIONS = ("show", "validate", "declare", "amend")
+ACTIONS = ("show", "validate", "declare", "amend", "plan")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -20,7 +20,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         choices=ACTIONS,
         default=None,
         help="show (default), validate readiness.yaml, declare from --file/stdin/cell, "
-        "amend: record a hand edit with --reason",
+        "amend: record a hand edit with --reason, plan: the holdout size the gate needs",
     )
     parser.add_argument("--file", metavar="YAML", help="declare or validate this file ('-': stdin)")
     parser.add_argument(
@@ -29,6 +29,31 @@ def configure(parser: argparse.ArgumentParser) -> None:
         dest="reason",
         metavar="REASON",
         help="why criteria change after evidence exists (required then; written to the audit log)",
+    )
+    plan = parser.add_argument_group("plan (before the PoC)")
+    plan.add_argument(
+        "--expect",
+        action="append",
+        metavar="METRIC=VALUE",
+        help="the value a metric is expected to reach (repeatable; default: its baseline)",
+    )
+    plan.add_argument(
+        "--prevalence",
+        type=float,
+        metavar="P",
+        help="the share of positives in the holdout (recall, precision, F1, AUC need it)",
+    )
+    plan.add_argument(
+        "--power",
+        type=float,
+        default=0.8,
+        metavar="P",
+        help="the chance the gate decides when the metric is as expected (default 0.8)",
+    )
+    plan.add_argument(
+        "--write",
+        action="store_true",
+        help="write the plan into the criteria lock (after evidence only with --reason)",
     )
     add_json_flag(parser)
 
@@ -51,6 +76,12 @@ def execute(args: argparse.Namespace, ctx: Context) -> Any:
     from readiness.evidence.record import recorded_names
 
     project = ctx.project()
+    if args.action == "plan":
+        from readiness.criteria.plan import plan
+
+        return plan(project, args.expect, args.prevalence, args.power, args.write, args.reason)
+    if args.expect or args.prevalence is not None or args.write:
+        raise UsageError("--expect, --prevalence, --power and --write are for plan")
     result = _declaration(args, ctx, project)
     result.warnings = criteria_warnings(result.config.criteria, recorded_names(project))
     return result
@@ -86,7 +117,7 @@ def _declaration(args: argparse.Namespace, ctx: Context, project: Any) -> Any:
 
 COMMAND = Command(
     name="criteria",
-    summary="show, validate, declare or amend the success criteria (locked before evidence)",
+    summary="show, validate, declare, amend or plan the success criteria (locked before evidence)",
     configure=configure,
     execute=execute,
     usage_example=(
@@ -95,6 +126,7 @@ COMMAND = Command(
         "  readiness criteria validate\n"
         "  readiness criteria declare --file criteria.yaml\n"
         '  readiness criteria amend --reason "holdout grew; recalibrated the bound"\n'
+        "  readiness criteria plan --expect roc_auc=0.97 --prevalence 0.37 --write\n"
         "in a notebook:\n"
         "  %%readiness criteria [--amend REASON]    # the cell body is YAML"
     ),

@@ -125,3 +125,46 @@ def _break_even_recall(counts: Outcomes, values: dict[str, float], target: float
     if per_recall > 0:
         return max(recall, 0.0) if recall <= 1 else None
     return None if recall < 0 else 0.0
+
+
+def break_even_arrays(
+    confusion: Any, values: dict[str, float], target: float = 0.0
+) -> dict[str, Any]:
+    """Break-even precision and recall of many confusion matrices (R, 2, 2) at once.
+
+    The same formulas as :func:`break_even_precision` and :func:`break_even_recall`,
+    vectorised over bootstrap resamples; NaN where no precision (recall) reaches the
+    target.
+    """
+    import numpy as np
+
+    tn, fp = confusion[:, 0, 0], confusion[:, 0, 1]
+    fn, tp = confusion[:, 1, 0], confusion[:, 1, 1]
+    v = {k: values.get(k, 0.0) for k in ("tp", "fp", "fn", "tn")}
+    total, negatives, positives = tp + fp + fn + tn, fp + tn, tp + fn
+    goal = target * total / 1000.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fixed = tp * v["tp"] + fn * v["fn"] + negatives * v["tn"]
+        slope = v["fp"] - v["tn"]
+        if slope == 0:
+            precision = np.where(fixed >= goal, 0.0, np.nan)
+        else:
+            at_goal = (goal - fixed) / slope
+            if slope < 0:
+                precision = np.where(
+                    at_goal < 0, np.nan,
+                    np.where((at_goal >= negatives) | (tp == 0), 0.0, tp / (tp + at_goal)))
+            else:
+                precision = np.where(at_goal <= negatives, 0.0, np.nan)
+        observed = tp / (tp + fp)
+        fixed_r = positives * v["fn"] + negatives * v["tn"]
+        per_recall = positives * (v["tp"] - v["fn"] + (1 - observed) / observed
+                                  * (v["fp"] - v["tn"]))
+        recall = (goal - fixed_r) / per_recall
+        recall = np.where(
+            per_recall == 0, np.where(fixed_r >= goal, 0.0, np.nan),
+            np.where(per_recall > 0, np.where(recall <= 1, np.maximum(recall, 0.0), np.nan),
+                     np.where(recall < 0, np.nan, 0.0)))
+        recall = np.where((observed > 0) & (positives > 0) & np.isfinite(observed), recall,
+                          np.nan)
+    return {"precision": precision, "recall": recall}

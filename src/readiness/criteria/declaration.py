@@ -125,7 +125,7 @@ def _rebuilt_lock(project: Project, lock: dict[str, Any] | None) -> dict[str, An
         }
         for e in declared
     ]
-    return {
+    rebuilt = {
         "version": 1,
         "hash": declared[-1]["hash"],
         "locked_at": declared[0].get("at"),
@@ -134,6 +134,11 @@ def _rebuilt_lock(project: Project, lock: dict[str, Any] | None) -> dict[str, An
         "history": history,
         "rebuilt_from_audit_log": audit.now(),
     }
+    plans = [e for e in audit.read(project) if e.get("event") == "criteria.planned"
+             and e.get("hash") == rebuilt["hash"] and isinstance(e.get("plan"), dict)]
+    if plans:  # the holdout plan, as declared with these criteria
+        rebuilt["plan"] = plans[-1]["plan"]
+    return rebuilt
 
 
 def amendments(lock: dict[str, Any] | None) -> list[dict[str, Any]]:

@@ -149,6 +149,7 @@ def classification_resamples(
     seed: int = 0,
     resamples: int = RESAMPLES,
     value_per_outcome: dict[str, float] | None = None,
+    min_net_value: float = 0.0,
 ) -> dict[str, Any]:
     """The classification metrics of ``evaluate`` on each stratified resample.
 
@@ -156,7 +157,9 @@ def classification_resamples(
     macro) are those of ``evidence.metrics.classification_metrics``. ROC AUC needs
     ``scores`` (binary: one column or the positive's; multiclass: probabilities, one vs rest,
     macro); log loss and Brier need binary probabilities; ``net_value_per_1000`` needs
-    ``value_per_outcome`` and two classes. Returns arrays of ``resamples`` values.
+    ``value_per_outcome`` and two classes (with it, the break-even precision and recall, at
+    net value 0 and at ``min_net_value``: see :func:`_business`). Returns arrays of
+    ``resamples`` values.
     """
     import numpy as np
 
@@ -183,7 +186,7 @@ def classification_resamples(
     rng = np.random.default_rng(seed)
     if n > ROW_LIMIT and (binary or proba is None):
         return _cell_resamples(rng, strata, yp, per_row, proba, k, n, resamples,
-                               value_per_outcome)
+                               value_per_outcome, min_net_value)
     parts: dict[str, list[Any]] = {}
     for start, stop in _chunks(resamples, n):
         size = stop - start
@@ -204,7 +207,7 @@ def classification_resamples(
         if proba is not None:
             found["roc_auc"] = _resampled_auc(strata, weights, proba, binary)
         if value_per_outcome is not None and k == 2:
-            found["net_value_per_1000"] = _net_value(confusion, value_per_outcome, n)
+            found.update(_business(confusion, value_per_outcome, n, min_net_value))
         for name, values in found.items():
             parts.setdefault(name, []).append(values)
     return {name: np.concatenate(chunks) for name, chunks in parts.items()}
@@ -230,6 +233,7 @@ def _cell_resamples(
     n: int,
     resamples: int,
     value_per_outcome: dict[str, float] | None,
+    min_net_value: float = 0.0,
 ) -> dict[str, Any]:
     """Large holdouts: each stratum's resample as multinomial counts of its cells.
 
@@ -271,7 +275,7 @@ def _cell_resamples(
     elif groups:
         counted["roc_auc"] = np.full(resamples, np.nan)
     if value_per_outcome is not None and k == 2:
-        counted["net_value_per_1000"] = _net_value(confusion, value_per_outcome, n)
+        counted.update(_business(confusion, value_per_outcome, n, min_net_value))
     return counted
 
 
@@ -329,6 +333,32 @@ def _resampled_auc(strata: list[_Stratum], weights: list[Any], proba: Any, binar
         wins = n_pos * n_neg - np.einsum("rj,rj->r", w_rest, beaten_by)
         per_class.append(wins / (n_pos * n_neg))
     return np.mean(per_class, axis=0)
+
+
+BREAK_EVEN = ("break_even_precision", "break_even_recall", "required_precision",
+              "required_recall")
+
+
+def _business(confusion: Any, values: dict[str, float], n: int, target: float) -> dict[str, Any]:
+    """Net value per 1,000 and the break-even precision and recall of each resample:
+    ``break_even_*`` at net value 0, ``required_*`` at ``target`` (the declared minimum)."""
+    from readiness.criteria.business import break_even_arrays
+
+    zero, goal = break_even_arrays(confusion, values), break_even_arrays(confusion, values, target)
+    return {"net_value_per_1000": _net_value(confusion, values, n),
+            "break_even_precision": zero["precision"], "break_even_recall": zero["recall"],
+            "required_precision": goal["precision"], "required_recall": goal["recall"]}
+
+
+def reachable_interval(values: Any, level: float = LEVEL) -> list[float] | None:
+    """The percentile interval of a break-even point, None when it is unreachable (NaN) in
+    more resamples than one tail holds: an interval of the reachable ones would mislead."""
+    import numpy as np
+
+    if not len(values) or np.mean(~np.isfinite(values)) > (1 - level) / 2:
+        return None
+    low, high = interval(values, level)
+    return None if low is None or high is None else [low, high]
 
 
 def _net_value(confusion: Any, values: dict[str, float], n: int) -> Any:
@@ -422,3 +452,147 @@ def holdout_needed(n: int, value: float, required: float, low: float, high: floa
     if gap == 0 or not math.isfinite(gap) or not math.isfinite(half):
         return None
     return max(n + 1, math.ceil(n * (half / gap) ** 2))
+
+
+# -- paired: two models on the same held-out rows ------------------------------------------------
+
+PAIRED = "paired stratified percentile bootstrap"
+PAIRED_PLAIN = "paired percentile bootstrap"
+
+
+class _Model:
+    """One model's predictions on the shared rows, arranged for weighted metrics."""
+
+    def __init__(self, yt: Any, predicted: Any, scores: Any, k: int, probabilities: bool) -> None:
+        import numpy as np
+
+        self.binary = k <= 2
+        self.onehot = np.eye(k)[predicted]
+        self.proba = _usable_scores(scores, k, self.binary, probabilities)
+        self.losses: Any = None
+        if self.binary and probabilities and self.proba is not None and self.proba.shape[1] == 2:
+            eps = np.finfo(float).eps
+            p = np.clip(self.proba[:, -1], eps, 1 - eps)
+            positive = yt == k - 1
+            self.losses = np.c_[np.where(positive, -np.log(p), -np.log(1 - p)),
+                                (self.proba[:, -1] - positive) ** 2]
+
+
+def _weighted_metrics(
+    model: _Model, strata: list[_Stratum], weights: list[Any], k: int, n: int
+) -> dict[str, Any]:
+    """``evaluate``'s classification metrics of each weighted resample (rows: natural order)."""
+    import numpy as np
+
+    size = weights[0].shape[0]
+    confusion = np.zeros((size, k, k))
+    losses = np.zeros((size, 2))
+    for s, w in zip(strata, weights, strict=True):
+        confusion[:, s.index, :] = w @ model.onehot[s.rows]
+        if model.losses is not None:
+            losses += w @ model.losses[s.rows]
+    out = from_confusion(confusion, k, k - 1, model.binary)
+    if model.losses is not None:
+        out["log_loss"], out["brier"] = losses[:, 0] / n, losses[:, 1] / n
+    if model.proba is not None:
+        ranked, moved = [], []
+        for s, w in zip(strata, weights, strict=True):
+            own = model.proba[:, -1] if model.binary else model.proba[:, s.index]
+            order = np.argsort(own[s.rows], kind="stable")  # as _Stratum orders its rows
+            ranked.append(_Stratum(s.index, s.rows, own))
+            moved.append(w[:, order])
+        out["roc_auc"] = _resampled_auc(ranked, moved, model.proba, model.binary)
+    return out
+
+
+def _regression_sums(y: Any, predicted: Any) -> Any:
+    import numpy as np
+
+    error = y - predicted
+    relative = np.abs(error) / np.abs(np.where(y == 0, 1, y))
+    return np.stack([error**2, np.abs(error), y, y**2, relative], axis=1)
+
+
+def _regression_from_sums(total: Any, n: int, has_mape: bool) -> dict[str, Any]:
+    import numpy as np
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sst = total[:, 3] - total[:, 2] ** 2 / n
+        out = {"rmse": np.sqrt(total[:, 0] / n), "mae": total[:, 1] / n,
+               "r2": np.where(sst > 0, 1 - total[:, 0] / sst, np.nan)}
+    if has_mape:
+        out["mape"] = total[:, 4] / n
+    return out
+
+
+def paired_difference(
+    y: Any,
+    predicted_a: Any,
+    predicted_b: Any,
+    scores_a: Any = None,
+    scores_b: Any = None,
+    task: str = "classification",
+    probabilities: bool = True,
+    seed: int = 0,
+    resamples: int = RESAMPLES,
+    level: float = LEVEL,
+) -> dict[str, dict[str, Any]]:
+    """Metric of model a minus metric of model b on the same rows, with a paired interval.
+
+    Each resample draws one set of held-out rows (within each true class for
+    classification) and computes both models' metrics on *those* rows, so what the rows
+    have in common (easy and hard cases) cancels out of the difference. Vectorised like
+    :func:`classification_resamples` (row weights, no Python loop over resamples) and seeded.
+    Returns ``{metric: {difference, a, b, low, high, confidence, n, method, seed, resamples}}``
+    for every metric both models have (ROC AUC needs both models' scores).
+    """
+    import numpy as np
+
+    y = np.asarray(y)
+    n = len(y)
+    rng = np.random.default_rng(seed)
+    point: dict[str, tuple[float, float]] = {}
+    parts: dict[str, list[Any]] = {}
+    if task == "classification":
+        pa, pb = np.asarray(predicted_a), np.asarray(predicted_b)
+        labels = np.unique(np.concatenate([y, pa, pb]))
+        k = len(labels)
+        yt = np.searchsorted(labels, y)
+        models = [_Model(yt, np.searchsorted(labels, p), s, k, probabilities)
+                  for p, s in ((pa, scores_a), (pb, scores_b))]
+        strata = [_Stratum(c, np.flatnonzero(yt == c), None) for c in range(k)
+                  if np.any(yt == c)]
+        ones = [np.ones((1, len(s.rows))) for s in strata]
+        full = [_weighted_metrics(m, strata, ones, k, n) for m in models]
+        point = {name: (float(full[0][name][0]), float(full[1][name][0]))
+                 for name in full[0] if name in full[1]}
+        for start, stop in _chunks(resamples, 2 * n):
+            size = stop - start
+            weights = [_counts(rng.integers(0, len(s.rows), size=(size, len(s.rows))),
+                               len(s.rows)).astype(float) for s in strata]
+            a, b = (_weighted_metrics(m, strata, weights, k, n) for m in models)
+            for name in point:
+                parts.setdefault(name, []).append(a[name] - b[name])
+        method = PAIRED
+    else:
+        y = y.astype(float)
+        has_mape = not np.any(y == 0)
+        sums = [_regression_sums(y, np.asarray(p, dtype=float))
+                for p in (predicted_a, predicted_b)]
+        full = [_regression_from_sums(s.sum(axis=0)[None, :], n, has_mape) for s in sums]
+        point = {name: (float(full[0][name][0]), float(full[1][name][0])) for name in full[0]}
+        for start, stop in _chunks(resamples, n):
+            weights = _counts(rng.integers(0, n, size=(stop - start, n)), n).astype(float)
+            a, b = (_regression_from_sums(weights @ s, n, has_mape) for s in sums)
+            for name in point:
+                parts.setdefault(name, []).append(a[name] - b[name])
+        method = PAIRED_PLAIN
+    out = {}
+    for name, (value_a, value_b) in point.items():
+        if not (math.isfinite(value_a) and math.isfinite(value_b)):
+            continue
+        low, high = interval(np.concatenate(parts[name]), level) if resamples else (None, None)
+        out[name] = {"difference": value_a - value_b, "a": value_a, "b": value_b, "low": low,
+                     "high": high, "confidence": level, "n": n, "method": method,
+                     "seed": seed, "resamples": resamples}
+    return out

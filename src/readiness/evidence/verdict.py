@@ -41,6 +41,8 @@ class CriterionResult:
     n: int | None = None
     inconclusive: bool = False  # the interval straddles the required value (or is missing)
     n_needed: int | None = None  # the holdout size that would likely settle it (an estimate)
+    # timing: [lowest, highest] of the repeated measurements whose median is ``observed``
+    spread: list[float] | None = None
 
     @property
     def headroom(self) -> float | None:
@@ -57,6 +59,8 @@ class CriterionResult:
 
     def to_dict(self) -> dict[str, Any]:
         out = {**self.__dict__, "headroom": self.headroom}
+        if self.spread is None:
+            out.pop("spread")
         if self.confidence is None:  # judged on the point value: the fields of before
             for key in _INTERVAL_KEYS:
                 out.pop(key)
@@ -68,8 +72,9 @@ class CriterionResult:
 _INTERVAL_KEYS = ("confidence", "low", "high", "n", "inconclusive", "n_needed")
 INCONCLUSIVE = "inconclusive: the holdout is too small to tell"
 # judged on their point value even with confidence: declared (no bootstrap over rows applies
-# to timing; repeated timing measurements are not recorded yet)
+# to timing): the median of repeated measurements, their spread shown beside it
 POINT_ONLY = ("latency_p50_ms", "latency_p95_ms")
+TIMING_NOISE = "within timing noise"
 
 
 @dataclass
@@ -88,6 +93,9 @@ class BusinessResult:
     observed_recall: float | None = None
     latency_p95_ms: float | None = None
     max_latency_ms: float | None = None
+    latency_spread: list[float] | None = None  # lowest, highest repeated p95 measurement
+    # break_even_precision/recall, required_precision/recall -> [low, high] (None: unreachable)
+    break_even_intervals: dict[str, list[float] | None] | None = None
     decision_rule: str | None = None
     reviews: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -101,6 +109,9 @@ class BusinessResult:
 
     def to_dict(self) -> dict[str, Any]:
         out = dict(self.__dict__)
+        for key in ("latency_spread", "break_even_intervals"):
+            if out[key] is None:
+                out.pop(key)
         if self.confidence is None:
             for key in ("confidence", "net_value_low", "net_value_high", "n", "inconclusive",
                         "n_needed"):
@@ -129,6 +140,8 @@ class CheckResult(Renderable):
     checklist_summary: bool = False
     model: str | None = None  # the registered version(s) whose run this judged, e.g. "m v1.0.0"
     serving: dict[str, Any] | None = None  # cost per 1,000 predictions from the prediction log
+    # splits whose holdout is smaller than the plan written in the criteria lock
+    below_plan: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -165,6 +178,7 @@ class CheckResult(Renderable):
             "flags": self.flags,
             "lock_hash": self.lock_hash,
             "criteria_passed": self.criteria_passed,
+            "below_plan": self.below_plan,
             **(
                 {"score": self.score, "checklist": [i.to_dict() for i in self.checklist]}
                 if self.checklist is not None
@@ -236,12 +250,35 @@ def judge_technical(
         if result.passed
         else (f"{observed:.4g} misses {word} {result.required:.4g}")
     )
-    if confidence is not None and criterion.metric not in POINT_ONLY:
-        _judge_interval(result, evidence, confidence)
-    elif confidence is not None:
+    if criterion.metric in POINT_ONLY:
+        result.spread = timing_spread(evidence)
+        result.reason += _timing_note(result.spread, result.required, confidence)
         result.confidence = confidence
-        result.reason += " (timing: judged on its point value)"
+    elif confidence is not None:
+        _judge_interval(result, evidence, confidence)
     return result
+
+
+def timing_spread(evidence: Evidence | None) -> list[float] | None:
+    """[lowest, highest] of a timing's repeated measurements, when evaluate recorded them."""
+    iv = evidence.interval if evidence is not None else None
+    if not isinstance(iv, dict) or iv.get("method") != "repeated timing":
+        return None
+    low, high = iv.get("low"), iv.get("high")
+    if not all(isinstance(x, (int, float)) and math.isfinite(x) for x in (low, high)):
+        return None
+    return [float(low), float(high)]  # type: ignore[arg-type]
+
+
+def _timing_note(spread: list[float] | None, required: float, confidence: float | None) -> str:
+    """How a timing was judged: the median of repeats, and whether the bound is in its noise."""
+    if spread is None:
+        return " (timing: judged on its point value)" if confidence is not None else ""
+    low, high = spread
+    note = f" (timing: the median of repeated measurements, spread {low:.4g} to {high:.4g} ms"
+    if low <= required <= high:
+        note += f"; the bound is {TIMING_NOISE}: judged on the median"
+    return note + ")"
 
 
 def _usable_interval(evidence: Evidence | None, confidence: float) -> tuple[Any, str]:
@@ -346,6 +383,8 @@ def judge_business(
                     counts, spec.value_per_outcome, target
                 )
                 out.observed_precision, out.observed_recall = counts.precision, counts.recall
+                out.break_even_intervals = _break_even_intervals(
+                    values.get(("net_value_per_1000", spec.split)), spec, target)
                 if not math.isfinite(net):
                     out.problems.append(
                         f"net value per 1,000 predictions is {net} (the counts and "
@@ -360,6 +399,7 @@ def judge_business(
                     )
     if spec.max_latency_ms is not None:
         out.latency_p95_ms, bad = _number(values.get(("latency_p95_ms", spec.split)))
+        out.latency_spread = timing_spread(values.get(("latency_p95_ms", spec.split)))
         if bad:
             out.problems.append(_not_finite("latency_p95_ms", spec.split, bad))
         elif out.latency_p95_ms is None:
@@ -372,6 +412,22 @@ def judge_business(
             )
     out.passed = not out.problems
     return out
+
+
+def _break_even_intervals(
+    evidence: Evidence | None, spec: BusinessCriteria, target: float
+) -> dict[str, list[float] | None] | None:
+    """The break-even intervals evaluate recorded with the net value, when they were
+    recorded with the declared values per outcome (and minimum, for ``required_*``)."""
+    iv = evidence.interval if evidence is not None else None
+    if not isinstance(iv, dict) or not isinstance(iv.get("break_even"), dict):
+        return None
+    if iv.get("value_per_outcome") != spec.value_per_outcome:
+        return None
+    found = dict(iv["break_even"])
+    if iv.get("min_net_value") != target:
+        found = {k: v for k, v in found.items() if not k.startswith("required_")}
+    return found
 
 
 def _judge_net_interval(
@@ -490,6 +546,9 @@ def check(project: Project, run_id: str | None = None) -> CheckResult:
         flags.append(
             f"{INCONCLUSIVE}: {', '.join(unsure)} (inconclusive does not pass: NOT_READY)"
         )
+    below_plan = _below_plan(lock, values) if run is not None else []
+    flags += [_plan_flag(item) for item in below_plan]
+    flags += _stale_plan(lock)
     passed = (
         run is not None
         and all(r.passed for r in results)
@@ -509,6 +568,73 @@ def check(project: Project, run_id: str | None = None) -> CheckResult:
         lock_hash=(lock or {}).get("hash"),
         unamended_change=unrecorded_change,
         lock_missing=bool(missing),
+        below_plan=below_plan,
     )
+
+
+PLAN_SHORT = "holdout smaller than planned"
+
+
+def holdout_sizes(
+    values: dict[tuple[str, str], Evidence],
+) -> dict[str, tuple[int | None, int | None]]:
+    """Per split, the held-out rows the evidence was measured on, and the positives.
+
+    Rows come from the intervals' ``n`` (else the confusion matrix), positives from a 2 x 2
+    confusion matrix (its second row: the true positives' class).
+    """
+    out: dict[str, tuple[int | None, int | None]] = {}
+    for (name, split), evidence in values.items():
+        rows, positives = out.get(split, (None, None))
+        iv = evidence.interval
+        if isinstance(iv, dict) and isinstance(iv.get("n"), int):
+            rows = max(rows or 0, iv["n"])
+        if name == "confusion_matrix":
+            try:
+                counts = business.Outcomes.from_matrix(evidence.value)
+            except EvidenceError:  # not 2 x 2: rows only, from the intervals
+                counts = None
+            if counts is not None:
+                positives = int(counts.tp + counts.fn)
+                rows = rows or int(counts.tp + counts.fn + counts.fp + counts.tn)
+        out[split] = (rows, positives)
+    return out
+
+
+def _below_plan(
+    lock: dict[str, Any] | None, values: dict[tuple[str, str], Evidence]
+) -> list[dict[str, Any]]:
+    from readiness.criteria.plan import holdout_shortfalls, written_plan
+
+    declared = written_plan(lock)
+    if declared is None:
+        return []
+    found = holdout_shortfalls(declared, holdout_sizes(values))
+    for item in found:
+        item["planned_at"] = declared.get("at")
+    return found
+
+
+def _stale_plan(lock: dict[str, Any] | None) -> list[str]:
+    """A flag when the lock's plan was made for criteria that have changed since."""
+    from readiness.criteria.plan import written_plan
+
+    declared = written_plan(lock)
+    if declared is None or not lock or declared.get("criteria_hash") == lock.get("hash"):
+        return []
+    return ["the holdout plan was made for criteria that have changed since: readiness "
+            'criteria plan --write --reason "why" plans the criteria in force']
+
+
+def _plan_flag(item: dict[str, Any]) -> str:
+    parts = []
+    if item["rows"] is not None and item["planned_rows"] and item["rows"] < item["planned_rows"]:
+        parts.append(f"{item['rows']:,} rows (the plan needs {item['planned_rows']:,})")
+    if item["positives"] is not None and item["planned_positives"] and \
+            item["positives"] < item["planned_positives"]:
+        parts.append(f"{item['positives']:,} positives (the plan needs "
+                     f"{item['planned_positives']:,})")
+    return (f"{PLAN_SHORT}: {item['split']} has {' and '.join(parts)} (plan written "
+            f"{item.get('planned_at')}): the gate may not be able to decide")
 
 

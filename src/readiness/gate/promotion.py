@@ -13,7 +13,6 @@ from readiness.registry import audit as registry_audit
 from readiness.registry.versions import (
     DRILL_MAX_AGE_DAYS,
     STAGES,
-    ModelVersion,
     RegistryError,
     drill_is_recent,
     fault_point,
@@ -42,23 +41,6 @@ class Promotion(Renderable):
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
-
-
-def _regressions(project: Project, candidate: ModelVersion, current: ModelVersion) -> list[str]:
-    """Criteria on which the candidate is worse than the version in production."""
-    from readiness.core.config import load_config
-
-    worse = []
-    for criterion in load_config(project).criteria.technical:
-        key = f"{criterion.metric}/{criterion.split}"
-        new, old = candidate.metrics.get(key), current.metrics.get(key)
-        if new is None or old is None:
-            continue
-        if (criterion.direction == "min" and new < old) or (
-            criterion.direction == "max" and new > old
-        ):
-            worse.append(f"{key}: {new:.4g} vs {old:.4g} in production ({current.version})")
-    return worse
 
 
 def gate(project: Project, name: str, version: str, stage: str) -> list[dict[str, Any]]:
@@ -95,12 +77,16 @@ def gate(project: Project, name: str, version: str, stage: str) -> list[dict[str
     if stage == "production":
         current = in_stage(project, name, "production")
         if current is not None and current.version != candidate.version:
-            worse = _regressions(project, candidate, current)
+            from readiness.core.config import load_config
+            from readiness.gate.regression import compare
+
+            compared = compare(project, load_config(project), candidate, current)
             conditions.append(
                 {
                     "condition": "no regression against production",
-                    "passed": not worse,
-                    "detail": "; ".join(worse) or f"vs {current.version}",
+                    "passed": not compared.worse,
+                    "detail": compared.detail(current.version),
+                    "comparisons": [c.to_dict() for c in compared.comparisons],
                 }
             )
             drill = latest_drill(project, name)

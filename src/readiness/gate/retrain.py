@@ -249,8 +249,10 @@ def retrain(
         if stage == "production" and production is not None:
             _rehearse(project, name, registration.version, steps)
         promotion = promote(project, name, registration.version, stage)
+        # what was refused, and what passed only within noise (the owner should know)
         failed = [
-            f"{c['condition']}: {c['detail']}" for c in promotion.conditions if not c["passed"]
+            f"{c['condition']}: {c['detail']}" for c in promotion.conditions
+            if not c["passed"] or "within noise" in c["detail"]
         ]
         steps.add(stage, "promoted" if promotion.promoted else "refused", "; ".join(failed))
         if not promotion.promoted:

@@ -6,6 +6,7 @@ import html
 from typing import Any
 
 from readiness.criteria.declaration import Declaration
+from readiness.criteria.plan import Plan
 from readiness.data.scaffold import InitResult
 from readiness.evidence.metrics import Evaluation
 from readiness.evidence.record import Evidence, Recorded
@@ -105,6 +106,54 @@ def _saved_lines(obj: Any) -> list[str]:
     return [line]
 
 
+PLAN_HEADER = ("metric", "split", "required", "expected", "confidence", "rows", "positives",
+               "note")
+
+
+def plan_rows(plan: Any) -> list[list[Any]]:
+    """One row per planned criterion (the criteria form shows the same table)."""
+    rows = []
+    for c in plan.criteria:
+        word = ">=" if c.direction == "min" else "<="
+        rows.append([
+            c.metric, c.split, f"{word} {c.required:g}",
+            "-" if c.expected is None else f"{c.expected:g}", f"{c.confidence:.0%}",
+            "-" if c.rows is None else f"{c.rows:,}",
+            "-" if c.positives is None else f"{c.positives:,}", c.note,
+        ])
+    return rows
+
+
+def plan_summary(plan: Any) -> list[str]:
+    """Per split, the holdout the plan asks for."""
+    lines = []
+    for split, need in plan.splits.items():
+        positives = (f", {need['positives']:,} of them positive" if need.get("positives")
+                     else "")
+        lines.append(f"{split}: at least {need['rows']:,} held-out rows{positives}")
+    return lines
+
+
+@renders("text", Plan)
+def _plan_text(obj: Any) -> str:
+    prevalence = "" if obj.prevalence is None else f", prevalence {obj.prevalence:g}"
+    out = [
+        f"Holdout plan: the gate decides with {obj.power:.0%} power{prevalence} "
+        "(normal approximation; Hanley-McNeil for ROC AUC)",
+        "",
+        table_text(PLAN_HEADER, plan_rows(obj)),
+        "",
+        *plan_summary(obj),
+    ]
+    if obj.written:
+        out.append(f"written to the criteria lock at {obj.at}"
+                   + (f" (reason: {obj.reason})" if obj.reason else ""))
+    else:
+        out.append("not written: --write puts it in the criteria lock")
+    out += [f"warning: {w}" for w in obj.warnings]
+    return "\n".join(out).strip()
+
+
 @renders("html", Declaration)
 def _declaration_html(obj: Any) -> str:
     u = obj.config.use_case
@@ -176,6 +225,8 @@ def check_header(obj: Any) -> tuple[str, ...]:
 
 def interval_cell(c: Any) -> str:
     """``[low, high] 95% n=171``, or why the criterion has no interval."""
+    if getattr(c, "spread", None):
+        return f"spread {c.spread[0]:.4g}-{c.spread[1]:.4g} ms"
     if getattr(c, "confidence", None) is None:
         return "-"
     if c.low is None or c.high is None:
@@ -217,6 +268,14 @@ def _signed(value: float | None) -> str | None:
     return None if value is None else f"{value:+.4g}"
 
 
+def _between(b: Any, name: str) -> str:
+    """`` [low, high]`` of a break-even point's interval, when evaluate recorded one."""
+    found = (getattr(b, "break_even_intervals", None) or {}).get(name)
+    if not found or found[1] == 0:  # none, or "any" in every resample
+        return ""
+    return f" [{found[0]:.3f}, {found[1]:.3f}]"
+
+
 def _business_result_lines(b: Any) -> list[str]:
     if b is None:
         return []
@@ -234,16 +293,24 @@ def _business_result_lines(b: Any) -> list[str]:
             f"observed precision {fmt(b.observed_precision)}, recall {fmt(b.observed_recall)}"
         )
         lines.append(
-            f"break-even (net value 0): precision {rate(b.break_even_precision)} at the observed "
-            f"recall, or recall {rate(b.break_even_recall)} at the observed precision"
+            f"break-even (net value 0): precision {rate(b.break_even_precision)}"
+            f"{_between(b, 'break_even_precision')} at the observed recall, or recall "
+            f"{rate(b.break_even_recall)}{_between(b, 'break_even_recall')} at the observed "
+            "precision"
         )
         if b.min_net_value_per_1000:
             lines.append(
-                f"for the minimum net value: precision {rate(b.required_precision)} at the "
-                f"observed recall, or recall {rate(b.required_recall)} at the observed precision"
+                f"for the minimum net value: precision {rate(b.required_precision)}"
+                f"{_between(b, 'required_precision')} at the observed recall, or recall "
+                f"{rate(b.required_recall)}{_between(b, 'required_recall')} at the observed "
+                "precision"
             )
     if b.max_latency_ms is not None:
-        lines.append(f"p95 latency: {fmt(b.latency_p95_ms)} ms (max {b.max_latency_ms:g} ms)")
+        spread = getattr(b, "latency_spread", None)
+        noise = (f"; median of repeats, spread {spread[0]:.4g} to {spread[1]:.4g} ms"
+                 if spread else "")
+        lines.append(f"p95 latency: {fmt(b.latency_p95_ms)} ms (max {b.max_latency_ms:g} ms"
+                     f"{noise})")
     lines.extend(f"problem: {p}" for p in b.problems)
     if b.decision_rule:
         lines.append(f"decision rule: {b.decision_rule}")

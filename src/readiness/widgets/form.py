@@ -161,6 +161,13 @@ class CriteriaForm(WidgetView):
         self.cat_method = method("categorical columns")
         self.drift_ignore = text("ignore columns", "customer_id, timestamp")
 
+        self.expected = text("expected values", "roc_auc=0.9, recall=0.8 (default: baseline)")
+        self.prevalence = text("share of positives", "e.g. 0.3", "280px")
+        self.power = text("power", "0.8", "280px")
+        self.plan_button = w.Button(description="Plan the holdout", icon="calculator")
+        self.plan_button.on_click(lambda _: self.plan_holdout())
+        self.plan_view = w.HTML()
+
         self.reason = text("amendment reason", "why the criteria change")
         self.save_button = w.Button(
             description="Save criteria", button_style="primary", icon="lock"
@@ -197,6 +204,12 @@ class CriteriaForm(WidgetView):
                 self.num_method,
                 self.cat_method,
                 self.drift_ignore,
+                heading("Holdout plan (how many held-out rows the gate needs to decide)"),
+                self.expected,
+                self.prevalence,
+                self.power,
+                self.plan_button,
+                self.plan_view,
                 heading("Save"),
                 self.lock_state,
                 self.reason,
@@ -402,6 +415,29 @@ class CriteriaForm(WidgetView):
         self.status.value = render.html_of(declaration)
         self.update_display()
         return declaration
+
+    def plan_holdout(self) -> Any:
+        """The holdout plan of the form's criteria (``readiness criteria plan``), shown under
+        the button; None when the form or the plan's inputs are invalid (shown why)."""
+        from readiness import render
+        from readiness.core.schema import validate
+        from readiness.criteria.plan import make_plan
+
+        sections, errors = self.sections()
+        prevalence = _number(self.prevalence, "share of positives", errors)
+        power = _number(self.power, "power", errors)
+        expect = [x.strip() for x in self.expected.value.split(",") if x.strip()]
+        try:
+            if errors:
+                raise ConfigError("; ".join(errors))
+            config = validate({**self._current_sections(), **sections}, source="form")
+            plan = make_plan(config.criteria, expect, prevalence,
+                             power if power is not None else 0.8)
+        except ReadinessError as exc:
+            self.plan_view.value = error_html(f"no plan: {exc}")
+            return None
+        self.plan_view.value = render.html_of(plan)
+        return plan
 
     # -- project state ----------------------------------------------------------------
 
