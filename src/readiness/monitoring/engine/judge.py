@@ -297,8 +297,14 @@ def _distinct_union(profile: ColumnProfile, cur: np.ndarray) -> int:
 
 
 def _categorical(profile: ColumnProfile, current: Any, method: str | None) -> tuple[str, float]:
+    # a categorical current is never of a float dtype
+    return categorical_on_counts(profile, value_counts(current), method)
+
+
+def categorical_on_counts(profile: ColumnProfile, cur: dict[Any, int], method: str | None
+                          ) -> tuple[str, float]:
+    """The method and score of a categorical column from the current's value counts."""
     ref = profile.category_counts()
-    cur = value_counts(current)  # a categorical current is never of a float dtype
     if not cur:
         raise _empty_current(profile)
     if method is None:
