@@ -91,6 +91,7 @@ class DriftResult(Renderable):
     renamed: dict[str, str] = field(default_factory=dict)  # true name -> name in the report
     # true column name -> {true category value -> its placeholder in the report}
     relabelled: dict[str, dict[str, str]] = field(default_factory=dict)
+    streamed: bool = False  # the current sample was read row group by row group
 
     @property
     def drifted_columns(self) -> list[str]:
@@ -114,6 +115,7 @@ class DriftResult(Renderable):
             "report_json": self.report_json,
             "renamed_in_report": self.renamed,
             "relabelled_in_report": self.relabelled,
+            "streamed": self.streamed,
         }
 
 
@@ -815,6 +817,7 @@ def _drift_streamed(
             else 0.0
         results.append(drift_of)
     result = _result(policy, share, results, rows, None, skipped, fail_on_drift)
+    result.streamed = True
     return _saved(result, project, save, None)
 
 
