@@ -21,10 +21,11 @@ they are not streamed and such a column is an :class:`EngineError` naming it.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,6 +81,7 @@ class Partial:
     counts: dict[Any, int] | None = field(default_factory=dict)
     bins: np.ndarray | None = None
     offsets: np.ndarray | None = None
+    edges: np.ndarray | None = None  # per bin: the values on its left edge exactly
     low: float = math.inf
     high: float = -math.inf
 
@@ -148,8 +150,10 @@ class Partial:
         size = grid.size + 1
         bins = np.bincount(at, minlength=size)
         sums = np.bincount(at, weights=offsets, minlength=size)
+        edges = np.bincount(at[offsets == 0], minlength=size)
         self.bins = bins if self.bins is None else self.bins + bins
         self.offsets = sums if self.offsets is None else self.offsets + sums
+        self.edges = edges if self.edges is None else self.edges + edges
 
     def merge(self, other: Partial) -> Partial:
         """This partial with ``other``'s row groups added (in place; returns self)."""
@@ -167,11 +171,12 @@ class Partial:
                 self.raw.extend(other.raw)
         self._merge_counts(other.counts)
         if other.bins is not None:
-            if self.bins is None or self.offsets is None:
-                self.bins, self.offsets = other.bins, other.offsets
+            if self.bins is None or self.offsets is None or self.edges is None:
+                self.bins, self.offsets, self.edges = other.bins, other.offsets, other.edges
             else:
                 self.bins = self.bins + other.bins
                 self.offsets = self.offsets + other.offsets
+                self.edges = self.edges + other.edges
         return self
 
     def kind(self) -> str:
@@ -253,14 +258,22 @@ def stream_partials(path: Path, grids: dict[str, np.ndarray | None], workers: in
         try:
             for future in completed(futures):
                 _merged(found, future.result())
+                future.release()  # the cluster forgets each partial once merged
         finally:
             client.cancel(futures)
         return found
     threads = max(1, min(workers or _cores(), groups))
+    pending = iter(range(groups))
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        running = [pool.submit(group_partials, where, g, grids) for g in range(groups)]
-        for future in as_completed(running):
-            _merged(found, future.result())
+        # a window of two groups per thread: the partials of finished ones are merged away
+        running = {pool.submit(group_partials, where, g, grids)
+                   for g in itertools.islice(pending, 2 * threads)}
+        while running:
+            done, running = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                _merged(found, future.result())
+            running |= {pool.submit(group_partials, where, g, grids)
+                        for g in itertools.islice(pending, len(done))}
     return found
 
 
@@ -275,17 +288,20 @@ def _cores() -> int:
 
 
 def wasserstein_binned(reference: np.ndarray, grid: np.ndarray, bins: np.ndarray,
-                       offsets: np.ndarray) -> tuple[float, float]:
+                       offsets: np.ndarray, edges: np.ndarray | None = None
+                       ) -> tuple[float, float]:
     """The first Wasserstein distance between ``reference`` (sorted) and the binned current,
     and a bound on its error.
 
     ``grid``: the reference's distinct values; bin ``b`` holds the current values in
     ``[grid[b-1], grid[b])`` (bin 0 below the grid, the last one from its top up), with
-    their count and the sum of their offsets from the bin's left edge. Within a bin the
-    reference CDF is a constant ``r`` and the current's rises from ``lo`` to ``hi``; the
+    their count, the sum of their offsets from the bin's left edge and (``edges``) how many
+    lie on that edge. Within a bin the reference CDF is a constant ``r`` and the current's
+    rises from ``lo`` (on the left edge) to ``hi``; the
     integral of the current CDF over the bin follows from the count and the offsets, so
     ``∫|r - F|`` is exact unless ``lo < r < hi``; there it lies within
-    ``w·min(r - lo, hi - r)`` of the value given (the two CDFs cross in few bins).
+    ``w·min(r - lo, hi - r)`` of the value given (the two CDFs cross in few bins; values
+    that all lie on the reference's own values, as integers do, never cross).
     """
     n = float(bins.sum())
     k = grid.size
@@ -296,7 +312,8 @@ def wasserstein_binned(reference: np.ndarray, grid: np.ndarray, bins: np.ndarray
     before = np.concatenate(([0.0], np.cumsum(bins, dtype=np.float64)))
     width = np.diff(grid)
     inner = bins[1:k].astype(np.float64)
-    lo, hi = before[1:k] / n, before[2 : k + 1] / n
+    on_edge = edges[1:k] if edges is not None else 0.0
+    lo, hi = (before[1:k] + on_edge) / n, before[2 : k + 1] / n
     integral = (before[1:k] * width + inner * width - offsets[1:k]) / n
     level = ref_cdf * width
     slack = width * np.clip(np.minimum(ref_cdf - lo, hi - ref_cdf), 0.0, None)
@@ -341,7 +358,8 @@ def judge_partial(profile: ColumnProfile, partial: Partial, method: str | None =
         if grid is None or partial.bins is None or partial.offsets is None \
                 or profile.values is None:
             raise _needs_values(profile, "wasserstein without the reference's values")
-        w1, error = wasserstein_binned(profile.values, grid, partial.bins, partial.offsets)
+        w1, error = wasserstein_binned(profile.values, grid, partial.bins, partial.offsets,
+                                       partial.edges)
         norm = max(float(_std(profile)), 0.001)
         verdict = _verdict(profile, kind, method, name, w1 / norm, threshold)
         verdict.score_error = error / norm + float(profile.extra.get("score_error", 0.0))
