@@ -76,16 +76,22 @@ def write_profile(project: Project, name: str, run_id: str | None) -> str | None
         return None
     exact_rows = (config.drift or DriftPolicy()).profile_exact_rows
     profiles = profile_frame(frame, exact_rows=exact_rows)
-    data = {
-        "schema": SCHEMA,
-        "reference": source,
-        "rows": len(frame),
-        "columns": [p.to_dict() for p in profiles.values()],
-    }
     path = project.root / profile_path(name)
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(path, json.dumps(data, separators=(",", ":"), allow_nan=False) + "\n")
+    atomic_write_text(path, encode_profile(profiles, source, len(frame)))
     return profile_path(name)
+
+
+def encode_profile(profiles: dict[str, Any], source: str, rows: int, schema: int = SCHEMA
+                   ) -> str:
+    """The text of a profile file: ``profiles`` of ``rows`` rows of the data at ``source``."""
+    data = {
+        "schema": schema,
+        "reference": source,
+        "rows": rows,
+        "columns": [p.to_dict() for p in profiles.values()],
+    }
+    return json.dumps(data, separators=(",", ":"), allow_nan=False) + "\n"
 
 
 def parse_profile(text: str, where: str) -> tuple[dict[str, Any], str]:

@@ -390,7 +390,7 @@ def judge_frame(
         verdict.column = column  # the caller's key (a profile holds it as text)
         return verdict
 
-    threads = max(1, min(workers or _cores(), len(plan)))
+    threads = max(1, min(workers or cores(), len(plan)))
     if threads == 1:
         results = [one(task) for task in plan]
     else:
@@ -414,7 +414,8 @@ def judge_frame(
     return verdicts, share
 
 
-def _cores() -> int:
+def cores() -> int:
+    """The cores this process may use (its affinity), the default of the engine's threads."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux

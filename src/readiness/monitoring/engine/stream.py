@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -50,6 +49,7 @@ from readiness.monitoring.engine.judge import (
     _on_counts,
     _std,
     categorical_on_counts,
+    cores,
     implemented,
     judge_column,
     resolve_method,
@@ -262,7 +262,7 @@ def stream_partials(path: Path, grids: dict[str, np.ndarray | None], workers: in
         finally:
             client.cancel(futures)
         return found
-    threads = max(1, min(workers or _cores(), groups))
+    threads = max(1, min(workers or cores(), groups))
     pending = iter(range(groups))
     with ThreadPoolExecutor(max_workers=threads) as pool:
         # a window of two groups per thread: the partials of finished ones are merged away
@@ -275,13 +275,6 @@ def stream_partials(path: Path, grids: dict[str, np.ndarray | None], workers: in
             running |= {pool.submit(group_partials, where, g, grids)
                         for g in itertools.islice(pending, len(done))}
     return found
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 # -- verdicts ---------------------------------------------------------------------------------
