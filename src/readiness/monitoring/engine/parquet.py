@@ -58,12 +58,33 @@ def _pandas(table: Any) -> Any:
     return table.to_pandas(split_blocks=True, self_destruct=True)
 
 
-def read_columns(path: Path, names: list[str] | None = None) -> Any:
-    """``names`` (default: all) of a Parquet file as a DataFrame, read column-wise."""
-    import pyarrow.parquet as pq
+def read_columns(path: Path, names: list[str] | None = None, workers: int | None = None) -> Any:
+    """``names`` (default: all) of a Parquet file as a DataFrame, read column by column.
 
-    table = pq.read_table(path, columns=names, use_threads=True)
-    return _pandas(table)
+    One column at a time per thread (``workers``, default: the cores): each is decoded,
+    converted and its Arrow copy freed before the next, so the peak is the frame and a
+    column per thread, not the frame twice (as a whole-table read and conversion holds it).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    import pandas as pd
+    import pyarrow as pa
+
+    from readiness.monitoring.engine.judge import cores
+
+    wanted = columns(path) if names is None else list(names)
+    if not wanted:
+        return _pandas(_file(path).read(columns=[]))
+
+    def one(name: str) -> Any:
+        return _pandas(_file(path).read(columns=[name], use_threads=False))
+
+    threads = max(1, min(workers or cores(), len(wanted)))
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        parts = list(pool.map(one, wanted))
+    pa.default_memory_pool().release_unused()  # decoding buffers back to the system
+    frame = pd.concat(parts, axis=1) if len(parts) > 1 else parts[0]
+    return frame
 
 
 def read_group(path: Path, index: int, names: list[str]) -> Any:
