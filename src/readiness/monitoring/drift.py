@@ -626,7 +626,7 @@ def drift(
         from readiness.monitoring.engine import profile_frame
 
         ref = load_frame(reference, project, rev, "reference",
-                         needed_columns(reference, columns, policy))
+                         needed_columns(reference, columns, policy) if rev is None else None)
         profiles = profile_frame(ref)  # exact: the verdicts are those on the data
         del ref
         return _drift_streamed(profiles, current, columns, project, policy, save,

@@ -58,6 +58,7 @@ from readiness.monitoring.engine.judge import (
 from readiness.monitoring.engine.profile import (
     DISTINCT_LIMIT,
     ColumnProfile,
+    distinct_count,
     is_numeric_series,
     sorted_counts,
     value_counts,
@@ -132,6 +133,9 @@ class Partial:
         if self.counts is None:
             return
         ordered = np.sort(values)
+        if distinct_count(ordered) > COUNT_LIMIT:  # many values: no counts (no dict built)
+            self.counts = None
+            return
         integer = np.dtype(self.dtype).kind in "iu"
         self._merge_counts(sorted_counts(ordered, integer=integer))
 
