@@ -10,7 +10,8 @@ In one run, on the same Parquet files: 200,000 x 10 (6 numeric, 4 categorical) a
   result under ``reports/`` (what ``readiness drift`` does), then its text summary;
 - the profile path: ``drift(profile, current)``, the reference a profile file written as
   ``readiness register`` writes it (numeric columns above ``profile_exact_rows`` summarised):
-  only the current sample and the profile are read.
+  only the current sample and the profile are read;
+- the same, streamed (``--stream``): the current sample read row group by row group.
 
 It prints wall time, peak RSS, the speed-up over evidently, the engine's peak against the
 size of the two frames in memory (pandas ``memory_usage(deep=True)``; also without the
@@ -72,7 +73,8 @@ reference = sys.argv[1]
 if reference.endswith(".json"):
     from readiness.registry.profiles import read_profile_file
     reference = read_profile_file(Path(reference))[0]
-result = drift(reference, sys.argv[2], project=Project(Path(sys.argv[3])))
+stream = len(sys.argv) > 4 and sys.argv[4] == "stream"
+result = drift(reference, sys.argv[2], project=Project(Path(sys.argv[3])), stream=stream)
 str(result)
 done(start, drifted=sorted(result.drifted_columns),
      evidently="evidently" in sys.modules)
@@ -153,6 +155,7 @@ def main() -> int:
             theirs = measure(EVIDENTLY, str(ref), str(cur))
             ours = [measure(ENGINE, str(ref), str(cur), str(root)) for _ in range(ROUNDS)]
             quick = [measure(ENGINE, str(profile), str(cur), str(root)) for _ in range(ROUNDS)]
+            streamed = measure(ENGINE, str(profile), str(cur), str(root), "stream")
             b, o, q = theirs["seconds"], median(ours, "seconds"), median(quick, "seconds")
             peak = max(r["peak_mb"] for r in ours)
             numeric = columns * 3 // 5
@@ -165,10 +168,14 @@ def main() -> int:
             print(f"  readiness drift --profile      {q:7.2f} s   peak "
                   f"{max(r['peak_mb'] for r in quick):6.0f} MB   {b / q:5.1f}x faster"
                   f"   (profile file {profile_mb:.1f} MB)")
+            print(f"  readiness drift --profile --stream {streamed['seconds']:7.2f} s   peak "
+                  f"{streamed['peak_mb']:6.0f} MB   {b / streamed['seconds']:5.1f}x faster"
+                  "   (row group by row group)")
             above = peak - baseline["peak_mb"]
             print(f"  engine peak / frames: {peak / frames_mb:.2f} (above the imports alone: "
                   f"{above / frames_mb:.2f})")
-            same = theirs["drifted"] == ours[0]["drifted"] == quick[0]["drifted"]
+            same = theirs["drifted"] == ours[0]["drifted"] == quick[0]["drifted"] \
+                == streamed["drifted"]
             print(f"  drifted columns agree: {'yes' if same else 'NO'} "
                   f"({len(theirs['drifted'])} of {columns}); evidently imported by the engine: "
                   f"{'YES' if ours[0]['evidently'] else 'no'}")
