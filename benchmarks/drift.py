@@ -108,7 +108,7 @@ def make_data(folder: Path, rows: int, columns: int) -> tuple[Path, Path, float]
     size = 0.0
     for path, shift in ((ref, 0.0), (cur, 0.1)):
         data = frame(shift)
-        data.to_parquet(path)
+        data.to_parquet(path, row_group_size=100_000)  # a large file's many row groups
         size += pd.read_parquet(path).memory_usage(deep=True).sum() / 2**20
         del data
     return ref, cur, size

@@ -132,6 +132,9 @@ class Partial:
     def _add_counts(self, values: np.ndarray) -> None:
         if self.counts is None:
             return
+        if distinct_count(np.sort(values[:4096])) > COUNT_LIMIT:  # many values: no sort of all
+            self.counts = None
+            return
         ordered = np.sort(values)
         if distinct_count(ordered) > COUNT_LIMIT:  # many values: no counts (no dict built)
             self.counts = None
