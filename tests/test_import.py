@@ -75,3 +75,20 @@ def test_evidently_imports_with_the_pinned_pandas():
     assert done.returncode == 0, done.stderr[-2000:]
     major, minor = (int(x) for x in done.stdout.strip().split(".")[:2])
     assert (major, minor) < (3, 1)
+
+
+def test_drift_and_its_engine_never_import_evidently():
+    # evidently runs only for --html (and for columns the engine leaves to it): the verdicts,
+    # the summary and the saved JSON come without its 4-8 s import
+    loaded = _modules_after(
+        "import numpy as np, pandas as pd\n"
+        "import readiness.monitoring.drift, readiness.monitoring.engine\n"
+        "from readiness.monitoring.drift import drift\n"
+        "rng = np.random.default_rng(0)\n"
+        "ref = pd.DataFrame({'x': rng.normal(0, 1, 2000), 'c': rng.choice(['a', 'b'], 2000)})\n"
+        "cur = pd.DataFrame({'x': rng.normal(1, 1, 2000), 'c': rng.choice(['a', 'b'], 2000)})\n"
+        "result = drift(ref, cur, save=False)\n"
+        "assert result.dataset_drift is not None; str(result)\n"
+    )
+    assert "readiness.monitoring.engine" in loaded
+    assert not {m for m in loaded if m.split(".")[0] == "evidently"}

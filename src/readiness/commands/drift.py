@@ -44,6 +44,25 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="also save evidently's full interactive HTML report (slower: evidently runs too)",
     )
+    parser.add_argument(
+        "--stream",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="read the current sample (Parquet) one row group at a time, for a sample larger "
+        "than memory (default: only when it would not fit in half the available memory)",
+    )
+    parser.add_argument(
+        "--executor",
+        choices=["local", "dask"],
+        default="local",
+        help="where a streamed sample is computed: local threads (default) or a Dask cluster "
+        "(one task per row group; needs --scheduler)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDR",
+        help="the Dask scheduler for --executor dask, e.g. tcp://host:8786",
+    )
     add_json_flag(parser)
 
 
@@ -87,6 +106,9 @@ def execute(args: argparse.Namespace, ctx: Context) -> Any:
         save=args.save,
         fail_on_drift=args.fail_on_drift,
         html=args.html,
+        stream=args.stream,
+        executor=args.executor,
+        scheduler=args.scheduler,
     )
     if ctx.widgets():
         from readiness.widgets import drift_table
@@ -107,6 +129,8 @@ COMMAND = Command(
         "  readiness drift data/train.csv prod/latest.parquet --rev model@v1.2.0 --fail-on-drift\n"
         "  readiness drift --profile model@v1.2.0 prod/latest.parquet   (no training data read)\n"
         "  readiness drift data/train.csv prod/2026-11.csv --html   (evidently's full report)\n"
+        "  readiness drift --profile model prod/huge.parquet --executor dask --scheduler "
+        "tcp://host:8786\n"
         "in a notebook:\n"
         "  %readiness drift train_df prod_df --columns age,plan"
     ),

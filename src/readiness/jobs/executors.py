@@ -115,6 +115,23 @@ def _outcome(future: Any, spec: JobSpec) -> dict[str, Any]:
         }
 
 
+def dask_client(scheduler: str | None) -> Any:
+    """A ``distributed`` client of the scheduler at ``scheduler``; clear errors if none.
+
+    Shared by the batch executor and the drift of a sample on a cluster.
+    """
+    if not scheduler:
+        raise UsageError("the dask executor needs --scheduler ADDRESS (e.g. tcp://host:8786)")
+    try:
+        from distributed import Client
+    except ImportError:
+        raise UsageError("the dask executor needs dask: pip install 'readiness[dask]'") from None
+    try:
+        return Client(scheduler, timeout="10s")
+    except OSError as exc:
+        raise UsageError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+
+
 class DaskExecutor:
     """Jobs on a ``dask.distributed`` cluster; workers need readiness installed.
 
@@ -124,18 +141,7 @@ class DaskExecutor:
     """
 
     def __init__(self, scheduler: str | None = None, workers: int | None = None) -> None:
-        if not scheduler:
-            raise UsageError("the dask executor needs --scheduler ADDRESS (e.g. tcp://host:8786)")
-        try:
-            from distributed import Client
-        except ImportError:
-            raise UsageError(
-                "the dask executor needs dask: pip install 'readiness[dask]'"
-            ) from None
-        try:
-            self.client = Client(scheduler, timeout="10s")
-        except OSError as exc:
-            raise UsageError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+        self.client = dask_client(scheduler)
 
     def run_all(self, specs: Sequence[JobSpec], on_done: OnDone) -> None:
         from distributed import as_completed

@@ -91,6 +91,7 @@ class DriftResult(Renderable):
     renamed: dict[str, str] = field(default_factory=dict)  # true name -> name in the report
     # true column name -> {true category value -> its placeholder in the report}
     relabelled: dict[str, dict[str, str]] = field(default_factory=dict)
+    streamed: bool = False  # the current sample was read row group by row group
 
     @property
     def drifted_columns(self) -> list[str]:
@@ -114,21 +115,36 @@ class DriftResult(Renderable):
             "report_json": self.report_json,
             "renamed_in_report": self.renamed,
             "relabelled_in_report": self.relabelled,
+            "streamed": self.streamed,
         }
 
 
 # -- inputs ------------------------------------------------------------------------------
 
 
-def load_frame(source: Any, project: Project | None, rev: str | None, what: str) -> Any:
-    """A DataFrame from a DataFrame, a CSV/Parquet path, or a DVC-tracked path at ``rev``."""
+def load_frame(source: Any, project: Project | None, rev: str | None, what: str,
+               names: list[str] | None = None) -> Any:
+    """A DataFrame from a DataFrame, a CSV/Parquet path, or a DVC-tracked path at ``rev``.
+
+    ``names``: of a Parquet file, read only these columns (column-wise, through pyarrow).
+    """
     import pandas as pd
+
+    from readiness.monitoring.engine import parquet
 
     if isinstance(source, pd.DataFrame):
         if rev is not None:
             raise DriftError(f"rev= applies to a tracked file, not to a DataFrame ({what})")
         return source
     path = Path(source)
+    if rev is None and parquet.is_parquet(path):
+        from readiness.core.fsutil import require_file
+
+        require_file(path, str(path), DriftError)
+        try:
+            return parquet.read_columns(path, names)
+        except Exception as exc:  # pyarrow raises many unrelated types for unreadable files
+            raise DriftError(f"{what}: cannot read {path} as PARQUET: {exc}") from None
     if rev is None:
         from readiness.data.validation import DataValidationError, read_table
 
@@ -137,6 +153,28 @@ def load_frame(source: Any, project: Project | None, rev: str | None, what: str)
         except DataValidationError as exc:
             raise DriftError(f"{what}: {exc}") from None
     return _read_at_revision(project, path, rev, what)
+
+
+def needed_columns(source: Any, columns: list[str] | None, policy: DriftPolicy) -> list[str] | None:
+    """The columns of a Parquet ``source`` that drift reads (None: all, or not Parquet).
+
+    Those compared (``columns``, else all but ``drift: ignore:``) and those the policy
+    names (its checks need them); a name the file lacks is left to the checks to report.
+    """
+    from readiness.monitoring.engine import parquet
+
+    if not parquet.is_parquet(source) or not Path(source).is_file():
+        return None
+    if not columns and not policy.ignore:
+        return None
+    try:
+        present = parquet.columns(Path(source))
+    except Exception:  # not a readable Parquet file: reading it whole says so
+        return None
+    named = set(policy.columns) | {c for c in (policy.target, policy.prediction) if c}
+    wanted = set(columns) if columns else {c for c in present if c not in policy.ignore}
+    return [c for c in present if c in wanted or c in named]
+
 
 def reference_profile(project: Project, spec: str) -> tuple[dict[str, Any], str]:
     """The profiles ``spec`` names, and a label: ``NAME@VERSION``, ``NAME`` (its production
@@ -475,9 +513,10 @@ def _numeric_histogram(r: Any, cur: Any, bins: int = 16) -> dict[str, Any]:
     low, high = float(min(r.min(), c.min())), float(max(r.max(), c.max()))
     if low == high:
         high = low + 1.0
-    edges = np.linspace(low, high, bins + 1)
-    hr = np.histogram(r, edges)[0] / max(len(r), 1)
-    hc = np.histogram(c, edges)[0] / max(len(c), 1)
+    # equal bins given as a count and a range: numpy's linear-time path (edges as an
+    # array would sort every value first), the same counts
+    hr = np.histogram(r, bins, (low, high))[0] / max(len(r), 1)
+    hc = np.histogram(c, bins, (low, high))[0] / max(len(c), 1)
     return {
         "kind": "numeric",
         "reference": hr.round(4).tolist(),
@@ -532,6 +571,9 @@ def drift(
     save: bool = True,
     fail_on_drift: bool = False,
     html: bool = False,
+    stream: bool | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
 ) -> DriftResult:
     """Compare ``current`` with ``reference`` column by column, with evidently's tests.
 
@@ -557,16 +599,41 @@ def drift(
     html:
         Also run evidently for its full interactive HTML report, saved under ``reports/``
         (seconds to minutes on large data: on request only).
+    stream:
+        Read ``current`` (a Parquet file) one row group at a time, for a sample larger
+        than memory (:mod:`readiness.monitoring.engine.stream`: the tests that allow it).
+        None (default): when its data would take more than half the available memory.
+    executor, scheduler:
+        ``dask``: stream ``current`` on the Dask cluster at ``scheduler``, one task per row
+        group (its workers read the file at the same path); ``local``: threads here.
     """
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
         # numpy's random_state range: checked before any data is read
         raise DriftError(f"seed must be a whole number from 0 to {2**32 - 1}, got {seed!r}")
     policy = policy or _project_policy(project)
+    if executor not in ("local", "dask"):
+        raise DriftError(f"unknown executor {executor!r}: local or dask")
     if isinstance(reference, dict):  # a version's stored profiles: only the current is read
+        if _streams(current, stream, executor, sample, html):
+            if rev is not None:
+                raise DriftError("rev= reads reference data at a revision; a profile is a "
+                                 "version's own")
+            return _drift_streamed(reference, current, columns, project, policy, save,
+                                   fail_on_drift, executor, scheduler)
         return _drift_on_profile(reference, current, columns, project, policy, sample, seed,
                                  save, fail_on_drift, html, rev)
-    ref = load_frame(reference, project, rev, "reference")
-    cur = load_frame(current, project, None, "current")
+    if _streams(current, stream, executor, sample, html):
+        from readiness.monitoring.engine import profile_frame
+
+        ref = load_frame(reference, project, rev, "reference",
+                         needed_columns(reference, columns, policy) if rev is None else None)
+        profiles = profile_frame(ref)  # exact: the verdicts are those on the data
+        del ref
+        return _drift_streamed(profiles, current, columns, project, policy, save,
+                               fail_on_drift, executor, scheduler)
+    ref = load_frame(reference, project, rev, "reference",
+                     needed_columns(reference, columns, policy) if rev is None else None)
+    cur = load_frame(current, project, None, "current", needed_columns(current, columns, policy))
     kept, skipped = _prepare(ref, cur, columns, policy)
     rows = {"reference": len(ref), "current": len(cur)}
     sampled = None
@@ -590,16 +657,17 @@ def drift(
         if names:
             ref_in, cur_in = ref_in.rename(columns=names), cur_in.rename(columns=names)
         snapshot = run_report(ref_in, cur_in, policy, kept, names or None)
-    results = []
-    for column in kept:
+    def extras(column: str) -> ColumnDrift:
         verdict = verdicts[column]
         categorical = verdict.kind not in ("numerical", "text")
-        results.append(_column_drift(
+        return _column_drift(
             column, verdict, policy, cur[column],
             missing_reference=round(float(ref[column].isna().mean()), 4),
             new_categories=_new_categories(ref[column], cur[column]) if categorical else [],
             histogram=_histogram(ref[column], cur[column], verdict.kind == "numerical"),
-        ))
+        )
+
+    results = _per_column(extras, kept)
     result = _result(policy, share, results, rows, sampled, skipped, fail_on_drift)
     result.renamed = {str(k): v for k, v in names.items()}
     result.relabelled = {str(k): v for k, v in values.items()}
@@ -630,18 +698,143 @@ def _drift_on_profile(
         sampled = {"rows": sample, "seed": seed, "reference": rows["reference"],
                    "current": len(cur)}
     verdicts, share = _verdicts(profiles, cur, kept, policy)
-    results = []
-    for column in kept:
+    def extras(column: str) -> ColumnDrift:
         verdict, profile = verdicts[column], profiles[column]
         categorical = verdict.kind not in ("numerical", "text")
         seen = {str(k) for k in profile.category_counts()} if categorical else set()
-        results.append(_column_drift(
+        return _column_drift(
             column, verdict, policy, cur[column],
             missing_reference=round(profile.missing / profile.rows, 4) if profile.rows else 0.0,
             new_categories=_unseen(seen, cur[column]) if categorical else [],
             histogram=_profile_histogram(profile, cur[column], verdict.kind == "numerical"),
-        ))
+        )
+
+    results = _per_column(extras, kept)
     result = _result(policy, share, results, rows, sampled, skipped, fail_on_drift)
+    return _saved(result, project, save, None)
+
+
+def _per_column(work: Any, columns: list[str]) -> list[ColumnDrift]:
+    """``work(column)`` for every column, side by side on the cores (pandas and numpy release
+    the GIL on whole columns), in ``columns`` order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from readiness.monitoring.engine.judge import cores
+
+    threads = max(1, min(cores(), len(columns)))
+    if threads == 1:
+        return [work(c) for c in columns]
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        return list(pool.map(work, columns))
+
+
+def _streams(current: Any, stream: bool | None, executor: str, sample: int | None,
+             html: bool) -> bool:
+    """Whether ``current`` is read row group by row group (see :func:`drift`)."""
+    from readiness.monitoring.engine import parquet
+
+    asked = stream is True or executor == "dask"
+    if not asked and stream is False:
+        return False
+    if not parquet.is_parquet(current):
+        if asked:
+            raise DriftError("streaming reads a Parquet file one row group at a time: give the "
+                             "current sample as a .parquet path")
+        return False
+    if not Path(current).is_file():
+        if asked:
+            raise DriftError(f"current: {current} does not exist")
+        return False
+    if not asked:  # automatic: only what would not fit comfortably in memory
+        available = _available_memory()
+        try:
+            size = parquet.memory_size(Path(current))
+        except Exception:  # unreadable: reading it whole gives the clear error
+            return False
+        if available is None or size <= available / 2:
+            return False
+    if sample is not None:
+        raise DriftError("a streamed sample is read whole, row group by row group: drop "
+                         "--sample, or compare without streaming")
+    if html:
+        raise DriftError("evidently's HTML report needs both samples in memory: compare "
+                         "without streaming (--html) or drop --html")
+    return True
+
+
+def _available_memory() -> int | None:
+    """Bytes of memory available now (Linux), None when unknown."""
+    import os
+
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):  # not available on this platform
+        return None
+
+
+def _drift_streamed(
+    profiles: dict[str, Any], current: Any, columns: list[str] | None,
+    project: Project | None, policy: DriftPolicy, save: bool, fail_on_drift: bool,
+    executor: str, scheduler: str | None,
+) -> DriftResult:
+    """:func:`drift` of a Parquet sample read row group by row group (threads or Dask)."""
+    from readiness.monitoring.engine import EngineError, parquet
+    from readiness.monitoring.engine.stream import judge_stream
+
+    path = Path(current)
+    try:
+        present = parquet.columns(path)
+        first = parquet.read_group(path, 0, present) if parquet.group_count(path) else None
+    except Exception as exc:  # pyarrow raises many unrelated types for unreadable files
+        raise DriftError(f"current: cannot read {path} as PARQUET: {exc}") from None
+    if first is None or parquet.row_count(path) == 0:
+        raise DriftError("the current data is empty: nothing to compare")
+    _prepare(profiles, first, columns, policy)  # the columns and their types, before reading
+    wanted = needed_columns(path, columns, policy) or present
+    streamed = [c for c in wanted if c in profiles]
+    skipped: list[str] = []
+
+    def prepare(partials: dict[str, Any]) -> list[str]:
+        import pandas as pd
+
+        heads = pd.concat({c: partials[c].head() for c in streamed}, axis=1)
+        kept, why = _prepare(profiles, heads, columns, policy)
+        skipped.extend(why)
+        return kept
+
+    client = None
+    if executor == "dask":
+        from readiness.jobs.executors import dask_client
+
+        client = dask_client(scheduler)
+    try:
+        found, share, partials = judge_stream(profiles, path, streamed, policy, client=client,
+                                              prepare=prepare)
+    except EngineError as exc:  # data evidently refuses too, or a test that needs all values
+        raise DriftError(f"drift cannot be computed: {exc}") from None
+    finally:
+        if client is not None:
+            client.close()
+    rows = {"reference": max(p.rows for p in profiles.values()),
+            "current": parquet.row_count(path)}
+    results = []
+    for verdict in found:
+        column = verdict.column
+        profile, partial = profiles[column], partials[column]
+        categorical = verdict.kind not in ("numerical", "text")
+        seen = {str(k) for k in profile.category_counts()} if categorical else set()
+        new = sorted(str(k) for k in (partial.counts or {}) if str(k) not in seen)[:10]
+        drift_of = _column_drift(
+            column, verdict, policy, None,
+            missing_reference=round(profile.missing / profile.rows, 4) if profile.rows else 0.0,
+            new_categories=new if categorical else [],
+            histogram={},
+        )
+        drift_of.missing_current = round(partial.missing / partial.rows, 4) if partial.rows \
+            else 0.0
+        results.append(drift_of)
+    result = _result(policy, share, results, rows, None, skipped, fail_on_drift)
+    result.streamed = True
     return _saved(result, project, save, None)
 
 
@@ -663,7 +856,7 @@ def _column_drift(column: str, verdict: Any, policy: DriftPolicy, cur: Any,
         drifted=verdict.drifted,
         role=role,
         missing_reference=missing_reference,
-        missing_current=round(float(cur.isna().mean()), 4),
+        missing_current=round(float(cur.isna().mean()), 4) if cur is not None else 0.0,
         new_categories=new_categories,
         histogram=histogram,
         score_error=verdict.score_error,

@@ -91,17 +91,26 @@ def write_profile(project: Project, name: str, run_id: str | None) -> str | None
         return None
     exact_rows = (config.drift or DriftPolicy()).profile_exact_rows
     profiles = profile_frame(frame, exact_rows=exact_rows)
-    data = {
-        "schema": SCHEMA,
-        "reference": source,
-        "rows": len(frame),
-        "columns": [p.to_dict() for p in profiles.values()],
-        "predictions": _prediction_profiles(project, config, name, exact_rows),
-    }
+    predictions = _prediction_profiles(project, config, name, exact_rows)
     path = project.root / profile_path(name)
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(path, json.dumps(data, separators=(",", ":"), allow_nan=False) + "\n")
+    atomic_write_text(path, encode_profile(profiles, source, len(frame),
+                                             predictions=predictions))
     return profile_path(name)
+
+
+def encode_profile(profiles: dict[str, Any], source: str, rows: int, schema: int = SCHEMA,
+                   predictions: dict[str, Any] | None = None) -> str:
+    """The text of a profile file: ``profiles`` of ``rows`` rows of the data at ``source``,
+    and the profiles of the version's holdout predictions by kind."""
+    data = {
+        "schema": schema,
+        "reference": source,
+        "rows": rows,
+        "columns": [p.to_dict() for p in profiles.values()],
+        "predictions": {kind: p.to_dict() for kind, p in (predictions or {}).items()},
+    }
+    return json.dumps(data, separators=(",", ":"), allow_nan=False) + "\n"
 
 
 def _prediction_profiles(project: Project, config: Any, name: str, exact_rows: int
@@ -138,7 +147,7 @@ def _prediction_profiles(project: Project, config: Any, name: str, exact_rows: i
         return {}
     for kind, values in kinds.items():
         frame = pd.DataFrame({"prediction": values})
-        out[kind] = profile_frame(frame, exact_rows=exact_rows)["prediction"].to_dict()
+        out[kind] = profile_frame(frame, exact_rows=exact_rows)["prediction"]
     return out
 
 

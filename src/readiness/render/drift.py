@@ -72,8 +72,10 @@ def _drift_summary(obj: Any) -> list[str]:
     bounded = [c for c in obj.columns if c.score_error is not None]
     if bounded:
         worst = max(bounded, key=lambda c: c.score_error or 0.0)
+        streamed = " or a streamed sample's bins" if obj.streamed else ""
         lines.append(
-            f"{len(bounded)} column(s) judged against a summarised profile: each score within "
+            f"{len(bounded)} column(s) judged against a summarised profile{streamed}: each score "
+            f"within "
             f"{worst.score_error:.2g} of the exact one (largest: {worst.column})"
         )
     if obj.renamed and obj.report_html:

@@ -297,8 +297,14 @@ def _distinct_union(profile: ColumnProfile, cur: np.ndarray) -> int:
 
 
 def _categorical(profile: ColumnProfile, current: Any, method: str | None) -> tuple[str, float]:
+    # a categorical current is never of a float dtype
+    return categorical_on_counts(profile, value_counts(current), method)
+
+
+def categorical_on_counts(profile: ColumnProfile, cur: dict[Any, int], method: str | None
+                          ) -> tuple[str, float]:
+    """The method and score of a categorical column from the current's value counts."""
     ref = profile.category_counts()
-    cur = value_counts(current)  # a categorical current is never of a float dtype
     if not cur:
         raise _empty_current(profile)
     if method is None:
@@ -384,7 +390,7 @@ def judge_frame(
         verdict.column = column  # the caller's key (a profile holds it as text)
         return verdict
 
-    threads = max(1, min(workers or _cores(), len(plan)))
+    threads = max(1, min(workers or cores(), len(plan)))
     if threads == 1:
         results = [one(task) for task in plan]
     else:
@@ -408,7 +414,8 @@ def judge_frame(
     return verdicts, share
 
 
-def _cores() -> int:
+def cores() -> int:
+    """The cores this process may use (its affinity), the default of the engine's threads."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux

@@ -172,6 +172,22 @@ def jensenshannon_counts(reference: dict[Any, int], current: dict[Any, int]) -> 
 
 
 def _jensenshannon(reference: np.ndarray, current: np.ndarray) -> float:
-    from scipy.spatial import distance
+    """``scipy.spatial.distance.jensenshannon(reference, current)``, its steps in numpy.
 
-    return float(distance.jensenshannon(reference, current, None))
+    Without importing scipy.spatial (its import costs more than the test on a million rows).
+    """
+    p = reference / np.sum(reference)
+    q = current / np.sum(current)
+    m = (p + q) / 2.0
+    return float(np.sqrt((_rel_entr(p, m).sum() + _rel_entr(q, m).sum()) / 2.0))
+
+
+def _rel_entr(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``scipy.special.rel_entr``: ``x log(x/y)``, 0 where ``x`` is 0, inf where ``y`` is."""
+    out = np.full(x.shape, np.inf)
+    zero = (x == 0) & (y >= 0)
+    positive = (x > 0) & (y > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out[positive] = x[positive] * np.log(x[positive] / y[positive])
+    out[zero] = 0.0
+    return out

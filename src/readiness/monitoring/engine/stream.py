@@ -1,0 +1,453 @@
+"""Drift of a Parquet sample read one row group at a time: current samples larger than memory.
+
+Each row group adds to a small :class:`Partial` per column, and partials merge in any order
+(threads here, or the workers of a Dask cluster), so no more than a row group per worker is
+ever in memory. What the partials keep decides which tests can be computed from them:
+
+- value counts (categorical columns, and numeric ones with at most ``COUNT_LIMIT`` distinct
+  values): chi-square, the Z-test and Jensen-Shannon on counts, **exact**;
+- per bin of the reference's distinct values, the count of current values and the sum of
+  their offsets from the bin's left edge: the normed Wasserstein distance (evidently's test
+  above 1,000 reference values), exact on every bin where the two CDFs do not cross, and on
+  the few where they do within a bound reported as the verdict's ``score_error``
+  (:func:`wasserstein_binned`);
+- every finite value while a column has at most ``RAW_LIMIT`` of them: then the column is
+  judged exactly as in memory (:func:`~readiness.monitoring.engine.judge.judge_column`).
+
+The other tests need every current value in order (K-S: a reference of at most 1,000 values;
+Jensen-Shannon on Sturges bins: a policy naming it for a numeric column of many values):
+they are not streamed and such a column is an :class:`EngineError` naming it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from readiness.core.schema import DriftPolicy
+from readiness.monitoring.engine import parquet, stattests
+from readiness.monitoring.engine.columns import (
+    CATEGORICAL,
+    INTEGER_CARDINALITY_LIMIT,
+    NUMERICAL,
+    TEXT,
+    UNKNOWN,
+)
+from readiness.monitoring.engine.judge import (
+    SMALL_REFERENCE,
+    ColumnVerdict,
+    EngineError,
+    NotInEngine,
+    _empty_current,
+    _on_counts,
+    _std,
+    categorical_on_counts,
+    cores,
+    implemented,
+    judge_column,
+    resolve_method,
+    resolve_threshold,
+)
+from readiness.monitoring.engine.profile import (
+    DISTINCT_LIMIT,
+    ColumnProfile,
+    distinct_count,
+    is_numeric_series,
+    sorted_counts,
+    value_counts,
+)
+
+RAW_LIMIT = 10_000  # finite values of a numeric column kept as they are (judged exactly)
+COUNT_LIMIT = DISTINCT_LIMIT  # distinct numeric values counted (the rules look at <= 20)
+
+
+@dataclass
+class Partial:
+    """One column over some row groups (see the module docstring); :meth:`merge` adds two."""
+
+    dtype: str
+    numeric: bool
+    rows: int = 0
+    missing: int = 0  # missing and infinite values (evidently drops both)
+    first: tuple[int, Any] | None = None  # (group, a 1-row Series): the first non-missing value
+    last: tuple[int, Any] | None = None  # (group, value): the last non-missing value
+    raw: list[np.ndarray] | None = field(default_factory=list)
+    counts: dict[Any, int] | None = field(default_factory=dict)
+    bins: np.ndarray | None = None
+    offsets: np.ndarray | None = None
+    edges: np.ndarray | None = None  # per bin: the values on its left edge exactly
+    low: float = math.inf
+    high: float = -math.inf
+
+    @property
+    def count(self) -> int:
+        return self.rows - self.missing
+
+    def add(self, series: Any, group: int, grid: np.ndarray | None) -> None:
+        """Add one row group's values of the column (``grid``: the reference's bins)."""
+        self.rows += len(series)
+        present = series.dropna() if not self.numeric else None
+        if self.numeric:
+            array = series.to_numpy()
+            kept = array if array.dtype.kind in "iu" else array[np.isfinite(array)]
+            values = kept.astype(np.float64, copy=False)
+            self.missing += len(series) - values.size
+            if values.size:
+                self.low = min(self.low, float(values.min()))
+                self.high = max(self.high, float(values.max()))
+                self._note(group, series[np.isfinite(array)] if array.dtype.kind == "f"
+                           else series, values[-1])
+            self._add_raw(kept)
+            self._add_counts(values)
+            if grid is not None:
+                self._add_bins(values, grid)
+            return
+        counts = value_counts(series)
+        self.missing += len(series) - sum(counts.values())
+        if present is not None and len(present):
+            self._note(group, present, present.iloc[-1])
+        self._merge_counts(counts)
+
+    def _note(self, group: int, present: Any, last: Any) -> None:
+        if self.first is None or group < self.first[0]:
+            self.first = (group, present.iloc[:1].copy())
+        if self.last is None or group > self.last[0]:
+            self.last = (group, last)
+
+    def _add_raw(self, kept: np.ndarray) -> None:
+        if self.raw is None:
+            return
+        if sum(a.size for a in self.raw) + kept.size > RAW_LIMIT:
+            self.raw = None
+        else:
+            self.raw.append(kept.copy())
+
+    def _add_counts(self, values: np.ndarray) -> None:
+        if self.counts is None:
+            return
+        if distinct_count(np.sort(values[:4096])) > COUNT_LIMIT:  # many values: no sort of all
+            self.counts = None
+            return
+        ordered = np.sort(values)
+        if distinct_count(ordered) > COUNT_LIMIT:  # many values: no counts (no dict built)
+            self.counts = None
+            return
+        integer = np.dtype(self.dtype).kind in "iu"
+        self._merge_counts(sorted_counts(ordered, integer=integer))
+
+    def _merge_counts(self, counts: dict[Any, int] | None) -> None:
+        if self.counts is None or counts is None:
+            self.counts = None
+            return
+        for key, number in counts.items():
+            self.counts[key] = self.counts.get(key, 0) + number
+        if self.numeric and len(self.counts) > COUNT_LIMIT:
+            self.counts = None
+
+    def _add_bins(self, values: np.ndarray, grid: np.ndarray) -> None:
+        at = np.searchsorted(grid, values, side="right")
+        offsets = values - grid[np.maximum(at - 1, 0)]
+        size = grid.size + 1
+        bins = np.bincount(at, minlength=size)
+        sums = np.bincount(at, weights=offsets, minlength=size)
+        edges = np.bincount(at[offsets == 0], minlength=size)
+        self.bins = bins if self.bins is None else self.bins + bins
+        self.offsets = sums if self.offsets is None else self.offsets + sums
+        self.edges = edges if self.edges is None else self.edges + edges
+
+    def merge(self, other: Partial) -> Partial:
+        """This partial with ``other``'s row groups added (in place; returns self)."""
+        self.rows += other.rows
+        self.missing += other.missing
+        self.low, self.high = min(self.low, other.low), max(self.high, other.high)
+        if other.first is not None and (self.first is None or other.first[0] < self.first[0]):
+            self.first = other.first
+        if other.last is not None and (self.last is None or other.last[0] > self.last[0]):
+            self.last = other.last
+        if self.raw is not None:
+            if other.raw is None or sum(a.size for a in self.raw + other.raw) > RAW_LIMIT:
+                self.raw = None
+            else:
+                self.raw.extend(other.raw)
+        self._merge_counts(other.counts)
+        if other.bins is not None:
+            if self.bins is None or self.offsets is None or self.edges is None:
+                self.bins, self.offsets, self.edges = other.bins, other.offsets, other.edges
+            else:
+                self.bins = self.bins + other.bins
+                self.offsets = self.offsets + other.offsets
+                self.edges = self.edges + other.edges
+        return self
+
+    def kind(self) -> str:
+        """evidently's type of the whole current column (:func:`.columns.infer_kind`)."""
+        name = self.dtype
+        if name.startswith("float"):
+            return NUMERICAL
+        if name.startswith("int"):
+            few = self.counts is not None and len(self.counts) <= INTEGER_CARDINALITY_LIMIT
+            return CATEGORICAL if few else NUMERICAL
+        if name in ("string", "str") or (name == "object" and self._strings()):
+            if self.counts is None:
+                return UNKNOWN
+            return TEXT if len(self.counts) > self.count * 0.5 else CATEGORICAL
+        if name in ("bool", "category"):
+            return CATEGORICAL
+        return UNKNOWN  # lists, mixed objects, datetimes: not judged by the engine
+
+    def _strings(self) -> bool:
+        if self.first is None or self.last is None:
+            return False
+        return isinstance(self.first[1].iloc[0], str) and isinstance(self.last[1], str)
+
+    def head(self) -> Any:
+        """A 1-row Series of the column's dtype: a value of it, or a missing one if none."""
+        import pandas as pd
+
+        if self.first is not None:
+            return self.first[1].reset_index(drop=True)
+        return pd.Series([None], dtype=self.dtype)
+
+
+def grid_of(profile: ColumnProfile) -> np.ndarray | None:
+    """The bins a numeric profile's Wasserstein needs: its distinct values (sorted)."""
+    if not profile.numeric or profile.values is None or profile.values.size == 0:
+        return None
+    return np.unique(profile.values)
+
+
+def group_partials(path: str, group: int, grids: dict[str, np.ndarray | None]
+                   ) -> dict[str, Partial]:
+    """The partials of row group ``group`` of the Parquet file at ``path`` (a worker's task)."""
+    frame = parquet.read_group(Path(path), group, list(grids))
+    out = {}
+    for column, grid in grids.items():
+        series = frame[column]
+        partial = Partial(dtype=series.dtype.name, numeric=is_numeric_series(series))
+        partial.add(series, group, grid)
+        out[column] = partial
+        del series
+    return out
+
+
+def _merged(found: dict[str, Partial], partials: dict[str, Partial]) -> None:
+    for column, partial in partials.items():
+        if column in found:
+            found[column].merge(partial)
+        else:
+            found[column] = partial
+
+
+def stream_partials(path: Path, grids: dict[str, np.ndarray | None], workers: int | None = None,
+                    client: Any = None) -> dict[str, Partial]:
+    """Every column's partial over all row groups of ``path``, on threads or a Dask client.
+
+    Row groups are read side by side, ``workers`` (default: the cores) at a time; with a
+    ``distributed`` ``client`` each group is a task on the cluster (its workers read the
+    file at ``path``: a shared filesystem or the same machine).
+    """
+    groups = parquet.group_count(path)
+    found: dict[str, Partial] = {}
+    where = str(Path(path).resolve())
+    if client is not None:
+        from distributed import as_completed as completed
+
+        shared = client.scatter(grids, broadcast=True)
+        futures = client.map(group_partials, [where] * groups, range(groups), grids=shared,
+                             pure=False)
+        try:
+            for future in completed(futures):
+                _merged(found, future.result())
+                future.release()  # the cluster forgets each partial once merged
+        finally:
+            client.cancel(futures)
+        return found
+    threads = max(1, min(workers or cores(), groups))
+    pending = iter(range(groups))
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        # a window of two groups per thread: the partials of finished ones are merged away
+        running = {pool.submit(group_partials, where, g, grids)
+                   for g in itertools.islice(pending, 2 * threads)}
+        while running:
+            done, running = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                _merged(found, future.result())
+            running |= {pool.submit(group_partials, where, g, grids)
+                        for g in itertools.islice(pending, len(done))}
+    return found
+
+
+# -- verdicts ---------------------------------------------------------------------------------
+
+
+def wasserstein_binned(reference: np.ndarray, grid: np.ndarray, bins: np.ndarray,
+                       offsets: np.ndarray, edges: np.ndarray | None = None
+                       ) -> tuple[float, float]:
+    """The first Wasserstein distance between ``reference`` (sorted) and the binned current,
+    and a bound on its error.
+
+    ``grid``: the reference's distinct values; bin ``b`` holds the current values in
+    ``[grid[b-1], grid[b])`` (bin 0 below the grid, the last one from its top up), with
+    their count, the sum of their offsets from the bin's left edge and (``edges``) how many
+    lie on that edge. Within a bin the reference CDF is a constant ``r`` and the current's
+    rises from ``lo`` (on the left edge) to ``hi``; the
+    integral of the current CDF over the bin follows from the count and the offsets, so
+    ``∫|r - F|`` is exact unless ``lo < r < hi``; there it lies within
+    ``w·min(r - lo, hi - r)`` of the value given (the two CDFs cross in few bins; values
+    that all lie on the reference's own values, as integers do, never cross).
+    """
+    n = float(bins.sum())
+    k = grid.size
+    total = (-offsets[0] + offsets[k]) / n  # below and above the reference: exact
+    if k < 2:
+        return float(total), 0.0
+    ref_cdf = np.searchsorted(reference, grid[:-1], side="right") / reference.size
+    before = np.concatenate(([0.0], np.cumsum(bins, dtype=np.float64)))
+    width = np.diff(grid)
+    inner = bins[1:k].astype(np.float64)
+    on_edge = edges[1:k] if edges is not None else 0.0
+    lo, hi = (before[1:k] + on_edge) / n, before[2 : k + 1] / n
+    integral = (before[1:k] * width + inner * width - offsets[1:k]) / n
+    level = ref_cdf * width
+    slack = width * np.clip(np.minimum(ref_cdf - lo, hi - ref_cdf), 0.0, None)
+    total += float(np.abs(level - integral).sum() + slack.sum())
+    return float(total), float(slack.sum())
+
+
+def judge_partial(profile: ColumnProfile, partial: Partial, method: str | None = None,
+                  threshold: float | None = None, grid: np.ndarray | None = None
+                  ) -> ColumnVerdict:
+    """The drift of a streamed current column (``partial``) against the reference ``profile``.
+
+    Exact where the partial holds the values or their counts; the Wasserstein score from
+    bins (``score_error``: its bound, plus a summarised profile's). Tests that need every
+    current value raise :class:`EngineError`; text columns :class:`NotInEngine`.
+    """
+    kind = partial.kind()
+    if not implemented(kind, method):
+        raise NotInEngine(f"column {profile.name!r} ({kind}, {method or 'default'}): evidently")
+    if partial.raw is not None and partial.numeric:
+        import pandas as pd
+
+        values = np.concatenate(partial.raw) if partial.raw else np.empty(0, partial.dtype)
+        return judge_column(profile, pd.Series(values, dtype=partial.dtype), method, threshold,
+                            kind=kind)
+    if partial.count == 0:
+        raise _empty_current(profile)
+    if profile.count == 0:
+        raise EngineError(
+            f"An empty column '{profile.name}' was provided for drift calculation in the "
+            "reference dataset."
+        )
+    if kind == CATEGORICAL:
+        if not profile.exact:
+            raise _needs_values(profile, method or "the default test for categorical")
+        if partial.counts is None:
+            raise _needs_values(profile, "counts of more than 32 values")
+        name, score = categorical_on_counts(profile, partial.counts, method)
+        return _verdict(profile, kind, method, name, score, threshold)
+    name = method or _numerical_default(profile, partial)
+    if name == "wasserstein":
+        if grid is None or partial.bins is None or partial.offsets is None \
+                or profile.values is None:
+            raise _needs_values(profile, "wasserstein without the reference's values")
+        w1, error = wasserstein_binned(profile.values, grid, partial.bins, partial.offsets,
+                                       partial.edges)
+        norm = max(float(_std(profile)), 0.001)
+        verdict = _verdict(profile, kind, method, name, w1 / norm, threshold)
+        verdict.score_error = error / norm + float(profile.extra.get("score_error", 0.0))
+        return verdict
+    counted = name in ("chisquare", "z") or (
+        name == "jensenshannon" and profile.n_distinct <= 20
+    )
+    if not counted or partial.counts is None or not profile.exact:
+        raise _needs_values(profile, name)
+    return _verdict(profile, kind, method, name,
+                    _on_counts(name, profile.category_counts(), partial.counts), threshold)
+
+
+def _numerical_default(profile: ColumnProfile, partial: Partial) -> str:
+    """evidently's default test for a numerical column (``judge._numerical``'s rule)."""
+    if not profile.exact:
+        if profile.count > SMALL_REFERENCE and profile.n_distinct > 5:
+            return "wasserstein"
+        raise _needs_values(profile, "the default test for numerical")
+    if profile.n_distinct > 5:
+        distinct = profile.n_distinct
+    elif profile.distinct is None or partial.counts is None:
+        distinct = 6
+    else:
+        distinct = min(6, len(set(profile.distinct) | set(partial.counts)))
+    if profile.count <= SMALL_REFERENCE:
+        return ("chisquare" if distinct > 2 else "z") if distinct <= 5 else "ks"
+    return "jensenshannon" if distinct <= 5 else "wasserstein"
+
+
+def _verdict(profile: ColumnProfile, kind: str, method: str | None, name: str, score: float,
+             threshold: float | None) -> ColumnVerdict:
+    display, default, _ = stattests.STATTESTS[name]
+    actual = default if threshold is None else float(threshold)
+    return ColumnVerdict(
+        column=profile.name,
+        kind=kind,
+        method=method if method is not None else display,
+        score=score,
+        threshold=actual,
+        drifted=stattests.drifted(name, score, actual),
+    )
+
+
+def _needs_values(profile: ColumnProfile, test: str) -> EngineError:
+    return EngineError(
+        f"column {profile.name!r}: {test} needs every current value, which a streamed sample "
+        "does not keep; compare it without streaming (or with --sample), or leave it out "
+        "with --columns"
+    )
+
+
+def judge_stream(
+    profiles: dict[str, ColumnProfile],
+    path: Path,
+    columns: list[str],
+    policy: DriftPolicy | None = None,
+    workers: int | None = None,
+    client: Any = None,
+    prepare: Callable[[dict[str, Partial]], list[str]] | None = None,
+) -> tuple[list[ColumnVerdict], float, dict[str, Partial]]:
+    """Every column's verdict against ``profiles``, the share drifted, and the partials.
+
+    ``columns`` are streamed from the Parquet file at ``path``; ``prepare`` (given the
+    partials) may narrow them to those to judge (drift's checks), in their order.
+    """
+    policy = policy or DriftPolicy()
+    absent = [c for c in columns if c not in profiles]
+    if absent:
+        raise EngineError(f"no reference profile for {', '.join(map(repr, absent))}")
+    grids = {c: grid_of(profiles[c]) for c in columns}
+    partials = stream_partials(path, grids, workers=workers, client=client)
+    judged = prepare(partials) if prepare is not None else columns
+    verdicts = []
+    for column in judged:
+        partial = partials[column]
+        kind = partial.kind()
+        try:
+            verdict = judge_partial(
+                profiles[column], partial, resolve_method(policy, column, kind),
+                resolve_threshold(policy, column, kind), grid=grids[column],
+            )
+        except NotInEngine:
+            raise EngineError(
+                f"the engine cannot judge {column!r} ({kind}) from a profile (text columns and "
+                "other methods than evidently's defaults need the reference data)"
+            ) from None
+        verdict.column = column
+        verdicts.append(verdict)
+    share = sum(v.drifted for v in verdicts) / len(verdicts) if verdicts else 0.0
+    return verdicts, share, partials
