@@ -431,6 +431,11 @@ def _path_at(project: Project, name: str, commit: str) -> str:
     return declared_path(git.show(project.root, commit, "dvc.yaml"), name)
 
 
+def delete_version(project: Project, name: str, version: str) -> None:
+    """Delete a registered version; refused while a stage (an alias, a tag) points to it."""
+    backend_for(project).delete_version(project, name, version)
+
+
 # -- loading -----------------------------------------------------------------------------------
 
 
