@@ -184,7 +184,7 @@ def test_register_and_promote_move_mlflow_aliases(mlflow_project):
     assert held.tags["readiness.run"] == first.run_id
     assert json.loads(held.tags["readiness.metrics"]) == first.metrics
     assert len(held.tags["readiness.criteria_hash"]) >= 12
-    assert "data/breast_cancer/train.csv" in json.loads(held.tags["readiness.data"])
+    assert "data/breast_cancer" in json.loads(held.tags["readiness.data"])
     run = mlflow_client.get_run(held.run_id)
     assert run.data.metrics["roc_auc/holdout"] == first.metrics["roc_auc/holdout"]
     assert run.data.params["readiness.run"] == first.run_id

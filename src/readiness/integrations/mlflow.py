@@ -72,9 +72,26 @@ def prepare_store(uri: str, lock: Path) -> None:
         with (
             file_lock(lock, timeout=300, what="the MLflow store lock"),
             translated(f"open the store {uri}"),
+            _quiet_migrations(),
         ):
             client(uri).search_experiments(max_results=1)
     _READY.add(uri)
+
+
+@contextlib.contextmanager
+def _quiet_migrations() -> Iterator[None]:
+    """MLflow and alembic log each table they create at INFO on stderr: not readiness's output."""
+    import logging
+
+    loggers = [logging.getLogger(n) for n in ("mlflow.store.db.utils", "alembic")]
+    levels = [one.level for one in loggers]
+    for one in loggers:
+        one.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for one, level in zip(loggers, levels, strict=True):
+            one.setLevel(level)
 
 
 def experiment(uri: str, name: str, artifact_location: str | None) -> str:
