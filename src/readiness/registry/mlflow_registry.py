@@ -110,6 +110,18 @@ def _git_commit(project: Project) -> str:
         return ""
 
 
+def _author(project: Project) -> str:
+    """Who registers: git's user.name, as a GTO tag's tagger (else the login name)."""
+    import getpass
+
+    from readiness.integrations import git
+
+    try:
+        return git.output(project.root, "config", "user.name") or getpass.getuser()
+    except GitError:  # not a git repository, or no name configured
+        return getpass.getuser()
+
+
 def _criteria_hash(project: Project) -> str:
     from readiness.core.config import load_config
     from readiness.criteria.declaration import criteria_hash
@@ -276,6 +288,7 @@ class MLflowRegistry:
                     f"{TAG}run": str(run_id or ""),
                     f"{TAG}md5": md5,
                     f"{TAG}commit": commit,
+                    f"{TAG}author": _author(project),
                     f"{TAG}metrics": json.dumps(metrics, sort_keys=True),
                     f"{TAG}data": json.dumps(data_md5, sort_keys=True),
                     f"{TAG}criteria_hash": _criteria_hash(project),
