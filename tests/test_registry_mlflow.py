@@ -256,7 +256,7 @@ def test_drill_rollback_and_delete_follow_the_audit_history(mlflow_project):
         delete_version(mlflow_project, "screening", "1.0.0")
     delete_version(mlflow_project, "screening", "1.0.1")
     mlflow_client, name = client(mlflow_project)
-    assert [v.version for v in mlflow_client.search_model_versions(f"name = '{name}'")] == ["1"]
+    assert [str(v.version) for v in mlflow_client.search_model_versions(f"name = '{name}'")] == ["1"]
 
 
 @needs_mlflow
@@ -327,3 +327,13 @@ def test_concurrent_first_use_of_a_fresh_sqlite_store(tmp_path):
     for process in both:
         _, err = process.communicate(timeout=HANG)
         assert process.returncode == 0, err
+
+
+@pytest.mark.skipif(available(), reason="mlflow is installed: this is the message without it")
+def test_without_mlflow_the_backend_says_what_to_install(project):
+    from readiness.registry.versions import versions
+
+    with (project.root / "readiness.yaml").open("a") as config:
+        config.write("registry: {backend: mlflow, tracking_uri: 'sqlite:///.readiness/m.db'}\n")
+    with pytest.raises(ReadinessError, match=r"needs MLflow: pip install 'readiness\[mlflow\]'"):
+        versions(project)
