@@ -64,3 +64,7 @@ class EvidentlyError(ReadinessError):
 
 class SkopsError(ReadinessError):
     """skops cannot save, inspect or load a model file."""
+
+
+class MLflowError(ReadinessError):
+    """MLflow refused a registry read or write, or its tracking server cannot be reached."""

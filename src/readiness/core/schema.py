@@ -470,15 +470,64 @@ class Fairness(_Strict):
 REGISTRY_STAGES = ("staging", "production")
 
 
+REGISTRY_BACKENDS = ("gto", "mlflow")
+
+
 class RegistryPolicy(_Strict):
-    """How readiness's stages are named in the GTO registry (``prod``/``dev`` are common)."""
+    """Where the registry lives (GTO git tags, or an MLflow model registry) and how
+    readiness's stages are named there (GTO stages, or MLflow aliases)."""
 
     _label: ClassVar[str] = "registry"
 
+    backend: str = Field(
+        default="gto", description="gto (git tags, the default) or mlflow (a model registry)"
+    )
+    tracking_uri: str | None = Field(
+        default=None,
+        description="mlflow: http://host:port (a tracking server) or sqlite:///PATH "
+        "(a relative PATH is the project's)",
+    )
+    model_prefix: str = Field(
+        default="", description="mlflow: prefix of registered model names (shared servers)"
+    )
+    artifact_root: str | None = Field(
+        default=None,
+        description="mlflow with sqlite: the artifact folder (project-relative; default "
+        ".readiness/mlflow-artifacts)",
+    )
     stages: dict[str, str] = Field(
         default_factory=dict,
         description="readiness stage -> GTO stage name, e.g. {production: prod, staging: staging}",
     )
+
+    @field_validator("backend")
+    @classmethod
+    def _known_backend(cls, backend: str) -> str:
+        if backend not in REGISTRY_BACKENDS:
+            raise ValueError(
+                f"unknown registry backend {backend!r}; backends: {', '.join(REGISTRY_BACKENDS)}"
+            )
+        return backend
+
+    @model_validator(mode="after")
+    def _backend_settings(self) -> RegistryPolicy:
+        if self.backend == "mlflow":
+            uri = self.tracking_uri or ""
+            if not uri.startswith(("http://", "https://", "sqlite:///")):
+                raise ValueError(
+                    "backend mlflow needs tracking_uri: http://HOST:PORT (a tracking server) "
+                    "or sqlite:///PATH (a local store)"
+                )
+            if self.artifact_root and not uri.startswith("sqlite:///"):
+                raise ValueError("artifact_root is for a sqlite:/// store: a server has its own")
+            if self.model_prefix and not re.fullmatch(r"[A-Za-z0-9._/-]+", self.model_prefix):
+                raise ValueError("model_prefix: letters, digits, '.', '_', '-' or '/'")
+        elif self.tracking_uri or self.model_prefix or self.artifact_root:
+            raise ValueError(
+                "tracking_uri, model_prefix and artifact_root are for backend: mlflow "
+                "(the gto backend keeps the registry in git tags)"
+            )
+        return self
 
     @field_validator("stages")
     @classmethod

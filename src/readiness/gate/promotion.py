@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from readiness.core import audit
-from readiness.core.errors import GTOError, ReadinessError
+from readiness.core.errors import ReadinessError
 from readiness.core.project import Project
 from readiness.core.results import Renderable
 from readiness.registry import audit as registry_audit
+from readiness.registry.backend import backend_for
 from readiness.registry.versions import (
     DRILL_MAX_AGE_DAYS,
     STAGES,
@@ -20,7 +21,6 @@ from readiness.registry.versions import (
     gto_stage,
     in_stage,
     latest_drill,
-    past_last_tag,
     registry_lock,
 )
 
@@ -110,17 +110,19 @@ def promote(
     force: bool = False,
     reason: str | None = None,
 ) -> Promotion:
-    """Assign ``stage`` to ``version`` when the gate passes (or when forced, with a reason)."""
-    from readiness.integrations import gto
+    """Assign ``stage`` to ``version`` when the gate passes (or when forced, with a reason).
 
+    The registry backend moves the stage (a GTO tag, an MLflow alias); nothing else does.
+    """
     if stage not in STAGES:
         raise RegistryError(f"unknown stage {stage!r}; stages: {', '.join(STAGES)}")
-    tag_stage = gto_stage(project, stage)  # GTO's name for it (readiness.yaml registry.stages)
+    tag_stage = gto_stage(project, stage)  # the registry's name (readiness.yaml registry.stages)
+    backend = backend_for(project)
     if force and not (reason and reason.strip()):
         raise RegistryError('--force needs --reason "why": it goes to the audit log')
     version = version if version.startswith("v") else f"v{version}"
     with registry_lock(project):
-        registry_audit.reconcile(project)
+        backend.reconcile(project)
         conditions = gate(project, name, version, stage)
         previous = in_stage(project, name, stage)
         result = Promotion(
@@ -147,15 +149,10 @@ def promote(
             reason=reason if forced else None,
             failed=failed if forced else [],
         )
-        past_last_tag(project)  # GTO orders stage tags by their times, in whole seconds
-        try:
-            event = gto.assign(str(project.root), name, tag_stage, version=version, force=True)
-        except GTOError as exc:
-            raise RegistryError(
-                f"GTO could not assign {stage} to {name} {version}: {exc}"
-            ) from None
+        written = backend.assign(project, name, version, stage)
+        fault_point(f"promote:{stage}:assigned")
         result.promoted = True
-        done = {"tag": getattr(event, "tag", None), "intent": intent}
+        done = {"tag": written, "intent": intent}
         if forced:
             result.forced = reason
             audit.append(

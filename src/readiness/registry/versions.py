@@ -1,5 +1,9 @@
 """The model registry: GTO versions and stages on git tags, the promotion gate, rollback.
 
+The public functions here (versions, in_stage, register, load_model, rollback, drill)
+go through the project's registry backend (:mod:`readiness.registry.backend`); the
+GTO backend, the default, is the code below them.
+
 Git tags are the source of truth (``name@vX.Y.Z`` for versions, ``name#stage#N`` for
 stage assignments, GTO's format). A version's tag message carries the run that
 produced it, its data versions and key metrics, so ``readiness models`` can be rebuilt
@@ -10,44 +14,53 @@ Every registry write holds ``.readiness/registry.lock``: two promotions never in
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from readiness.core import audit
 from readiness.core.errors import GTOError, ReadinessError
-from readiness.core.fsutil import file_lock
 from readiness.core.project import Project
 from readiness.core.results import Renderable
 from readiness.integrations import git, gto
 from readiness.integrations.dvc import share_cache
 from readiness.registry import audit as registry_audit
+from readiness.registry.backend import backend_for
+from readiness.registry.entities import (  # re-exported: every caller imports them from here
+    DRILL_MAX_AGE_DAYS,
+    STAGES,
+    AlreadyRegistered,
+    FeaturesUnknown,
+    ModelVersion,
+    Registration,
+    RegistryError,
+    Rollback,
+    backend_name,
+    fault_point,
+    gto_stage,
+    key_metrics,
+    registry_lock,
+    stage_names,
+)
 from readiness.registry.models import ModelError, check_name, declare_artifact, model_path
 
-STAGES = ("staging", "production")
-DRILL_MAX_AGE_DAYS = 90
-
-
-class RegistryError(ReadinessError):
-    """A registry operation is not possible as asked."""
-
-
-class FeaturesUnknown(RegistryError):
-    """A drill cannot tell a model's features from the label of its sample."""
-
-
-class AlreadyRegistered(RegistryError):
-    """The model file is a registered version already (saves are byte-reproducible)."""
-
-
-@contextlib.contextmanager
-def registry_lock(project: Project) -> Iterator[None]:
-    with file_lock(project.state_dir / "registry.lock", timeout=600, what="the registry lock"):
-        yield
+__all__ = [
+    "DRILL_MAX_AGE_DAYS",
+    "STAGES",
+    "AlreadyRegistered",
+    "FeaturesUnknown",
+    "ModelVersion",
+    "Registration",
+    "RegistryError",
+    "Rollback",
+    "backend_name",
+    "fault_point",
+    "gto_stage",
+    "registry_lock",
+    "stage_names",
+]
 
 
 def _git(root: Path, *args: str) -> str:
@@ -73,31 +86,7 @@ def past_last_tag(project: Project) -> None:
             time.sleep(wait)
 
 
-def fault_point(step: str) -> None:
-    """Fault injection for the kill tests: READINESS_FAULT_AT=<step> kills the process here."""
-    if os.environ.get("READINESS_FAULT_AT") == step:
-        import signal
-
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
 # -- reading ---------------------------------------------------------------------------------
-
-
-@dataclass
-class ModelVersion:
-    name: str
-    version: str
-    commit: str
-    created_at: str
-    author: str
-    stages: list[str] = field(default_factory=list)
-    run_id: str | None = None
-    metrics: dict[str, Any] = field(default_factory=dict)
-    md5: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
 
 
 @dataclass
@@ -111,7 +100,7 @@ class ModelList(Renderable):
 
 def list_models(project: Project, name: str | None = None) -> ModelList:
     """``readiness models``: the versions, after giving every tag its audit entry."""
-    written = registry_audit.reconcile_if_idle(project)
+    written = backend_for(project).reconcile(project, idle=True)
     return ModelList(versions(project, name), [registry_audit.describe(e) for e in written])
 
 
@@ -131,25 +120,12 @@ def _gto(call: str, *args: Any, **kwargs: Any) -> Any:
         raise RegistryError(f"GTO: {exc}") from None
 
 
-def stage_names(project: Project) -> dict[str, str]:
-    """readiness stage -> its GTO stage name (``registry: {stages: ...}`` in readiness.yaml)."""
-    names = {stage: stage for stage in STAGES}
-    if project.config_path.is_file():
-        from readiness.core.config import load_config
-
-        policy = load_config(project).registry
-        names.update(policy.stages if policy else {})
-    return names
-
-
-def gto_stage(project: Project, stage: str) -> str:
-    """The name GTO's tags give readiness's ``stage`` (``prod`` for production, say)."""
-    if stage not in STAGES:
-        raise RegistryError(f"unknown stage {stage!r}; stages: {', '.join(STAGES)}")
-    return stage_names(project)[stage]
-
-
 def versions(project: Project, name: str | None = None) -> list[ModelVersion]:
+    """Every registered version (newest first), with its active stages, from the backend."""
+    return backend_for(project).versions(project, name)
+
+
+def _gto_versions(project: Project, name: str | None = None) -> list[ModelVersion]:
     """Every registered version (newest first), with its active stages, from the git tags.
 
     The stages are ``gto show``'s (the one call every reader goes through): a stage is
@@ -192,6 +168,12 @@ def in_stage(project: Project, name: str, stage: str) -> ModelVersion | None:
 
 
 def stage_holders(project: Project, name: str, stage: str) -> list[str]:
+    """The version serving ``stage`` first, then the ones a rollback would land on."""
+    gto_stage(project, stage)  # an unknown stage is an error
+    return backend_for(project).stage_holders(project, name, stage)
+
+
+def _gto_stage_holders(project: Project, name: str, stage: str) -> list[str]:
     """Every version with an active assignment of ``stage``, the serving one first.
 
     GTO's own ordering (``gto show``'s: by assignment time, newest first), without its
@@ -315,39 +297,6 @@ def _place_model(project: Project, name: str, source: str) -> None:
         raise write_error(target, exc) from None
 
 
-def _key_metrics(project: Project, run: dict[str, Any] | None) -> dict[str, Any]:
-    """The criteria metrics of a run (metric/split -> value), for the tag message."""
-    from readiness.evidence.record import latest_values
-
-    if run is None:
-        return {}
-    values = latest_values(run)
-    wanted: list[tuple[str, str]] = []
-    if project.config_path.is_file():
-        from readiness.core.config import load_config
-
-        with contextlib.suppress(ReadinessError):
-            wanted = [(c.metric, c.split) for c in load_config(project).criteria.technical]
-    out = {}
-    for (metric, split), evidence in values.items():
-        numeric = isinstance(evidence.value, (int, float)) and not isinstance(evidence.value, bool)
-        if numeric and (not wanted or (metric, split) in wanted):
-            out[f"{metric}/{split}"] = evidence.value
-    return out
-
-
-@dataclass
-class Registration(Renderable):
-    name: str
-    version: str
-    commit: str
-    run_id: str | None
-    metrics: dict[str, Any]
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-
 def _new_version(project: Project, name: str, version: str) -> str:
     """``version`` as GTO tags it (``v1.2.0``), refused unless it is new semver (GTO's rule)."""
     tag = version if version.startswith("v") else f"v{version}"
@@ -370,13 +319,20 @@ def register(
     DVC if needed; its pointer files (only those) are committed and the commit tagged
     ``name@vX.Y.Z`` with the producing run and its metrics.
     """
+    check_name(name)
+    run, source = _model_source(project, name, run_id)
+    _inspect_before_register(project, name, source)
+    return backend_for(project).register(project, name, version, run, source)
+
+
+def _gto_register(
+    project: Project, name: str, version: str | None, run: dict[str, Any] | None, source: str
+) -> Registration:
+    """GTO: the model committed (DVC pointers only) and the commit tagged ``name@vX.Y.Z``."""
     from readiness.integrations.dvc import data_versions
     from readiness.registry.models import track_model
     from readiness.registry.profiles import write_profile
 
-    check_name(name)
-    run, source = _model_source(project, name, run_id)
-    _inspect_before_register(project, name, source)
     with registry_lock(project):
         registry_audit.reconcile(project)
         if version is not None:  # checked before anything is committed
@@ -404,7 +360,7 @@ def register(
                 *existing,
             )
         fault_point("register:committed")
-        metrics = _key_metrics(project, run)
+        metrics = key_metrics(project, run)
         message: dict[str, Any] = {
             "run": run.get("id") if run else None,
             "md5": md5,
@@ -475,6 +431,11 @@ def _path_at(project: Project, name: str, commit: str) -> str:
     return declared_path(git.show(project.root, commit, "dvc.yaml"), name)
 
 
+def delete_version(project: Project, name: str, version: str) -> None:
+    """Delete a registered version; refused while a stage (an alias, a tag) points to it."""
+    backend_for(project).delete_version(project, name, version)
+
+
 # -- loading -----------------------------------------------------------------------------------
 
 
@@ -489,7 +450,6 @@ def load_model(
 
     The skops file's types are checked against the trusted ones before anything loads.
     """
-    from readiness.integrations.dvc import DataError, read_bytes
     from readiness.registry.models import loads, project_trusted_types
 
     chosen: ModelVersion | None
@@ -499,13 +459,21 @@ def load_model(
         chosen = in_stage(project, name, stage or "production")
         if chosen is None:
             raise RegistryError(f"no version of {name} is in {stage}")
-    path = _path_at(project, name, chosen.commit)
-    try:
-        data = read_bytes(project, path, chosen.commit)
-    except DataError as exc:  # missing in cache and remote, unknown path at that commit
-        raise ModelError(f"{name} {chosen.version}: cannot read {path}: {exc}") from None
+    data = backend_for(project).model_bytes(project, chosen)
     wanted = [*(trusted or []), *project_trusted_types(project)]
     return loads(data, wanted, source=f"{name} {chosen.version}")
+
+
+def _gto_model_bytes(project: Project, chosen: ModelVersion) -> bytes:
+    """The skops file at the version's tagged commit, read through DVC."""
+    from readiness.integrations.dvc import DataError, read_bytes
+
+    path = _path_at(project, chosen.name, chosen.commit)
+    try:
+        data: bytes = read_bytes(project, path, chosen.commit)
+    except DataError as exc:  # missing in cache and remote, unknown path at that commit
+        raise ModelError(f"{chosen.name} {chosen.version}: cannot read {path}: {exc}") from None
+    return data
 
 
 # -- the gate ------------------------------------------------------------------------------------
@@ -534,24 +502,12 @@ def drill_is_recent(drill: dict[str, Any] | None) -> bool:
 # -- rollback ------------------------------------------------------------------------------------
 
 
-@dataclass
-class Rollback(Renderable):
-    name: str
-    from_version: str
-    to_version: str | None
-    drill: bool = False
-    ok: bool = True
-    detail: str = ""
-
-    @property
-    def exit_code(self) -> int:
-        return 0 if self.ok else 1
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-
 def rollback(project: Project, name: str) -> Rollback:
+    """Production back on the version that served before the current one (the backend's way)."""
+    return backend_for(project).rollback(project, name)
+
+
+def _gto_rollback(project: Project, name: str) -> Rollback:
     """Unassign production from the current version, so the previous one serves again.
 
     Which version serves before and after is the one resolver's (``gto show``'s) answer.
@@ -565,7 +521,9 @@ def rollback(project: Project, name: str) -> Rollback:
         current = in_stage(project, name, "production")
         if current is None:
             raise RegistryError(f"no version of {name} is in production: nothing to roll back")
-        holders = [v for v in stage_holders(project, name, "production") if v != current.version]
+        holders = [
+            v for v in _gto_stage_holders(project, name, "production") if v != current.version
+        ]
         if not holders:
             raise RegistryError(
                 f"no version of {name} other than {current.version} still holds a production "
@@ -641,49 +599,58 @@ def drill(
         frame, target, where, missing_sample = None, None, "", exc
     if missing_sample is None:  # refused before the drill: nothing is recorded
         _check_features_known(project, name, current, candidate, frame, target, where, trusted)
-    folder = Path(tempfile.mkdtemp(prefix=f"readiness-drill-{name}-"))
     result = Rollback(name, candidate or current.version, None, drill=True, ok=False)
-    try:
-        git.clone(project.root, folder)
-        _git(folder, "fetch", "--quiet", "--tags", str(project.root))
-        for key, value in (
-            ("user.name", "readiness drill"),
-            ("user.email", "drill@readiness.invalid"),
-        ):
-            _git(folder, "config", key, value)
-        clone = Project(folder)
-        if project.config_path.is_file():  # its stage names as they stand, committed or not
-            shutil.copyfile(project.config_path, clone.config_path)
-        share_cache(project, clone)
+    if backend_name(project) != "gto":  # a registry server: nothing to clone, nothing moved
         try:
-            if candidate is not None:
-                past_last_tag(clone)
-                try:
-                    gto.assign(
-                        str(folder),
-                        name,
-                        gto_stage(project, "production"),
-                        version=candidate,
-                        force=True,
-                    )
-                except GTOError as exc:
-                    raise RegistryError(f"GTO could not assign {candidate}: {exc}") from None
-            rehearsal = rollback(clone, name)
-            result.to_version = rehearsal.to_version
-            # the project's trust, not the clone's committed readiness.yaml
-            model = load_model(clone, name, stage="production", trusted=trusted)
-            if missing_sample is not None:
-                raise missing_sample
-            features = features_for(model, frame, target, where)
-            predictions = model.predict(features)
-            result.ok = len(predictions) == len(features)
-            result.detail = f"{result.to_version} loaded and predicted {len(features)} rows"
+            result.to_version = backend_for(project).rollback_target(
+                project, name, current, candidate
+            )
+            if result.to_version is None:
+                raise RegistryError(f"no earlier production version of {name} to roll back to")
+            model = load_model(project, name, version=result.to_version, trusted=trusted)
+            _predict_sample(result, model, missing_sample, frame, target, where)
         except ReadinessError as exc:
             result.detail = str(exc)
-        except Exception as exc:  # the previous model fails on today's data: that is the finding
+        except Exception as exc:  # the previous model fails to load here: that is the finding
             result.detail = f"{type(exc).__name__}: {exc}"
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    else:
+        folder = Path(tempfile.mkdtemp(prefix=f"readiness-drill-{name}-"))
+        try:
+            git.clone(project.root, folder)
+            _git(folder, "fetch", "--quiet", "--tags", str(project.root))
+            for key, value in (
+                ("user.name", "readiness drill"),
+                ("user.email", "drill@readiness.invalid"),
+            ):
+                _git(folder, "config", key, value)
+            clone = Project(folder)
+            if project.config_path.is_file():  # its stage names as they stand, committed or not
+                shutil.copyfile(project.config_path, clone.config_path)
+            share_cache(project, clone)
+            try:
+                if candidate is not None:
+                    past_last_tag(clone)
+                    try:
+                        gto.assign(
+                            str(folder),
+                            name,
+                            gto_stage(project, "production"),
+                            version=candidate,
+                            force=True,
+                        )
+                    except GTOError as exc:
+                        raise RegistryError(f"GTO could not assign {candidate}: {exc}") from None
+                rehearsal = _gto_rollback(clone, name)
+                result.to_version = rehearsal.to_version
+                # the project's trust, not the clone's committed readiness.yaml
+                model = load_model(clone, name, stage="production", trusted=trusted)
+                _predict_sample(result, model, missing_sample, frame, target, where)
+            except ReadinessError as exc:
+                result.detail = str(exc)
+            except Exception as exc:  # the previous model fails to load: that is the finding
+                result.detail = f"{type(exc).__name__}: {exc}"
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
     audit.append(
         project,
         "rollback.drill",
@@ -694,6 +661,29 @@ def drill(
         detail=result.detail,
     )
     return result
+
+
+def _predict_sample(
+    result: Rollback,
+    model: Any,
+    missing_sample: RegistryError | None,
+    frame: Any,
+    target: str | None,
+    where: str,
+) -> None:
+    """The drill's finding: the version it landed on predicts the sample (or why not)."""
+    if missing_sample is not None:
+        raise missing_sample
+    try:
+        features = features_for(model, frame, target, where)
+        predictions = model.predict(features)
+    except ReadinessError:
+        raise
+    except Exception as exc:  # the previous model fails on today's data: that is the finding
+        result.detail = f"{type(exc).__name__}: {exc}"
+        return
+    result.ok = len(predictions) == len(features)
+    result.detail = f"{result.to_version} loaded and predicted {len(features)} rows"
 
 
 def sample_frame(
@@ -761,11 +751,7 @@ def _check_features_known(
     """
     if target is not None:
         return
-    if candidate is not None:
-        landing: str | None = current.version
-    else:
-        others = [v for v in stage_holders(project, name, "production") if v != current.version]
-        landing = others[0] if others else None
+    landing = backend_for(project).rollback_target(project, name, current, candidate)
     if landing is None:
         return
     try:
@@ -775,3 +761,66 @@ def _check_features_known(
         raise
     except ReadinessError:
         return
+
+
+# -- the GTO backend -----------------------------------------------------------------------------
+
+
+class GTORegistry:
+    """The default backend: versions and stages in git tags (GTO's format), models in DVC."""
+
+    name = "gto"
+
+    def versions(self, project: Project, name: str | None) -> list[ModelVersion]:
+        return _gto_versions(project, name)
+
+    def stage_holders(self, project: Project, name: str, stage: str) -> list[str]:
+        return _gto_stage_holders(project, name, stage)
+
+    def register(
+        self,
+        project: Project,
+        name: str,
+        version: str | None,
+        run: dict[str, Any] | None,
+        source: str,
+    ) -> Registration:
+        return _gto_register(project, name, version, run, source)
+
+    def assign(self, project: Project, name: str, version: str, stage: str) -> str | None:
+        past_last_tag(project)  # GTO orders stage tags by their times, in whole seconds
+        try:
+            event = gto.assign(
+                str(project.root), name, gto_stage(project, stage), version=version, force=True
+            )
+        except GTOError as exc:
+            raise RegistryError(
+                f"GTO could not assign {stage} to {name} {version}: {exc}"
+            ) from None
+        return getattr(event, "tag", None)
+
+    def rollback(self, project: Project, name: str) -> Rollback:
+        return _gto_rollback(project, name)
+
+    def rollback_target(
+        self, project: Project, name: str, current: ModelVersion, candidate: str | None
+    ) -> str | None:
+        if candidate is not None:
+            return current.version
+        holders = _gto_stage_holders(project, name, "production")
+        others = [v for v in holders if v != current.version]
+        return others[0] if others else None
+
+    def model_bytes(self, project: Project, chosen: ModelVersion) -> bytes:
+        return _gto_model_bytes(project, chosen)
+
+    def reconcile(self, project: Project, idle: bool = False) -> list[dict[str, Any]]:
+        if idle:
+            return registry_audit.reconcile_if_idle(project)
+        return registry_audit.reconcile(project)
+
+    def delete_version(self, project: Project, name: str, version: str) -> None:
+        raise RegistryError(
+            "the gto backend keeps versions in git tags: readiness does not delete them "
+            "(gto deprecate does, outside the gate)"
+        )
