@@ -109,7 +109,7 @@ def test_the_ready_project_alone_exits_0_and_an_unreadable_one_is_a_row(three, t
 
 @pytest.mark.slow
 def test_the_cli_reads_a_portfolio_file_in_every_format(three, tmp_path):
-    good, failing, _ = three
+    good, failing, breaching = three
     folder = tmp_path / "platform"
     folder.mkdir()
     (folder / "portfolio.yaml").write_text(
@@ -135,6 +135,14 @@ def test_the_cli_reads_a_portfolio_file_in_every_format(three, tmp_path):
     # ./portfolio.yaml is the default
     done = cli("portfolio", cwd=folder)
     assert done.returncode == 1 and "screening-eu" in done.stdout
+
+    # and a section of the served model's dashboard
+    done = cli("dashboard", "screening", "--portfolio", str(folder / "portfolio.yaml"),
+               "-o", str(tmp_path / "dash.html"), cwd=breaching)
+    assert done.returncode == 0, done.stderr
+    page = (tmp_path / "dash.html").read_text()
+    assert "<h2 style='font-size:16px'>Use cases</h2>" in page and "screening-eu" in page
+    assert "<script" not in page
 
 
 def test_a_bad_portfolio_file_is_one_line_and_exit_2(tmp_path):

@@ -43,7 +43,8 @@ def execute(args: argparse.Namespace, ctx: Context) -> Any:
         atomic_write_text(
             target,
             "<!doctype html><meta charset='utf-8'><title>readiness portfolio</title>"
-            + render.html_of(result),
+            "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; "
+            "style-src 'unsafe-inline'\">" + render.html_of(result),
         )
         result.html_file = str(target)
     result.output_format = "json" if args.json else "md" if args.markdown else "text"
