@@ -68,8 +68,9 @@ def test_attention_first_and_exit_1_when_production_is_at_risk(three):
     good, failing, breaching = three
     result = portfolio([good, failing, breaching])
     by_project = {Path(r.project).name: r for r in result.rows}
-    assert result.exit_code == 1
-    assert [Path(r.project).name for r in result.rows][-1] == "good"  # the fine one last
+    shown = [(Path(r.project).name, r.attention, r.reasons, r.failing) for r in result.rows]
+    assert result.exit_code == 1, shown
+    assert [Path(r.project).name for r in result.rows][-1] == "good", shown  # the fine one last
     assert {Path(r.project).name for r in result.at_risk} == {"failing", "breaching"}
 
     row = by_project["good"]
