@@ -182,3 +182,15 @@ def test_the_magic_and_the_api_return_the_portfolio(tmp_path, monkeypatch):
     assert result.rows[0].verdict == "NOT_READY"
     assert "<table" in render.html_of(result) and "| NOT READY |" in render.markdown(result)
     assert readiness.portfolio(["fresh"]).to_dict()["rows"][0]["use_case"] == result.rows[0].use_case
+
+
+def test_the_widget_shows_the_table_and_refreshes(tmp_path):
+    from readiness.widgets import portfolio_table
+
+    assert cli("init", "fresh", "--no-data", cwd=tmp_path).returncode == 0
+    view = portfolio_table(dirs=["fresh"], cwd=tmp_path)
+    assert "NOT READY" in view.table.value and view.fallback_html() == view.table.value
+    (tmp_path / "fresh" / "readiness.yaml").unlink()
+    view.refresh()  # the Refresh button: read again, now a row saying why
+    assert "not a readiness project" in view.table.value
+    assert view.result.exit_code == 2
