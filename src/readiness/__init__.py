@@ -19,6 +19,8 @@ track(paths), validate(path), lineage()
     Version data with DVC, check it against its schema, show the pipeline.
 run_notebook(notebook, params), batch(notebook, grid)
     Execute parameterized notebooks with papermill as recorded runs, one or in parallel.
+portfolio(dirs=None, file=None)
+    Every use case's verdict, production version and monitoring in one table.
 serve(name, stage="production", background=False, ...)
     Serve a registry stage over HTTP (API keys, metrics, prediction log); see readiness.serve.
 """
@@ -42,6 +44,7 @@ __all__ = [
     "load_ipython_extension",
     "load_model",
     "new_run",
+    "portfolio",
     "read_notebook_evidence",
     "record",
     "run_notebook",
@@ -59,6 +62,7 @@ if TYPE_CHECKING:
     from readiness.evidence.metrics import Evaluation
     from readiness.evidence.record import Evidence
     from readiness.evidence.verdict import CheckResult
+    from readiness.gate.portfolio import Portfolio
     from readiness.jobs.batches import BatchResult
     from readiness.jobs.notebook import RunResult
     from readiness.monitoring.drift import DriftResult
@@ -185,6 +189,19 @@ def load_model(
     from readiness.registry.versions import load_model as _load
 
     return _load(current_project(), name, stage=stage, version=version, **kwargs)
+
+
+def portfolio(
+    dirs: list[str] | None = None, file: str | None = None
+) -> Portfolio:
+    """Every use case in one table, attention first; see readiness.gate.portfolio.portfolio.
+
+    ``dirs``: project folders; ``file``: a portfolio.yaml (default: ./portfolio.yaml,
+    else the current project).
+    """
+    from readiness.gate.portfolio import portfolio as _portfolio
+
+    return _portfolio(list(dirs or []), file)
 
 
 def lineage() -> Lineage:

@@ -18,6 +18,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-o", "--output", metavar="FILE", help="the page (default: reports/dashboard-NAME.html)"
     )
+    parser.add_argument(
+        "--portfolio",
+        metavar="FILE",
+        help="add a section listing the use cases of this portfolio.yaml (readiness portfolio)",
+    )
     add_json_flag(parser)
 
 
@@ -41,10 +46,22 @@ def execute(args: argparse.Namespace, ctx: Context) -> Any:
     target = Path(args.output) if args.output else default
     target = target if target.is_absolute() else ctx.cwd / target
     target.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(target, page(result))
+    atomic_write_text(target, page(result, _portfolio_section(args.portfolio, ctx)))
     if ctx.front_end == "magic":
         return result
     return DashboardWritten(str(target), result)
+
+
+def _portfolio_section(file: str | None, ctx: Context) -> str:
+    """The use cases of ``file`` as a section of the page ('' without one)."""
+    if not file:
+        return ""
+    from readiness import render
+    from readiness.gate.portfolio import portfolio
+
+    return "<h2 style='font-size:16px'>Use cases</h2>" + render.html_of(
+        portfolio(file=file, cwd=ctx.cwd)
+    )
 
 
 COMMAND = Command(

@@ -33,6 +33,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="store_false",
         help="skip the git and DVC set-up (criteria and evidence only)",
     )
+    parser.add_argument(
+        "--from",
+        dest="source",
+        metavar="OTHER_PROJECT",
+        help="reuse another project's retraining notebook, CI workflow, runbook skeleton and "
+        "dataset schemas (not its data, evidence or criteria)",
+    )
     add_json_flag(parser)
 
 
@@ -41,7 +48,13 @@ def execute(args: argparse.Namespace, ctx: Context) -> Any:
 
     target = Path(args.directory)
     root = target if target.is_absolute() else ctx.cwd / target
-    return init_project(root, force=args.force, remote=args.remote, data=args.data, task=args.task)
+    source = None
+    if args.source:
+        source = Path(args.source)
+        source = source if source.is_absolute() else ctx.cwd / source
+    return init_project(
+        root, force=args.force, remote=args.remote, data=args.data, task=args.task, source=source
+    )
 
 
 COMMAND = Command(

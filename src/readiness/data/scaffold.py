@@ -66,6 +66,8 @@ class InitResult(Renderable):
     updated: list[str] = field(default_factory=list)
     commit: str | None = None  # the first commit of what init wrote, when it made one
     not_committed: str = ""  # why nothing was committed, when init wrote files
+    reused_from: str | None = None  # --from OTHER: the project reused
+    reused: list[str] = field(default_factory=list)  # what was copied from it
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -77,6 +79,8 @@ class InitResult(Renderable):
             "version_control": self.version_control,
             "commit": self.commit,
             "not_committed": self.not_committed,
+            "reused_from": self.reused_from,
+            "reused": self.reused,
         }
 
 
@@ -95,6 +99,7 @@ def init_project(
     remote: str | None = None,
     data: bool = True,
     task: str = "binary",
+    source: Path | None = None,
 ) -> InitResult:
     """Create ``root`` (if needed) with ``readiness.yaml``, a starter notebook and folders.
 
@@ -104,9 +109,13 @@ def init_project(
     DVC project with a default remote (``remote`` URL, or a local folder outside the
     work tree). Existing files are kept unless ``force`` is set, so ``init`` is safe to
     re-run; a project's own .gitignore gains readiness's entries; an existing DVC
-    remote is kept.
+    remote is kept. ``source`` (``--from``) reuses another project's retraining notebook,
+    CI workflow, runbook skeleton and dataset schemas (readiness.data.reuse).
     """
+    from readiness.data.reuse import reuse, source_project
+
     files = task_files(task)
+    other = source_project(source) if source is not None else None
     if root.exists() and not root.is_dir():
         raise ProjectError(f"{root} exists and is not a folder")
     root.mkdir(parents=True, exist_ok=True)
@@ -128,6 +137,14 @@ def init_project(
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(template(name), target)
         result.created.append(relative)
+    if other is not None:
+        # readiness.yaml only when init wrote it now: an existing one is the use case's own
+        forced = {p for p in files.values() if p != CONFIG_NAME} if force else set()
+        writable = set(result.created) | forced
+        result.reused_from = str(other.root)
+        result.reused = reuse(project, other, writable)
+        new = [p for p in result.reused if p.split(" (")[0] not in result.created]
+        result.created += [p for p in new if not p.startswith(CONFIG_NAME)]
     for folder in (project.state_dir / "runs", project.reports_dir, project.executed_notebooks_dir):
         folder.mkdir(parents=True, exist_ok=True)
     if data:

@@ -519,6 +519,8 @@ def _init_text(obj: Any) -> str:
     out += [f"  created {p}" for p in obj.created]
     out += [f"  updated {p}" for p in getattr(obj, "updated", [])]
     out += [f"  kept    {p}" for p in obj.kept]
+    if getattr(obj, "reused_from", None):
+        out.append(f"  from    {obj.reused_from}: " + (", ".join(obj.reused) or "nothing to reuse"))
     out += [f"  {tool:<7} {state}" for tool, state in obj.version_control.items()]
     if getattr(obj, "commit", None):
         out.append(f"  commit  {obj.commit[:12]} (what init wrote)")

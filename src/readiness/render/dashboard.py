@@ -164,8 +164,11 @@ def charts_html(obj: Any) -> str:
     return f"<div style='{STYLE}'>{summary}{charts}</div>"
 
 
-def page(obj: Timeline) -> str:
-    """The self-contained dashboard page ``readiness dashboard`` writes."""
+def page(obj: Timeline, sections: str = "") -> str:
+    """The self-contained dashboard page ``readiness dashboard`` writes.
+
+    ``sections``: more script-free HTML after the charts (the portfolio's use cases).
+    """
     title = html.escape(f"readiness dashboard: {obj.name}")
     return (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
@@ -173,7 +176,7 @@ def page(obj: Timeline) -> str:
         "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; "
         "style-src 'unsafe-inline'; img-src data:\">"
         "</head><body style='font-family:system-ui,sans-serif;margin:16px'>"
-        f"<h1 style='font-size:18px'>{title}</h1>{charts_html(obj)}</body></html>\n"
+        f"<h1 style='font-size:18px'>{title}</h1>{charts_html(obj)}{sections}</body></html>\n"
     )
 
 

@@ -101,8 +101,17 @@ class Client:
             headers["Authorization"] = f"Bearer {chosen}"
         payload = raw if raw is not None else (None if body is None else json.dumps(body).encode())
         started = time.perf_counter()
-        self.connection.request(method, path, body=payload, headers=headers)
-        answer = self.connection.getresponse()
+        try:
+            self.connection.request(method, path, body=payload, headers=headers)
+            answer = self.connection.getresponse()
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            # uvicorn closes a keep-alive connection idle for 5 s (loading the model to
+            # compare with can take that on a busy machine): it never read the request,
+            # so send it again on a new connection
+            self.connection.close()
+            started = time.perf_counter()
+            self.connection.request(method, path, body=payload, headers=headers)
+            answer = self.connection.getresponse()
         data = answer.read()
         seconds = time.perf_counter() - started
         if path.endswith((":predict", ":predict_proba")):

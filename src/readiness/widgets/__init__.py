@@ -7,6 +7,7 @@ ends without a widget manager (papermill outputs, exported HTML) show instead.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from readiness.widgets.frontend import available
@@ -17,9 +18,10 @@ if TYPE_CHECKING:
     from readiness.monitoring.drift import DriftResult
     from readiness.widgets.drift_widget import DriftTable
     from readiness.widgets.form import CriteriaForm
+    from readiness.widgets.portfolio_widget import PortfolioTable
     from readiness.widgets.scorecard_widget import Scorecard
 
-__all__ = ["available", "criteria_form", "drift_table", "scorecard"]
+__all__ = ["available", "criteria_form", "drift_table", "portfolio_table", "scorecard"]
 
 
 def criteria_form(project: Project | str | None = None) -> CriteriaForm:
@@ -54,6 +56,21 @@ def drift_table(result: DriftResult) -> DriftTable:
     from readiness.widgets.drift_widget import DriftTable
 
     return DriftTable(result)
+
+
+def portfolio_table(
+    result: Any = None,
+    dirs: list[str] | None = None,
+    file: str | None = None,
+    cwd: Path | None = None,
+) -> PortfolioTable:
+    """The portfolio's table (attention first) with a Refresh button that reads it again.
+
+    Without ``result`` it reads the projects now (``dirs`` and/or a portfolio ``file``).
+    """
+    from readiness.widgets.portfolio_widget import PortfolioTable
+
+    return PortfolioTable(result, dirs, file, cwd)
 
 
 def _project(project: Any) -> Project:
