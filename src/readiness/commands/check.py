@@ -61,10 +61,10 @@ def execute(args: argparse.Namespace, ctx: Context) -> Any:
 
 
 def _any_model(project: Any) -> bool:
-    """Whether the registry holds a version of any model (its git tags say so)."""
-    from readiness.integrations.git import has_registered_version
+    """Whether the registry holds a version of any model."""
+    from readiness.registry.backend import any_registered
 
-    return has_registered_version(project.root)
+    return any_registered(project)
 
 
 COMMAND = Command(

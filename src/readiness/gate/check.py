@@ -22,9 +22,9 @@ def _label(version: Any) -> str:
 
 def _registered(project: Project) -> list[Any]:
     """Every registered version (none, cheaply, before the first registration)."""
-    from readiness.integrations.git import has_registered_version
+    from readiness.registry.backend import any_registered
 
-    if not has_registered_version(project.root):
+    if not any_registered(project):
         return []
     from readiness.registry.versions import versions
 

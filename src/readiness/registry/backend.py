@@ -80,3 +80,13 @@ def backend_for(project: Project) -> RegistryBackend:
     module, _, attr = BACKENDS[name].partition(":")
     backend: RegistryBackend = getattr(importlib.import_module(module), attr)()
     return backend
+
+
+def any_registered(project: Project) -> bool:
+    """Whether the registry holds a version of any model: cheaply on GTO (its git tags),
+    by asking the backend otherwise."""
+    if backend_name(project) == "gto":
+        from readiness.integrations.git import has_registered_version
+
+        return has_registered_version(project.root)
+    return bool(backend_for(project).versions(project, None))
