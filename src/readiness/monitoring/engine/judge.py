@@ -185,6 +185,13 @@ def judge_column(
         name, score = _numerical(profile, current, method)
     else:
         name, score = _categorical(profile, current, method)
+    return column_verdict(profile, kind, method, name, score, threshold)
+
+
+def column_verdict(profile: ColumnProfile, kind: str, method: str | None, name: str,
+                   score: float, threshold: float | None) -> ColumnVerdict:
+    """The verdict of test ``name`` scoring ``score`` on ``profile``'s column (the policy's
+    ``method`` display name and ``threshold`` where it sets them, else the test's own)."""
     display, default, _ = stattests.STATTESTS[name]
     actual = default if threshold is None else float(threshold)
     return ColumnVerdict(

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from readiness.core.schema import DriftPolicy
-from readiness.monitoring.engine import parquet, stattests
+from readiness.monitoring.engine import parquet
 from readiness.monitoring.engine.columns import (
     CATEGORICAL,
     INTEGER_CARDINALITY_LIMIT,
@@ -49,6 +49,7 @@ from readiness.monitoring.engine.judge import (
     _on_counts,
     _std,
     categorical_on_counts,
+    column_verdict,
     cores,
     implemented,
     judge_column,
@@ -352,7 +353,7 @@ def judge_partial(profile: ColumnProfile, partial: Partial, method: str | None =
         if partial.counts is None:
             raise _needs_values(profile, "counts of more than 32 values")
         name, score = categorical_on_counts(profile, partial.counts, method)
-        return _verdict(profile, kind, method, name, score, threshold)
+        return column_verdict(profile, kind, method, name, score, threshold)
     name = method or _numerical_default(profile, partial)
     if name == "wasserstein":
         if grid is None or partial.bins is None or partial.offsets is None \
@@ -361,7 +362,7 @@ def judge_partial(profile: ColumnProfile, partial: Partial, method: str | None =
         w1, error = wasserstein_binned(profile.values, grid, partial.bins, partial.offsets,
                                        partial.edges)
         norm = max(float(_std(profile)), 0.001)
-        verdict = _verdict(profile, kind, method, name, w1 / norm, threshold)
+        verdict = column_verdict(profile, kind, method, name, w1 / norm, threshold)
         verdict.score_error = error / norm + float(profile.extra.get("score_error", 0.0))
         return verdict
     counted = name in ("chisquare", "z") or (
@@ -369,7 +370,7 @@ def judge_partial(profile: ColumnProfile, partial: Partial, method: str | None =
     )
     if not counted or partial.counts is None or not profile.exact:
         raise _needs_values(profile, name)
-    return _verdict(profile, kind, method, name,
+    return column_verdict(profile, kind, method, name,
                     _on_counts(name, profile.category_counts(), partial.counts), threshold)
 
 
@@ -388,20 +389,6 @@ def _numerical_default(profile: ColumnProfile, partial: Partial) -> str:
     if profile.count <= SMALL_REFERENCE:
         return ("chisquare" if distinct > 2 else "z") if distinct <= 5 else "ks"
     return "jensenshannon" if distinct <= 5 else "wasserstein"
-
-
-def _verdict(profile: ColumnProfile, kind: str, method: str | None, name: str, score: float,
-             threshold: float | None) -> ColumnVerdict:
-    display, default, _ = stattests.STATTESTS[name]
-    actual = default if threshold is None else float(threshold)
-    return ColumnVerdict(
-        column=profile.name,
-        kind=kind,
-        method=method if method is not None else display,
-        score=score,
-        threshold=actual,
-        drifted=stattests.drifted(name, score, actual),
-    )
 
 
 def _needs_values(profile: ColumnProfile, test: str) -> EngineError:
