@@ -12,7 +12,6 @@ the check falls back to comparing the two recorded point values, and says so.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -216,6 +215,7 @@ def _spread(project: Project, version: ModelVersion, metric: str,
     """(lowest, highest) of a run's repeated timing measurements, if it recorded them."""
     from readiness.evidence.record import latest_values
     from readiness.evidence.runs import read_run
+    from readiness.evidence.verdict import timing_spread
 
     if not version.run_id:
         return None
@@ -223,10 +223,5 @@ def _spread(project: Project, version: ModelVersion, metric: str,
         evidence = latest_values(read_run(project, version.run_id)).get((metric, split))
     except ReadinessError:
         return None
-    iv = evidence.interval if evidence is not None else None
-    if not isinstance(iv, dict) or iv.get("method") != "repeated timing":
-        return None
-    low, high = iv.get("low"), iv.get("high")
-    if not all(isinstance(x, (int, float)) and math.isfinite(x) for x in (low, high)):
-        return None
-    return float(low), float(high)  # type: ignore[arg-type]
+    spread = timing_spread(evidence)
+    return None if spread is None else (spread[0], spread[1])
