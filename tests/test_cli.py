@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 from .conftest import GOOD_EVIDENCE, cli, record_all
 
@@ -102,3 +106,62 @@ def test_help_per_subcommand(empty_dir):
         assert name in top.stdout
         sub = cli(name, "--help", cwd=empty_dir)
         assert sub.returncode == 0 and f"readiness {name}" in sub.stdout
+
+
+def _run_with_stdout(stdout_fd: int, code: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        stdout=stdout_fd,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")},
+    )
+
+
+HELP_TO_A_GONE_READER = """
+import sys
+from readiness.cli import run
+sys.argv = ["readiness", "--help"]
+run()
+"""
+
+
+def test_a_reader_that_went_away_is_a_quiet_exit_0():
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # like `readiness --help | head -c0`: nobody reads
+    try:
+        done = _run_with_stdout(write_end, HELP_TO_A_GONE_READER)
+    finally:
+        os.close(write_end)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+
+
+# A command whose own connection breaks (a socket, a child's pipe) while stdout is fine.
+SOCKET_BREAKS = """
+import sys
+from readiness import cli, commands
+
+def execute(args, ctx):
+    raise BrokenPipeError(32, "Broken pipe")
+
+real = commands.all_commands
+commands.all_commands = lambda: [
+    commands.Command("models", "breaks", lambda parser: None, execute) if c.name == "models"
+    else c for c in real()
+]
+sys.argv = ["readiness", "models"]
+cli.run()
+"""
+
+
+def test_a_broken_connection_inside_a_command_is_an_error_not_a_silent_success():
+    read_end, write_end = os.pipe()
+    try:
+        done = _run_with_stdout(write_end, SOCKET_BREAKS)
+    finally:
+        os.close(write_end)
+        os.close(read_end)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip() == "readiness: error: Broken pipe"

@@ -24,8 +24,12 @@ def main(argv: list[str] | None = None) -> int:
     except ReadinessError as exc:
         print(f"readiness: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except BrokenPipeError:
-        raise  # run() handles a reader that went away
+    except BrokenPipeError as exc:
+        if stdout_closed():
+            raise  # run() handles a reader that went away (`| head`)
+        # a socket or a child's pipe: a real failure, not our reader leaving
+        print(f"readiness: error: {_os_error(exc)}", file=sys.stderr)
+        return 2
     except OSError as exc:
         # A read or write that no helper translated (a read-only project, a full disk):
         # still one line and exit 2, never a traceback or 1 (which means NOT_READY).
@@ -43,6 +47,19 @@ def _os_error(exc: OSError) -> str:
     reason = exc.strerror or str(exc) or type(exc).__name__
     where = " -> ".join(str(f) for f in (exc.filename, exc.filename2) if f)
     return f"{where}: {reason}" if where else reason
+
+
+def stdout_closed() -> bool:
+    """Whether standard output is a pipe whose reader has gone (poll reports an error)."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        events = poller.poll(0)
+    except (OSError, ValueError, AttributeError):
+        return True  # no pollable stdout (replaced or closed): assume it is what broke
+    return any(event & (select.POLLERR | select.POLLHUP) for _, event in events)
 
 
 def _formatted(result: object, wanted: str | None) -> str:
