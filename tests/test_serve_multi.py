@@ -183,3 +183,21 @@ def test_refusals_before_serving_several(two_models, monkeypatch):
     assert done.returncode == 2, done.stderr
     assert "no version of nomodel is in production" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_the_contract_tests_of_several_models_render_each_and_fail_if_one_fails():
+    from readiness import render
+    from readiness.serve.contract import ContractResult, ContractResults
+
+    passed = ContractResult("screening", "v1.0.0", "production", "holdout")
+    passed.step("metrics", True, "status 200")
+    failed = ContractResult("triage", "v1.0.0", "production", "holdout")
+    failed.step("authentication", False, "auth is off")
+    both = ContractResults([passed, failed])
+    assert both.exit_code == 1 and ContractResults([passed]).exit_code == 0
+    text = render.text(both)
+    assert text.splitlines()[0] == "contract tests of 2 models: FAILED (1 passed)"
+    assert "contract test of screening v1.0.0 (production): PASSED" in text
+    assert "contract test of triage v1.0.0 (production): FAILED" in text
+    assert [m["name"] for m in both.to_dict()["models"]] == ["screening", "triage"]
+    assert "triage" in render.html_of(both) and "| authentication | FAIL |" in render.markdown(both)

@@ -1,4 +1,4 @@
-"""Serving: the registry's production model behind an authenticated HTTP API.
+"""Serving: the registry's production models behind an authenticated HTTP API.
 
 One concern per module: ``keys`` (API keys, hashed), ``features`` (the request schema
 from the dataset schema and the model's features), ``loaded`` (the served version and

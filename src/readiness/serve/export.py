@@ -7,8 +7,9 @@ says how they run behind a load balancer.
 
 The image is one model version, frozen: the committed repository (git history and tags,
 which GTO reads) plus the DVC objects of the model's tagged versions, fetched at build time
-from the project's shared remote. A replica serves what its image's tags say; a new
-version is a new image and a rolling update (see the docs for why).
+from the project's shared remote. ``readiness serve A B --export``: one image holds every
+model's tagged versions and one Deployment serves them all. A replica serves what its
+image's tags say; a new version is a new image and a rolling update (see the docs for why).
 """
 
 from __future__ import annotations
