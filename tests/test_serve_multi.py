@@ -138,6 +138,10 @@ def test_one_server_two_models_each_on_its_own(two_models, monkeypatch):
         for name, version in (("screening", "v1.0.1"), ("triage", "v1.0.0")):
             status, body = call("POST", f"/v1/models/{name}:predict", {"rows": rows[:1]})
             assert status == 200 and body["model_version"] == version
+        status, body = call("POST", "/admin/reload")  # looks at every model's stage
+        assert status == 200 and body["ready"]
+        assert [(m["model"], m["serving"], m["switched"]) for m in body["models"]] == [
+            ("screening", "v1.0.1", False), ("triage", "v1.0.0", False)]
 
         # monitoring reads each model's own rows; the server exports both models' figures
         _wait_logged(url, {"nomodel": 1, "screening": 2, "triage": 3}, feedback=1)

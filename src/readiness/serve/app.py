@@ -354,7 +354,7 @@ def build_app(options: ServeOptions) -> Any:
         import asyncio
 
         started = time.perf_counter()
-        first = names[0]
+        first = names[0] if len(names) == 1 else ""  # several: the server's, no one model's
         try:
             client_of(request)
         except _Refused as refused:
