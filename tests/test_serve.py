@@ -35,8 +35,11 @@ serving: {cost_per_hour: 0.12, poll_seconds: 0.5}
 """
 
 
-def build_served_project(root: Path, setup: str, strengths=(1.0, 0.05)):
-    """A registry project: one version per regularisation strength, the first in production."""
+def build_served_project(root: Path, setup: str, strengths=(1.0, 0.05), more=None):
+    """A registry project: one version per regularisation strength, the first in production.
+
+    ``more``: other models ``{name: strength}``, one version each, in production too.
+    """
     from readiness.core.project import Project
     from readiness.criteria.declaration import declare
     from readiness.data.scaffold import init_project
@@ -62,6 +65,10 @@ def build_served_project(root: Path, setup: str, strengths=(1.0, 0.05)):
             version = register(project, "screening").version
             if number == 0:
                 promote(project, "screening", version, "production", force=True, reason="test")
+        for name, strength in (more or {}).items():
+            train(project, strength, name=name)
+            version = register(project, name).version
+            promote(project, name, version, "production", force=True, reason="test")
     return project
 
 
@@ -397,8 +404,10 @@ def test_refusals_before_serving(copy):
     assert done.returncode == 2 and "no API key" in done.stderr
     done = cli("serve", "nomodel", "--no-auth", cwd=copy.root)
     assert done.returncode == 2 and "no version of nomodel is in production" in done.stderr
+    # more names are more models: each must have a version in the stage, named once
     done = cli("serve", "screening", "extra", cwd=copy.root)
-    assert done.returncode == 2 and "unexpected extra" in done.stderr
+    assert done.returncode == 2 and "no version of extra is in production" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     done = cli("serve", "keys", "frobnicate", cwd=copy.root)
     assert done.returncode == 2
 

@@ -27,8 +27,8 @@ registry_project = base.registry_project  # a DVC + GTO project with the example
 NAME = "churn-model"
 
 
-def _k8s(project, **kwargs) -> tuple[Path, list[dict]]:
-    result = export(project, NAME, "kubernetes", **kwargs)
+def _k8s(project, name=NAME, **kwargs) -> tuple[Path, list[dict]]:
+    result = export(project, name, "kubernetes", **kwargs)
     path = project.root / result.files[0]
     docs = [d for d in YAML(typ="safe").load_all(path.read_text()) if d is not None]
     return path, docs
@@ -201,6 +201,30 @@ def test_existing_files_are_refused_unless_forced(project):
     export(project, NAME, "docker")
     with pytest.raises(ExportError, match=re.escape("deploy/Dockerfile, deploy/Dockerfile.dockerignore")):
         export(project, NAME, "docker")
+
+
+def test_several_models_one_image_one_deployment(project):
+    """readiness serve A B@staging --export: the image fetches both models' tagged versions,
+    one Deployment serves both; the files and objects take the names joined."""
+    models = [NAME, "fraud@staging"]
+    result = export(project, models, "docker", port=8080)
+    steps = _instructions((project.root / "deploy" / "Dockerfile").read_text())
+    runs = " ".join(arg for kind, arg in steps if kind == "RUN")
+    assert f"dvc fetch --all-tags models/{NAME}.skops models/fraud.skops" in runs
+    assert json.loads(dict(steps)["CMD"])[:5] == ["readiness", "serve", NAME, "fraud@staging",
+                                                   "--stage"]
+    assert f"-t {NAME}-fraud:VERSION" in result.commands[0]
+
+    path, docs = _k8s(project, models)
+    assert path.name == f"{NAME}-fraud.yaml"
+    objects = _by_kind(docs)
+    assert {d["metadata"]["name"] for d in docs} == {f"{NAME}-fraud"}
+    (container,) = objects["Deployment"]["spec"]["template"]["spec"]["containers"]
+    assert container["args"][:5] == ["readiness", "serve", NAME, "fraud@staging", "--stage"]
+    with pytest.raises(ExportError, match="joined name"):
+        export(project, [NAME, "a" * 40], "kubernetes")
+    with pytest.raises(ReadinessError, match="named twice"):
+        export(project, [NAME, NAME], "kubernetes", force=True)
 
 
 def test_out_moves_the_files(project, tmp_path):

@@ -14,15 +14,23 @@ KEY_ACTIONS = ("add", "list", "revoke")
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "name", metavar="NAME", help="the model to serve (or 'keys' to manage API keys)"
+        "name",
+        metavar="NAME",
+        help="the model to serve, NAME@STAGE for its own stage (or 'keys' to manage API keys)",
     )
     parser.add_argument(
         "key_args",
         nargs="*",
-        metavar="KEYS_ARGS",
-        help="after 'keys': add NAME | list | revoke NAME_OR_ID",
+        metavar="NAME",
+        help="more models served by the same server, each at /v1/models/NAME:predict; "
+        "after 'keys': add NAME | list | revoke NAME_OR_ID",
     )
-    parser.add_argument("--stage", default="production", choices=["production", "staging"])
+    parser.add_argument(
+        "--stage",
+        default="production",
+        choices=["production", "staging"],
+        help="the registry stage each model follows (NAME@STAGE overrides it for one)",
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument(
@@ -64,17 +72,13 @@ def execute(args: argparse.Namespace, ctx: Context) -> Any:
     project = ctx.project()
     if args.name == "keys":
         return _keys(project, args.key_args)
-    if args.key_args:
-        raise UsageError(
-            f"unexpected {' '.join(args.key_args)}: readiness serve NAME [options], or "
-            "readiness serve keys add|list|revoke"
-        )
+    names = [args.name, *args.key_args]
     if args.export:
         from readiness.serve.export import export
 
         return export(
             project,
-            args.name,
+            names if len(names) > 1 else args.name,
             args.export,
             stage=args.stage,
             port=args.port,
@@ -86,7 +90,7 @@ def execute(args: argparse.Namespace, ctx: Context) -> Any:
 
     options = options_for(
         project,
-        args.name,
+        names,
         stage=args.stage,
         host=args.host,
         port=args.port,
@@ -96,10 +100,10 @@ def execute(args: argparse.Namespace, ctx: Context) -> Any:
         log_url=args.log_url,
     )
     if args.check:
-        from readiness.serve.contract import contract_test
+        from readiness.serve.contract import contract_tests
 
         data = ctx.cwd / args.data if args.data else None
-        return contract_test(project, options, data)
+        return contract_tests(project, options, data)
     if ctx.front_end == "magic":
         raise UsageError(
             "a notebook cannot block on a server: use readiness.serve(NAME, background=True), "
@@ -115,9 +119,19 @@ def _serve_here(options: Any) -> None:
     ready = preflight(options)
     where = f"http://{options.host}:{options.port}"
     auth = f"API keys required ({ready.keys} active)" if options.auth else "NO AUTHENTICATION"
-    lines = [
-        f"readiness: serving {options.name} {ready.version} ({options.stage}) at {where}",
-        f"  POST {where}/v1/models/{options.name}:predict  ({ready.features} features)",
+    if len(options.served) == 1:
+        lines = [
+            f"readiness: serving {options.name} {ready.version} ({options.stage}) at {where}",
+            f"  POST {where}/v1/models/{options.name}:predict  ({ready.features} features)",
+        ]
+    else:
+        lines = [f"readiness: serving {len(options.served)} models at {where}"]
+        lines += [
+            f"  POST {where}/v1/models/{name}:predict  {ready.versions[name]} ({stage}, "
+            f"{ready.feature_counts[name]} features)"
+            for name, stage in options.served
+        ]
+    lines += [
         f"  {options.workers} worker(s); {auth}; /metrics "
         + ("public" if options.metrics_public else "needs a key"),
         f"  prediction log: {ready.log}",
@@ -150,12 +164,13 @@ def _keys(project: Any, key_args: list[str]) -> Any:
 
 COMMAND = Command(
     "serve",
-    "serve a model's production version over HTTP with API keys, metrics and a prediction log",
+    "serve models' production versions over HTTP with API keys, metrics and a prediction log",
     configure,
     execute,
     "examples:\n"
     "  readiness serve keys add ci            # prints the key once, on the last line\n"
     "  readiness serve churn --port 8000 --workers 2\n"
+    "  readiness serve churn fraud@staging    # two models, one server\n"
     "  readiness serve churn --check          # the contract test (CI)\n"
     "  readiness serve churn --export kubernetes\n"
     "  readiness serve keys list | readiness serve keys revoke ci",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from readiness.render import badge, md, renders, table_html, table_text
-from readiness.serve.contract import ContractResult
+from readiness.serve.contract import ContractResult, ContractResults
 
 HEADER = ("check", "result", "detail")
 
@@ -41,3 +41,24 @@ def _md(obj: Any) -> str:
     lines = [f"**{md(_headline(obj))}**", "", "| check | result | detail |", "|---|---|---|"]
     lines += [f"| {md(s.name)} | {_mark(s.ok)} | {md(s.detail)} |" for s in obj.steps]
     return "\n".join(lines)
+
+
+def _overall(obj: Any) -> str:
+    passed = sum(r.ok for r in obj.results)
+    verdict = "PASSED" if obj.ok else "FAILED"
+    return f"contract tests of {len(obj.results)} models: {verdict} ({passed} passed)"
+
+
+@renders("text", ContractResults)
+def _many_text(obj: Any) -> str:
+    return "\n\n".join([_overall(obj), *(_text(r) for r in obj.results)])
+
+
+@renders("html", ContractResults)
+def _many_html(obj: Any) -> str:
+    return f"<div>{badge(obj.ok, _overall(obj))}</div>" + "".join(_html(r) for r in obj.results)
+
+
+@renders("md", ContractResults)
+def _many_md(obj: Any) -> str:
+    return "\n\n".join([f"**{md(_overall(obj))}**", *(_md(r) for r in obj.results)])

@@ -1,4 +1,4 @@
-"""Serving: the registry's production model behind an authenticated HTTP API.
+"""Serving: the registry's production models behind an authenticated HTTP API.
 
 One concern per module: ``keys`` (API keys, hashed), ``features`` (the request schema
 from the dataset schema and the model's features), ``loaded`` (the served version and
@@ -15,7 +15,7 @@ from typing import Any
 
 
 def serve_model(
-    name: str,
+    name: str | list[str],
     stage: str = "production",
     *,
     host: str = "127.0.0.1",
@@ -28,6 +28,9 @@ def serve_model(
     project: str | None = None,
 ) -> Any:
     """Serve ``name``'s ``stage`` version over HTTP, as ``readiness serve NAME`` does.
+
+    ``name`` may be a list: one server serves each model at ``/v1/models/NAME:predict``,
+    each following its own stage (``"NAME@staging"`` picks one other than ``stage``).
 
     ``background=True`` (notebooks, scripts, tests) starts it in a child process on
     ``port`` (default: a free one) and returns a :class:`readiness.serve.runner.Server`

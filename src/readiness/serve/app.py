@@ -67,7 +67,11 @@ def _response(status: int, body: dict[str, Any], headers: dict[str, str] | None 
 
 
 def build_app(options: ServeOptions) -> Any:
-    """The ASGI app serving ``options.name`` from the project at ``options.root``."""
+    """The ASGI app serving ``options``' models from the project at ``options.root``.
+
+    Each model has its own routes (``/v1/models/NAME:predict``), follows its own registry
+    stage and swaps on its own; metrics, log rows and feedback carry its name.
+    """
     from contextlib import asynccontextmanager
 
     from fastapi import FastAPI
@@ -78,41 +82,57 @@ def build_app(options: ServeOptions) -> Any:
     from readiness.serve.predlog import PredictionLog
 
     project = Project(Path(options.root))
+    names = options.names
+    holders: dict[str, ModelHolder] = {}
     metrics = Metrics(
         options.cost_per_hour,
-        monitor_file=project.monitor_dir / f"{options.name}.json",
-        wanted=lambda: (options.name, options.stage, holder.wanted),
+        monitor_files=[project.monitor_dir / f"{name}.json" for name in names],
+        wanted=lambda: [(n, h.stage, h.wanted) for n, h in holders.items()],
     )
 
-    def on_load(served: Any, version: str, seconds: float, ok: bool) -> None:
-        metrics.loaded(options.name, version, options.stage, seconds, ok)
+    def on_load_of(name: str, stage: str) -> Any:
+        def on_load(served: Any, version: str, seconds: float, ok: bool) -> None:
+            metrics.loaded(name, version, stage, seconds, ok)
 
-    holder = ModelHolder(project, options.name, options.stage, on_load=on_load)
+        return on_load
+
+    for name, stage in options.served:
+        holders[name] = ModelHolder(project, name, stage, on_load=on_load_of(name, stage))
     ring = KeyRing.load(keys_path(project), extra=options.extra_keys) if options.auth else None
     predlog = PredictionLog(options.log_url, server_id=options.server_id)
 
     @asynccontextmanager
     async def lifespan(app: Any) -> Any:
-        holder.load_initial()
+        for holder in holders.values():
+            holder.load_initial()
         predlog.start()
-        predlog.session(options.name, options.host, options.cost_per_hour, options.workers)
-        holder.watch(options.poll_seconds)
+        if len(names) == 1:
+            predlog.session(names[0], options.host, options.cost_per_hour, options.workers)
+        else:  # one session per model, the instance's price shared evenly between them
+            share = None if options.cost_per_hour is None else options.cost_per_hour / len(names)
+            for index, name in enumerate(names):
+                sid = f"{options.server_id}-{index}"
+                predlog.session(name, options.host, share, options.workers, server_id=sid)
+        for holder in holders.values():
+            holder.watch(options.poll_seconds)
         metrics.watch_process()
         try:
             yield
         finally:
-            holder.stop()
+            for holder in holders.values():
+                holder.stop()
             predlog.close()  # drains: a clean shutdown loses no log row
             metrics.close()
 
     app = FastAPI(
-        title=f"readiness serve {options.name}",
+        title=f"readiness serve {' '.join(names)}",
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
         lifespan=lifespan,
     )
-    app.state.holder, app.state.metrics, app.state.log = holder, metrics, predlog
+    app.state.holder = holders[names[0]]
+    app.state.holders, app.state.metrics, app.state.log = holders, metrics, predlog
 
     def client_of(request: Request) -> str | None:
         """The calling key's name (None with auth off); 401 without a valid key."""
@@ -130,20 +150,27 @@ def build_app(options: ServeOptions) -> Any:
             )
         return name
 
-    def version_now() -> str:
-        return holder.current.version if holder.current else ""
+    def label_of(name: str) -> str:
+        """The model label of a request to ``name``: "" for a model not served here (a
+        client's typo must not make a time series)."""
+        return name if name in holders else ""
+
+    def version_now(name: str) -> str:
+        holder = holders.get(name)
+        return holder.current.version if holder and holder.current else ""
 
     def finish(
         endpoint: str,
+        model: str,
         started: float,
         status: int,
         body: dict[str, Any],
         headers: dict[str, str] | None = None,
         version: str | None = None,
     ) -> Any:
-        metrics.observe(
-            endpoint, options.name, version or version_now(), status, time.perf_counter() - started
-        )
+        seconds = time.perf_counter() - started
+        label = label_of(model)
+        metrics.observe(endpoint, label, version or version_now(model), status, seconds)
         return _response(status, body, headers)
 
     def log_request(entry: dict[str, Any]) -> None:
@@ -158,7 +185,7 @@ def build_app(options: ServeOptions) -> Any:
 
     @app.get("/readyz")
     async def readyz() -> Any:
-        state = holder.ready()
+        state = _readiness([h.ready() for h in holders.values()])
         return _response(200 if state["ready"] else 503, state)
 
     @app.get("/metrics")
@@ -179,14 +206,14 @@ def build_app(options: ServeOptions) -> Any:
             client_of(request)
         except _Refused as refused:
             return _response(refused.status, refused.body, refused.headers)
-        served = holder.current
-        return _response(200, {"models": [served.describe()] if served else []})
+        described = [h.current.describe() for h in holders.values() if h.current]
+        return _response(200, {"models": described})
 
     @app.get("/v1/models/{name}")
     async def model_info(request: Request, name: str) -> Any:
         try:
             client_of(request)
-            served = _served(holder, name, options.name)
+            served = _served(holders, name)
         except _Refused as refused:
             return _response(refused.status, refused.body, refused.headers)
         return _response(200, served.describe())
@@ -195,12 +222,11 @@ def build_app(options: ServeOptions) -> Any:
         started = time.perf_counter()
         request_id = uuid.uuid4().hex
         ids = {"X-Request-ID": request_id}
-        served = holder.current
-        version = served.version if served else ""
+        version = version_now(name)
         entry: dict[str, Any] = {
             "request_id": request_id,
             "ts": time.time(),
-            "model": options.name,
+            "model": name[:200],  # the log's column; an unknown model's rows stay apart
             "version": version,
             "endpoint": endpoint,
             "n_rows": 0,
@@ -212,7 +238,7 @@ def build_app(options: ServeOptions) -> Any:
         }
         try:
             entry["client"] = client_of(request)  # before the body: no key, nothing is read
-            served = _served(holder, name, options.name)
+            served = _served(holders, name)
             body = await _read_json(request, options.max_body_bytes)
             rows = _rows_of(body)
             problems, count = served.schema.problems(rows, options.max_rows)
@@ -231,7 +257,7 @@ def build_app(options: ServeOptions) -> Any:
             entry["latency_ms"] = (time.perf_counter() - started) * 1000
             log_request(entry)
             headers = {**ids, **refused.headers}
-            return finish(endpoint, started, refused.status, refused.body, headers)
+            return finish(endpoint, name, started, refused.status, refused.body, headers)
         features = served.schema.features
         inputs = [{f: row.get(f) for f in features} for row in rows]
         try:
@@ -241,14 +267,15 @@ def build_app(options: ServeOptions) -> Any:
             if endpoint == "predict_proba":
                 probabilities = served.predict_proba(model_inputs)
         except Exception as exc:  # the model's own failure: logged here, never shown to clients
-            log.exception("request %s: %s %s failed", request_id, options.name, version)
+            log.exception("request %s: %s %s failed", request_id, name, served.version)
             entry.update(status=500, error=type(exc).__name__, n_rows=len(rows), inputs=inputs)
+            entry["version"] = served.version
             entry["latency_ms"] = (time.perf_counter() - started) * 1000
             log_request(entry)
             failure = {"error": "the model failed on this request", "request_id": request_id}
-            return finish(endpoint, started, 500, failure, ids, served.version)
+            return finish(endpoint, name, started, 500, failure, ids, served.version)
         answer: dict[str, Any] = {
-            "model": options.name,
+            "model": name,
             "model_version": served.version,
             "request_id": request_id,
             "predictions": predictions,
@@ -256,7 +283,7 @@ def build_app(options: ServeOptions) -> Any:
         if probabilities is not None:
             answer["classes"] = served.classes
             answer["probabilities"] = probabilities
-        metrics.rows.labels(options.name, served.version).inc(len(rows))
+        metrics.rows.labels(name, served.version).inc(len(rows))
         entry.update(
             version=served.version,
             status=200,
@@ -267,7 +294,7 @@ def build_app(options: ServeOptions) -> Any:
             latency_ms=(time.perf_counter() - started) * 1000,
         )
         log_request(entry)
-        return finish(endpoint, started, 200, answer, ids, served.version)
+        return finish(endpoint, name, started, 200, answer, ids, served.version)
 
     @app.post("/v1/models/{name}:predict")
     async def predict_labels(request: Request, name: str) -> Any:
@@ -284,19 +311,23 @@ def build_app(options: ServeOptions) -> Any:
         started = time.perf_counter()
         try:
             client_of(request)
-            served = _served(holder, name, options.name)
+            served = _served(holders, name)
             body = await _read_json(request, options.max_body_bytes)
             request_id, labels = _labels_of(body)
             loop = asyncio.get_running_loop()
-            expected = await loop.run_in_executor(None, predlog.n_rows_of, request_id)
+            found = await loop.run_in_executor(None, predlog.logged, request_id)
             waited = 0.0
             # another worker's request may not be written yet
-            while expected is None and waited < FEEDBACK_WAIT_S:
+            while found is None and waited < FEEDBACK_WAIT_S:
                 await asyncio.sleep(0.1)
                 waited += 0.1
-                expected = await loop.run_in_executor(None, predlog.n_rows_of, request_id)
-            if expected is None:
+                found = await loop.run_in_executor(None, predlog.logged, request_id)
+            if found is None:
                 raise _Refused(404, {"error": f"no logged request {request_id}"})
+            model, expected = found
+            if model != name:  # its labels would join the other model's monitoring
+                why = f"request {request_id} was made to {model}, not {name}"
+                raise _Refused(404, {"error": why})
             if expected == 0:
                 raise _Refused(422, {"error": f"request {request_id} predicted no rows"})
             if len(labels) != expected:
@@ -309,24 +340,34 @@ def build_app(options: ServeOptions) -> Any:
         except _Refused as refused:
             if refused.status in (404, 422):  # counted: labels that could not be joined
                 reason = "unknown request" if refused.status == 404 else "invalid labels"
-                metrics.feedback_refused.labels(options.name, reason).inc()
-            return finish("feedback", started, refused.status, refused.body, refused.headers)
+                metrics.feedback_refused.labels(label_of(name), reason).inc()
+            return finish(
+                "feedback", name, started, refused.status, refused.body, refused.headers
+            )
         predlog.feedback(request_id, labels, time.time())
-        metrics.feedback.labels(options.name).inc(len(labels))
+        metrics.feedback.labels(name).inc(len(labels))
         body = {"request_id": request_id, "labels": len(labels)}
-        return finish("feedback", started, 200, body)
+        return finish("feedback", name, started, 200, body)
 
     @app.post("/admin/reload")
     async def reload(request: Request) -> Any:
         import asyncio
 
         started = time.perf_counter()
+        first = names[0] if len(names) == 1 else ""  # several: the server's, no one model's
         try:
             client_of(request)
         except _Refused as refused:
-            return finish("admin_reload", started, refused.status, refused.body, refused.headers)
-        done = await asyncio.get_running_loop().run_in_executor(None, holder.refresh, True)
-        return finish("admin_reload", started, 200, {**done.to_dict(), **holder.ready()})
+            return finish(
+                "admin_reload", first, started, refused.status, refused.body, refused.headers
+            )
+        loop = asyncio.get_running_loop()
+        done = []
+        for holder in holders.values():
+            refreshed = await loop.run_in_executor(None, holder.refresh, True)
+            done.append({**refreshed.to_dict(), **holder.ready()})
+        body = done[0] if len(done) == 1 else {**_readiness(done), "models": done}
+        return finish("admin_reload", first, started, 200, body)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Any:  # never a traceback to a client
@@ -336,12 +377,29 @@ def build_app(options: ServeOptions) -> Any:
     return app
 
 
-def _served(holder: Any, name: str, serving: str) -> Any:
-    if name != serving:
-        raise _Refused(404, {"error": f"no model {name} here: this server serves {serving}"})
+def _readiness(states: list[dict[str, Any]]) -> dict[str, Any]:
+    """``/readyz``: one model's state as it is; several: ready only when all are loaded."""
+    if len(states) == 1:
+        return states[0]
+    return {
+        "ready": all(s["ready"] for s in states),
+        "in_sync": all(s["in_sync"] for s in states),
+        "models": states,
+    }
+
+
+def _served(holders: dict[str, Any], name: str) -> Any:
+    holder = holders.get(name)
+    if holder is None:
+        serving = ", ".join(holders)
+        raise _Refused(
+            404,
+            {"error": f"no model {name} here: this server serves {serving}",
+             "models": list(holders)},
+        )
     served = holder.current
     if served is None:
-        raise _Refused(503, {"error": f"{serving} is not loaded yet"})
+        raise _Refused(503, {"error": f"{name} is not loaded yet"})
     return served
 
 

@@ -78,6 +78,24 @@ class ContractResult(Renderable):
         }
 
 
+@dataclass
+class ContractResults(Renderable):
+    """The contract tests of a server of several models: one per model, in turn."""
+
+    results: list[ContractResult]
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.results) and all(r.ok for r in self.results)
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.ok else 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "models": [r.to_dict() for r in self.results]}
+
+
 class Client:
     """One keep-alive HTTP connection to the server under test."""
 
@@ -258,6 +276,23 @@ def contract_test(
         failed=[s.name for s in result.steps if s.ok is False],
     )
     return result
+
+
+def contract_tests(
+    project: Project, options: ServeOptions, data: Path | None = None
+) -> ContractResult | ContractResults:
+    """``readiness serve A [B ...] --check``: each model's contract test, in turn.
+
+    Each model gets its own run (its own server, key and log, as ``readiness serve A
+    --check``): a contract is one model's evidence, recorded under its name, and a
+    model's failure then cannot hide behind, or be blamed on, another's.
+    """
+    if len(options.served) == 1:
+        return contract_test(project, options, data)
+    return ContractResults([
+        contract_test(project, replace(options, name=name, stage=stage, models=[]), data)
+        for name, stage in options.served
+    ])
 
 
 def _passed(result: ContractResult, name: str) -> bool:

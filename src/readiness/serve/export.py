@@ -7,8 +7,9 @@ says how they run behind a load balancer.
 
 The image is one model version, frozen: the committed repository (git history and tags,
 which GTO reads) plus the DVC objects of the model's tagged versions, fetched at build time
-from the project's shared remote. A replica serves what its image's tags say; a new
-version is a new image and a rolling update (see the docs for why).
+from the project's shared remote. ``readiness serve A B --export``: one image holds every
+model's tagged versions and one Deployment serves them all. A replica serves what its
+image's tags say; a new version is a new image and a rolling update (see the docs for why).
 """
 
 from __future__ import annotations
@@ -147,18 +148,24 @@ def _install_lines(project: Project, notes: list[str]) -> list[str]:
 
 
 def dockerfile(project: Project, name: str, stage: str, port: int, workers: int,
-               notes: list[str]) -> str:
-    """The Dockerfile's text (build context: the project root)."""
-    target = _model_target(project, name)
-    cmd = ["readiness", "serve", name, "--stage", stage, "--host", "0.0.0.0",
-           "--port", str(port), "--workers", str(workers)]
+               notes: list[str], models: list[tuple[str, str]] | None = None) -> str:
+    """The Dockerfile's text (build context: the project root).
+
+    ``models``: every served ``(name, stage)`` when there are several (``name`` then
+    names the image); the image holds each model's tagged versions and serves them all.
+    """
+    served = models or [(name, stage)]
+    targets = " ".join(_model_target(project, n) for n, _ in served)
+    cmd = ["readiness", "serve", *_serve_args(served, stage), "--stage", stage,
+           "--host", "0.0.0.0", "--port", str(port), "--workers", str(workers)]
+    command = " ".join(_serve_args(served, stage))
     health = (
         "import urllib.request; "
         f"urllib.request.urlopen('http://127.0.0.1:{port}/healthz', timeout=3)"
     )
     return "\n".join([
         "# syntax=docker/dockerfile:1",
-        f"# Written by `readiness serve {name} --export docker`. Build from the project root:",
+        f"# Written by `readiness serve {command} --export docker`. Build from the project root:",
         f"#   docker build -f deploy/Dockerfile -t {name}:VERSION "
         "--secret id=dvc-config,src=.dvc/config.local .",
         "# One image per model version: build it after `readiness promote` (or rollback) and",
@@ -185,7 +192,7 @@ def dockerfile(project: Project, name: str, stage: str, port: int, workers: int,
         "# shared remote at build time; its credentials come in as a build secret (your",
         "# .dvc/config.local) that stays out of the image's layers.",
         f"RUN --mount=type=secret,id=dvc-config,target=/app/.dvc/config.local,uid={UID} \\",
-        f"    dvc fetch --all-tags {target}",
+        f"    dvc fetch --all-tags {targets}",
         f"EXPOSE {port}",
         "HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \\",
         f'    CMD ["python", "-c", "{health}"]',
@@ -212,16 +219,26 @@ def dockerignore() -> str:
 # -- Kubernetes -----------------------------------------------------------------------
 
 
-def kubernetes_objects(name: str, stage: str, port: int, workers: int,
-                       image: str) -> list[dict[str, Any]]:
-    """The Deployment, Service and HorizontalPodAutoscaler, as plain data."""
+def _serve_args(models: list[tuple[str, str]], stage: str) -> list[str]:
+    """The models as ``readiness serve`` takes them: NAME, or NAME@STAGE off ``--stage``."""
+    return [n if s == stage else f"{n}@{s}" for n, s in models]
+
+
+def kubernetes_objects(name: str, stage: str, port: int, workers: int, image: str,
+                       models: list[tuple[str, str]] | None = None) -> list[dict[str, Any]]:
+    """The Deployment, Service and HorizontalPodAutoscaler, as plain data.
+
+    ``models``: every served ``(name, stage)`` when there are several; ``name`` names the
+    objects and the Secrets, and the one Deployment serves them all.
+    """
+    served = models or [(name, stage)]
     labels = {"app.kubernetes.io/name": name, "app.kubernetes.io/component": "model-server"}
     keys_secret, log_secret = f"{name}-api-keys", f"{name}-prediction-log"
     container = {
         "name": "server",
         "image": image,
-        "args": ["readiness", "serve", name, "--stage", stage, "--host", "0.0.0.0",
-                 "--port", str(port), "--workers", str(workers)],
+        "args": ["readiness", "serve", *_serve_args(served, stage), "--stage", stage,
+                 "--host", "0.0.0.0", "--port", str(port), "--workers", str(workers)],
         "ports": [{"name": "http", "containerPort": port, "protocol": "TCP"}],
         "env": [
             {"name": LOG_URL_ENV,
@@ -312,11 +329,13 @@ def kubernetes_objects(name: str, stage: str, port: int, workers: int,
     return [deployment, service, hpa]
 
 
-def kubernetes_yaml(name: str, stage: str, port: int, workers: int, image: str) -> str:
+def kubernetes_yaml(name: str, stage: str, port: int, workers: int, image: str,
+                    models: list[tuple[str, str]] | None = None) -> str:
     from readiness.core import yamlio
 
+    command = " ".join(_serve_args(models or [(name, stage)], stage))
     head = "\n".join([
-        f"# Written by `readiness serve {name} --export kubernetes`: a Deployment, its Service",
+        f"# Written by `readiness serve {command} --export kubernetes`: a Deployment, its Service",
         "# and a HorizontalPodAutoscaler. Secrets are referenced, never written here; create",
         "# them before applying (docs/serving-deploy.md):",
         f"#   kubectl create secret generic {name}-api-keys "
@@ -325,7 +344,8 @@ def kubernetes_yaml(name: str, stage: str, port: int, workers: int, image: str) 
         "--from-literal=url='postgresql+psycopg://USER:PASSWORD@HOST:5432/DB'",
         "",
     ])
-    docs = [yamlio.dump(obj) for obj in kubernetes_objects(name, stage, port, workers, image)]
+    objects = kubernetes_objects(name, stage, port, workers, image, models)
+    docs = [yamlio.dump(obj) for obj in objects]
     # `secretName: X` reads as a credential to secret scanners (the checklist's among them):
     # it names a Secret, so it carries detect-secrets' allow-list pragma
     text = head + "---\n" + "---\n".join(docs)
@@ -338,7 +358,7 @@ def kubernetes_yaml(name: str, stage: str, port: int, workers: int, image: str) 
 
 def export(
     project: Project,
-    name: str,
+    name: str | list[str],
     kind: str,
     *,
     stage: str = "production",
@@ -352,6 +372,10 @@ def export(
 
     Parameters
     ----------
+    name
+        One model, or several served by one server (``NAME@STAGE`` for its own stage):
+        the image fetches every model's tagged versions, the Deployment serves them all,
+        and the files and objects are named after the names joined by dashes.
     out
         The folder to write into (default ``deploy/`` in the project).
     image
@@ -373,14 +397,22 @@ def export(
         raise ExportError(f"port {port} is not a TCP port (1-65535)")
     if not 1 <= workers <= 64:
         raise ExportError(f"workers must be 1-64, not {workers}")
-    check_k8s_name(name)
+    given = [name] if isinstance(name, str) else list(name)
+    for item in given:
+        check_k8s_name(str(item).partition("@")[0])
+    from readiness.serve.runner import parse_models
+
+    models = parse_models(given, stage)
+    name = _deployment_name([n for n, _ in models])
+    several = models if len(models) > 1 else None
     folder = Path(out) if out is not None else project.root / "deploy"
     notes: list[str] = []
     files: dict[Path, str] = {}
     commands: list[str] = []
     if kind == "docker":
         dockerfile_path = folder / "Dockerfile"
-        files[dockerfile_path] = dockerfile(project, name, stage, port, workers, notes)
+        files[dockerfile_path] = dockerfile(project, name, stage, port, workers, notes,
+                                            several)
         files[folder / "Dockerfile.dockerignore"] = dockerignore()
         context = _relative(dockerfile_path, project.root)
         commands = [
@@ -392,7 +424,7 @@ def export(
         _docker_notes(project, notes)
     else:
         files[folder / "kubernetes" / f"{name}.yaml"] = kubernetes_yaml(
-            name, stage, port, workers, image or f"{name}:latest"
+            name, stage, port, workers, image or f"{name}:latest", several
         )
         if image is None:
             notes.append(
@@ -414,6 +446,20 @@ def export(
     for path, text in files.items():
         atomic_write_text(path, text)
     return Exported(kind, name, [_relative(p, project.root) for p in files], notes, commands)
+
+
+def _deployment_name(names: list[str]) -> str:
+    """What the files, image and Kubernetes objects of ``names`` are called."""
+    if len(names) == 1:
+        return names[0]
+    joined = "-".join(names)
+    longest = 63 - len("-prediction-log")
+    if len(joined) > longest:
+        raise ExportError(
+            f"the models' joined name {joined!r} has more than {longest} characters: Kubernetes "
+            "names its objects after it; export fewer models per server"
+        )
+    return joined
 
 
 def _docker_notes(project: Project, notes: list[str]) -> None:

@@ -168,6 +168,13 @@ def tags_fingerprint(project: Project) -> str:
     return hashlib.sha256("\n".join(tag_refs(project.root)).encode()).hexdigest()
 
 
+def no_version_message(name: str, stage: str) -> str:
+    return (
+        f"no version of {name} is in {stage}: register and promote one "
+        f"(readiness promote {name} VERSION --to {stage})"
+    )
+
+
 def stage_version(project: Project, name: str, stage: str) -> str | None:
     from readiness.registry.versions import in_stage
 
@@ -216,10 +223,7 @@ class ModelHolder:
         self._fingerprint = tags_fingerprint(self.project)
         version = stage_version(self.project, self.name, self.stage)
         if version is None:
-            raise ReadinessError(
-                f"no version of {self.name} is in {self.stage}: register and promote one "
-                f"(readiness promote {self.name} VERSION --to {self.stage})"
-            )
+            raise ReadinessError(no_version_message(self.name, self.stage))
         self.wanted = version
         self.current = self._load(version)
         return self.current

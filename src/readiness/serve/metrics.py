@@ -43,16 +43,18 @@ class Metrics:
     def __init__(
         self,
         cost_per_hour: float | None = None,
-        monitor_file: Path | None = None,
-        wanted: Callable[[], tuple[str, str, str | None]] | None = None,
+        monitor_files: list[Path] | None = None,
+        wanted: Callable[[], list[tuple[str, str, str | None]]] | None = None,
     ) -> None:
         from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
         self.multiprocess = bool(os.environ.get(MULTIPROC_ENV))
         self.registry = CollectorRegistry()  # a private one: two apps in a process never clash
         self.cost_per_hour = cost_per_hour
-        self.monitor_file = monitor_file  # `readiness monitor`'s newest figures (read per scrape)
-        self.wanted = wanted  # (model, stage, the version the registry's stage points to)
+        # `readiness monitor`'s newest figures, one file per served model (read per scrape)
+        self.monitor_files = list(monitor_files or [])
+        # per served model: (model, stage, the version the registry's stage points to)
+        self.wanted = wanted
         self.started = float(os.environ.get(STARTED_ENV) or time.time())
         reg = self.registry
         self.requests = Counter(
@@ -64,7 +66,7 @@ class Metrics:
         self.errors = Counter(
             "readiness_request_errors",
             "HTTP requests answered with a status of 400 or above",
-            ["endpoint", "status"],
+            ["endpoint", "model", "status"],
             registry=reg,
         )
         self.latency = Histogram(
@@ -129,7 +131,7 @@ class Metrics:
             multiprocess_mode="liveall",
             registry=reg,
         )
-        self._served_labels: tuple[str, str, str] | None = None
+        self._served_labels: dict[str, tuple[str, str, str]] = {}  # per model
         self._lock = threading.Lock()
         self._stop = threading.Event()
 
@@ -139,7 +141,7 @@ class Metrics:
         self.requests.labels(endpoint, model, version, str(status)).inc()
         self.latency.labels(endpoint, model, version).observe(seconds)
         if status >= 400:
-            self.errors.labels(endpoint, str(status)).inc()
+            self.errors.labels(endpoint, model, str(status)).inc()
 
     def loaded(self, model: str, version: str, stage: str, seconds: float, ok: bool) -> None:
         if not ok:
@@ -147,9 +149,10 @@ class Metrics:
             return
         self.load_seconds.labels(model, version).set(seconds)
         with self._lock:
-            if self._served_labels is not None:
-                self.served.labels(*self._served_labels).set(0)
-            self._served_labels = (model, version, stage)
+            before = self._served_labels.get(model)
+            if before is not None:
+                self.served.labels(*before).set(0)
+            self._served_labels[model] = (model, version, stage)
             self.served.labels(model, version, stage).set(1)
 
     def update_process(self) -> None:
@@ -195,8 +198,8 @@ class Metrics:
             families = list(self.registry.collect())
         families += self._cost(families)
         families += self._registry()
-        if self.monitor_file is not None:
-            families += monitor_families(self.monitor_file)
+        monitored = [f for path in self.monitor_files for f in monitor_families(path)]
+        families += _merged(monitored)  # one family per name, a sample per model
         scrape = CollectorRegistry()
         scrape.register(_Fixed(families))
         return generate_latest(scrape), CONTENT_TYPE_LATEST
@@ -243,14 +246,14 @@ class Metrics:
 
         if self.wanted is None:
             return []
-        model, stage, version = self.wanted()
         family = GaugeMetricFamily(
             "readiness_registry_stage_version_info",
             "1 for the version the registry's stage points to (as the server last looked)",
             labels=["model", "stage", "version"],
         )
-        if version is not None:
-            family.add_metric([model, stage, version], 1)
+        for model, stage, version in self.wanted():
+            if version is not None:
+                family.add_metric([model, stage, version], 1)
         return [family]
 
 
@@ -331,6 +334,18 @@ def _monitor_gauges(data: dict[str, Any]) -> list[Any]:
     family.add_metric([model], at.timestamp())
     out.append(family)
     return out
+
+
+def _merged(families: list[Any]) -> list[Any]:
+    """Families of the same name (one per model's monitor file) as one: an exposition
+    may name a family once."""
+    out: dict[str, Any] = {}
+    for family in families:
+        if family.name in out:
+            out[family.name].samples.extend(family.samples)
+        else:
+            out[family.name] = family
+    return list(out.values())
 
 
 class _Fixed:

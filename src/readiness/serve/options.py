@@ -13,11 +13,16 @@ CONFIG_ENV = "READINESS_SERVE_CONFIG"  # the options, as JSON, for uvicorn's wor
 
 @dataclass
 class ServeOptions:
-    """Everything a worker needs to serve one model (what ``readiness serve`` decided)."""
+    """Everything a worker needs to serve its models (what ``readiness serve`` decided).
+
+    ``name`` and ``stage`` are the first (often the only) model; ``models`` lists every
+    served ``[name, stage]`` when there are several (empty: just ``name``).
+    """
 
     root: str
     name: str
     stage: str = "production"
+    models: list[list[str]] = field(default_factory=list)
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
@@ -31,6 +36,15 @@ class ServeOptions:
     sample_rate: float = 1.0
     cost_per_hour: float | None = None
     extra_keys: list[dict[str, Any]] = field(default_factory=list)  # the contract test's key
+
+    @property
+    def served(self) -> list[tuple[str, str]]:
+        """Each served model and the registry stage it follows, in the order given."""
+        return [(n, s) for n, s in self.models] or [(self.name, self.stage)]
+
+    @property
+    def names(self) -> list[str]:
+        return [n for n, _ in self.served]
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))

@@ -230,9 +230,10 @@ class PredictionLog:
         self._enqueued = 0  # the sequence number of the last row queued
         self._processed = 0  # ... and of the last row written or given up on
         self._written = self._dropped = self._errors = 0
-        self._recent: collections.OrderedDict[str, int] = collections.OrderedDict()
+        # request id -> (model, n_rows) of this process's recent rows
+        self._recent: collections.OrderedDict[str, tuple[str, int]] = collections.OrderedDict()
         self._recent_max = max(max_queue, 10_000)
-        self._session: dict[str, Any] | None = None
+        self._sessions: dict[str, dict[str, Any]] = {}  # by server id: one per served model
         self._session_due = False
         self._last_beat = 0.0
         self._engine: Engine | None = None
@@ -270,7 +271,7 @@ class PredictionLog:
             row["n_rows"] = 0  # never raise into a request handler
         if self._put("p", row) and row["request_id"] is not None:
             with self._lock:
-                self._recent[str(row["request_id"])] = row["n_rows"]
+                self._recent[str(row["request_id"])] = (str(row["model"]), row["n_rows"])
                 while len(self._recent) > self._recent_max:
                     self._recent.popitem(last=False)
 
@@ -298,6 +299,11 @@ class PredictionLog:
         None when unknown (a request another worker logged may take ``flush_seconds`` to
         show up). Reads the database, so call it off the event loop.
         """
+        found = self.logged(request_id)
+        return None if found is None else found[1]
+
+    def logged(self, request_id: str) -> tuple[str, int] | None:
+        """``(model, n_rows)`` of a logged request, as :meth:`n_rows_of` finds it."""
         with self._lock:
             if request_id in self._recent:
                 return self._recent[request_id]
@@ -307,20 +313,34 @@ class PredictionLog:
         try:
             with self._get_engine().connect() as conn:
                 found = conn.execute(
-                    sa.select(predictions.c.n_rows).where(predictions.c.request_id == request_id)
-                ).scalar_one_or_none()
+                    sa.select(predictions.c.model, predictions.c.n_rows).where(
+                        predictions.c.request_id == request_id
+                    )
+                ).one_or_none()
         except sa.exc.SQLAlchemyError as exc:
             log.warning("prediction log %s: lookup failed: %s", describe_url(self.url),
                         first_line(exc))
             return None
-        return None if found is None else int(found)
+        return None if found is None else (str(found[0]), int(found[1]))
 
-    def session(self, model: str, host: str, cost_per_hour: float | None, workers: int) -> None:
-        """Register this server in ``serving_sessions``; the writer refreshes ``last_seen``."""
+    def session(
+        self,
+        model: str,
+        host: str,
+        cost_per_hour: float | None,
+        workers: int,
+        server_id: str | None = None,
+    ) -> None:
+        """Register this server in ``serving_sessions``; the writer refreshes ``last_seen``.
+
+        A server of several models registers one session per model, each with its own
+        ``server_id`` (default: the log's).
+        """
         now = time.time()
+        sid = server_id or self.server_id
         with self._lock:
-            self._session = {
-                "server_id": self.server_id, "model": model, "host": host, "started_at": now,
+            self._sessions[sid] = {
+                "server_id": sid, "model": model, "host": host, "started_at": now,
                 "last_seen": now, "cost_per_hour": cost_per_hour, "workers": workers,
             }
             self._session_due = True
@@ -485,18 +505,19 @@ class PredictionLog:
 
     def _heartbeat(self, force: bool) -> None:
         with self._lock:
-            session = dict(self._session) if self._session else None
+            sessions = [dict(s) for s in self._sessions.values()]
             due = self._session_due or time.monotonic() - self._last_beat >= HEARTBEAT_SECONDS
             self._session_due = False
-        if session is None or not (force or due):
+        if not sessions or not (force or due):
             return
         self._last_beat = time.monotonic()
-        session["last_seen"] = time.time()
-        try:
-            upsert_session(self._get_engine(), session)
-        except Exception as exc:  # a heartbeat never stops the writer
-            log.warning("prediction log %s: serving session not refreshed: %s",
-                        describe_url(self.url), first_line(exc))
+        for session in sessions:
+            session["last_seen"] = time.time()
+            try:
+                upsert_session(self._get_engine(), session)
+            except Exception as exc:  # a heartbeat never stops the writer
+                log.warning("prediction log %s: serving session not refreshed: %s",
+                            describe_url(self.url), first_line(exc))
 
 
 def _row(row: dict[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +36,38 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+STAGES = ("production", "staging")
+
+
+def parse_models(names: str | list[str], stage: str = "production") -> list[tuple[str, str]]:
+    """``NAME`` or ``NAME@STAGE`` each (``stage`` when none is given), checked: a valid
+    model name, a known stage, no name twice, none named ``keys`` (the keys command)."""
+    from readiness.registry.models import check_name
+
+    given = [names] if isinstance(names, str) else list(names)
+    if not given:
+        raise UsageError("name a model to serve: readiness serve NAME [NAME ...]")
+    models: list[tuple[str, str]] = []
+    for item in given:
+        name, at, own = str(item).partition("@")
+        chosen = own if at else stage
+        if name == "keys":
+            raise UsageError(
+                "keys is not a model name: readiness serve keys add|list|revoke manages API "
+                "keys, on its own"
+            )
+        check_name(name)
+        if chosen not in STAGES:
+            raise UsageError(f"{item}: the stage is one of {', '.join(STAGES)}, not {chosen!r}")
+        if any(name == seen for seen, _ in models):
+            raise UsageError(f"{name} is named twice: each model is served once")
+        models.append((name, chosen))
+    return models
+
+
 def options_for(
     project: Project,
-    name: str,
+    name: str | list[str],
     stage: str = "production",
     host: str = "127.0.0.1",
     port: int = 8000,
@@ -47,13 +76,15 @@ def options_for(
     metrics_public: bool = False,
     log_url: str | None = None,
 ) -> ServeOptions:
-    """What ``readiness serve`` runs with: its arguments over readiness.yaml's ``serving:``."""
+    """What ``readiness serve`` runs with: its arguments over readiness.yaml's ``serving:``.
+
+    ``name`` is one model or several (``NAME@STAGE`` picks a stage for one of them).
+    """
     from readiness.core.config import load_config
     from readiness.core.schema import Serving
-    from readiness.registry.models import check_name
     from readiness.serve.predlog import resolve_url
 
-    check_name(name)
+    models = parse_models(name, stage)
     config = load_config(project) if project.config_path.is_file() else None
     serving = (config.serving if config else None) or Serving()
     wanted_auth = serving.auth if auth is None else auth
@@ -66,8 +97,9 @@ def options_for(
         raise UsageError(f"--port {port}: a TCP port is 1-65535")
     return ServeOptions(
         root=str(project.root),
-        name=name,
-        stage=stage,
+        name=models[0][0],
+        stage=models[0][1],
+        models=[[n, s] for n, s in models] if len(models) > 1 else [],
         host=host,
         port=port,
         workers=workers or serving.workers,
@@ -84,19 +116,24 @@ def options_for(
 
 @dataclass
 class Preflight:
-    version: str
+    version: str  # of the first model; ``versions`` has every model's
     features: int
     keys: int
     log: str
+    versions: dict[str, str] = field(default_factory=dict)
+    feature_counts: dict[str, int] = field(default_factory=dict)
 
 
 def preflight(options: ServeOptions) -> Preflight:
     """Everything a worker would fail on, checked once, before any worker starts."""
     from readiness.serve.keys import KeyRing, keys_path
-    from readiness.serve.loaded import ModelHolder
+    from readiness.serve.loaded import ModelHolder, no_version_message, stage_version
     from readiness.serve.predlog import describe_url, ensure_schema
 
     project = Project(Path(options.root))
+    for name, stage in options.served:  # every model has a version before anything else
+        if stage_version(project, name, stage) is None:
+            raise ServeError(no_version_message(name, stage))
     keys = 0
     if options.auth:
         keys = len(KeyRing.load(keys_path(project), extra=options.extra_keys))
@@ -105,10 +142,15 @@ def preflight(options: ServeOptions) -> Preflight:
                 "no API key: add one with readiness serve keys add NAME (it is shown once), "
                 "or serve on 127.0.0.1 with --no-auth"
             )
-    served = ModelHolder(project, options.name, options.stage).load_initial()
+    loaded = [ModelHolder(project, n, s).load_initial() for n, s in options.served]
     ensure_schema(options.log_url)  # once, here: workers created at once would race
     log = describe_url(options.log_url)
-    return Preflight(served.version, len(served.schema.features), keys, log)
+    first = loaded[0]
+    return Preflight(
+        first.version, len(first.schema.features), keys, log,
+        versions={m.name: m.version for m in loaded},
+        feature_counts={m.name: len(m.schema.features) for m in loaded},
+    )
 
 
 def _environment(options: ServeOptions) -> dict[str, str]:
