@@ -782,11 +782,13 @@ def drift(
         return _drift_on_profile(reference, current, columns, project, policy, sample, seed,
                                  save, fail_on_drift, html, rev)
     if _streams(current, stream, executor, sample, html):
-        from readiness.monitoring.engine import profile_frame
+        from readiness.monitoring.engine import profile_column
 
-        ref = load_frame(reference, project, rev, "reference",
-                         needed_columns(reference, columns, policy) if rev is None else None)
-        profiles = profile_frame(ref)  # exact: the verdicts are those on the data
+        # exact: the verdicts are those on the data; a Parquet reference profiled a column
+        # at a time (never whole)
+        ref = _sample_of(reference, project, rev, "reference", columns, policy,
+                         rev is None and _columnwise(reference))
+        profiles = {str(c): profile_column(ref.column(c), name=str(c)) for c in ref.names}
         del ref
         return _drift_streamed(profiles, current, columns, project, policy, save,
                                fail_on_drift, executor, scheduler)
