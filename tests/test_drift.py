@@ -324,3 +324,55 @@ def html_escaped(text: str) -> str:
     import html
 
     return html.escape(repr(text))
+
+
+def test_parquet_files_are_judged_column_by_column_as_their_frames(tmp_path, monkeypatch):
+    import tracemalloc
+
+    from readiness.monitoring.engine import judge, profile_frame
+
+    reference, current = synthetic(1500, 1200, 8)
+    rng = np.random.default_rng(8)
+    words = np.array(["alpha", "beta", "gamma", "delta", "eps", "zeta", "eta", "theta"])
+    for frame in (reference, current):  # a text column: judged by evidently, from the files
+        frame["note"] = [" ".join(rng.choice(words, 4)) + f" {i}" for i in range(len(frame))]
+    ref_path, cur_path = tmp_path / "ref.parquet", tmp_path / "cur.parquet"
+    reference.to_parquet(ref_path)
+    current.to_parquet(cur_path)
+    ref, cur = pd.read_parquet(ref_path), pd.read_parquet(cur_path)
+
+    def same(a, b):
+        assert json.dumps(a.to_dict(), default=str) == json.dumps(b.to_dict(), default=str)
+
+    expected = drift(ref, cur, save=False)
+    same(drift(ref_path, cur_path, save=False), expected)
+    same(drift(ref_path, cur, save=False), expected)  # one side a file
+    profiles = profile_frame(ref.drop(columns="note"))
+    same(drift(profiles, cur_path, columns=list(profiles), save=False),
+         drift(profiles, cur, columns=list(profiles), save=False))
+    # a column's problem is the one drift names for the frames
+    current.assign(plan=1.0).to_parquet(cur_path)
+    with pytest.raises(DriftError, match="'plan' holds text in the reference but numbers"):
+        drift(ref_path, cur_path, save=False)
+
+    # the frames are never whole in memory: 80 columns of 25,000 values, 15 MB a frame. The
+    # columns come from pyarrow's pool (its own peak), their copies from numpy (tracemalloc)
+    import pyarrow as pa
+
+    monkeypatch.setattr(judge, "cores", lambda: 2)  # one column of each file per thread
+    rows, width = 25_000, 80
+    for path, shift in ((ref_path, 0.0), (cur_path, 0.05)):
+        pd.DataFrame({f"x{i}": rng.normal(shift, 1.0, rows) for i in range(width)}).to_parquet(path)
+    default = pa.default_memory_pool()
+    pool = pa.proxy_memory_pool(default)
+    pa.set_memory_pool(pool)
+    tracemalloc.start()
+    try:
+        found = drift(ref_path, cur_path, save=False)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        pa.set_memory_pool(default)
+    assert len(found.columns) == width
+    # at most one frame (the two frames whole, as read before: twice that in the pool alone)
+    assert pool.max_memory() + peak < rows * width * 8

@@ -239,12 +239,33 @@ def _prepare(
 
     ``reference`` is a DataFrame or a version's column profiles (a dict).
     """
-    from pandas.api.types import is_numeric_dtype
-
     profiled = isinstance(reference, dict)
-    ref_columns = list(reference) if profiled else list(reference.columns)
-    ref_empty = not reference if profiled else reference.empty
-    if ref_empty or current.empty:
+    wanted = _prepare_names(
+        list(reference) if profiled else list(reference.columns),
+        not reference if profiled else reference.empty,
+        list(current.columns), current.empty, columns, policy,
+    )
+    skipped = []
+    kept = []
+    for column in wanted:
+        reason = _check_column(column, reference[column], current[column], profiled)
+        if reason is None:
+            kept.append(column)
+        else:
+            skipped.append(reason)
+    if not kept:
+        raise _nothing_left(skipped)
+    return kept, skipped
+
+
+def _nothing_left(skipped: list[str]) -> DriftError:
+    return DriftError("no column left to compare: " + "; ".join(skipped))
+
+
+def _prepare_names(ref_columns: list[Any], ref_empty: bool, cur_columns: list[Any],
+                   cur_empty: bool, columns: list[str] | None, policy: DriftPolicy) -> list[Any]:
+    """The columns :func:`_prepare` looks at, from the two samples' column names alone."""
+    if ref_empty or cur_empty:
         empty = "reference" if ref_empty else "current"
         raise DriftError(f"the {empty} data is empty: nothing to compare")
     named = {**{c: "drift: columns:" for c in policy.columns}}
@@ -259,62 +280,55 @@ def _prepare(
     if columns:
         missing = {
             name: [c for c in columns if c not in names]
-            for name, names in (("reference", ref_columns), ("current", list(current.columns)))
+            for name, names in (("reference", ref_columns), ("current", cur_columns))
         }
         problems = [
             f"{', '.join(cols)} not in the {name} data" for name, cols in missing.items() if cols
         ]
         if problems:
             raise DriftError("; ".join(problems))
-        wanted = list(columns)
-    else:
-        only_ref = [
-            c for c in ref_columns if c not in current.columns and c not in policy.ignore
-        ]
-        only_cur = [
-            c for c in current.columns if c not in ref_columns and c not in policy.ignore
-        ]
-        if only_ref or only_cur:
-            parts = []
-            if only_ref:
-                parts.append(f"only in the reference: {', '.join(map(str, only_ref))}")
-            if only_cur:
-                parts.append(f"only in the current: {', '.join(map(str, only_cur))}")
-            raise DriftError(
-                "the two samples have different columns (" + "; ".join(parts) + "). Compare the "
-                "shared ones with --columns, or list the others under drift: ignore: "
-                "in readiness.yaml"
-            )
-        wanted = [c for c in ref_columns if c not in policy.ignore]
-    from pandas.api.types import is_datetime64_any_dtype
+        return list(columns)
+    only_ref = [c for c in ref_columns if c not in cur_columns and c not in policy.ignore]
+    only_cur = [c for c in cur_columns if c not in ref_columns and c not in policy.ignore]
+    if only_ref or only_cur:
+        parts = []
+        if only_ref:
+            parts.append(f"only in the reference: {', '.join(map(str, only_ref))}")
+        if only_cur:
+            parts.append(f"only in the current: {', '.join(map(str, only_cur))}")
+        raise DriftError(
+            "the two samples have different columns (" + "; ".join(parts) + "). Compare the "
+            "shared ones with --columns, or list the others under drift: ignore: "
+            "in readiness.yaml"
+        )
+    return [c for c in ref_columns if c not in policy.ignore]
 
-    skipped = []
-    kept = []
-    for column in wanted:
-        ref, cur = reference[column], current[column]
-        ref_dtype = ref.dtype if profiled else ref.dtype.name
-        if (str(ref_dtype).startswith("datetime") if profiled else is_datetime64_any_dtype(ref)
-            ) or is_datetime64_any_dtype(cur):
-            skipped.append(f"{column}: a date/time column (compare derived features instead)")
-            continue
-        ref_missing = ref.count == 0 if profiled else ref.isna().all()
-        if ref_missing or cur.isna().all():
-            side = "reference" if ref_missing else "current"
-            skipped.append(f"{column}: every value is missing in the {side} data")
-            continue
-        ref_numeric = ref.numeric if profiled else is_numeric_dtype(ref)
-        if ref_numeric != is_numeric_dtype(cur) and not (
-            ref_dtype == "bool" or cur.dtype == bool
-        ):
-            kinds = ["numbers" if n else "text" for n in (ref_numeric, is_numeric_dtype(cur))]
-            raise DriftError(
-                f"column {column!r} holds {kinds[0]} in the reference but {kinds[1]} in the "
-                "current data: fix its type, or leave it out with --columns / drift: ignore:"
-            )
-        kept.append(column)
-    if not kept:
-        raise DriftError("no column left to compare: " + "; ".join(skipped))
-    return kept, skipped
+
+def _check_column(column: Any, ref: Any, cur: Any, profiled: bool) -> str | None:
+    """Why ``column`` is skipped (None: it is compared); a :class:`DriftError` if it cannot be.
+
+    ``ref``: the reference Series, or its profile (``profiled``); ``cur``: the current Series.
+    """
+    from pandas.api.types import is_datetime64_any_dtype, is_numeric_dtype
+
+    ref_dtype = ref.dtype if profiled else ref.dtype.name
+    if (str(ref_dtype).startswith("datetime") if profiled else is_datetime64_any_dtype(ref)
+        ) or is_datetime64_any_dtype(cur):
+        return f"{column}: a date/time column (compare derived features instead)"
+    ref_missing = ref.count == 0 if profiled else ref.isna().all()
+    if ref_missing or cur.isna().all():
+        side = "reference" if ref_missing else "current"
+        return f"{column}: every value is missing in the {side} data"
+    ref_numeric = ref.numeric if profiled else is_numeric_dtype(ref)
+    if ref_numeric != is_numeric_dtype(cur) and not (
+        ref_dtype == "bool" or cur.dtype == bool
+    ):
+        kinds = ["numbers" if n else "text" for n in (ref_numeric, is_numeric_dtype(cur))]
+        raise DriftError(
+            f"column {column!r} holds {kinds[0]} in the reference but {kinds[1]} in the "
+            "current data: fix its type, or leave it out with --columns / drift: ignore:"
+        )
+    return None
 
 
 def _sample(frame: Any, size: int | None, seed: int) -> Any:
@@ -461,21 +475,6 @@ def run_report(
         raise DriftError(f"evidently could not compute drift: {exc}") from None
 
 
-def _verdicts(
-    reference: Any, current: Any, columns: list[str], policy: DriftPolicy
-) -> tuple[dict[str, Any], float]:
-    """Per column the engine's verdict (evidently's, by the parity suite), and the share."""
-    from readiness.monitoring.engine import EngineError, judge_frame
-
-    try:
-        found, share = judge_frame(reference, current, columns, policy)
-    except EngineError as exc:  # data evidently refuses too
-        raise DriftError(f"drift cannot be computed: {exc}") from None
-    except EvidentlyError as exc:  # the columns evidently judged (text, other methods)
-        raise DriftError(f"evidently could not compute drift: {exc}") from None
-    return {v.column: v for v in found}, share
-
-
 def _column_results(snapshot: Any) -> tuple[dict[str, dict[str, Any]], float]:
     """Per column: method, threshold, score, drifted; and the share of drifted columns."""
     out: dict[str, dict[str, Any]] = {}
@@ -556,6 +555,166 @@ def _unseen(seen: set[str], cur: Any, limit: int = 10) -> list[str]:
     return sorted(new)[:limit]
 
 
+# -- column by column ------------------------------------------------------------------------
+
+
+@dataclass
+class _Sample:
+    """One sample as the comparison reads it: a DataFrame, a Parquet file read one column
+    at a time (never whole), or a version's column profiles."""
+
+    names: list[Any]
+    rows: int
+    empty: bool
+    frame: Any = None
+    path: Path | None = None
+    profiles: dict[str, Any] | None = None
+    what: str = ""
+
+    @classmethod
+    def of(cls, frame: Any) -> _Sample:
+        return cls(list(frame.columns), len(frame), bool(frame.empty), frame=frame)
+
+    def column(self, name: Any) -> Any:
+        """The column's values (a Series), or its profile."""
+        if self.profiles is not None:
+            return self.profiles[name]
+        if self.frame is not None:
+            return self.frame[name]
+        from readiness.monitoring.engine import parquet
+
+        assert self.path is not None
+        try:
+            return parquet.read_column(self.path, name)
+        except Exception as exc:  # pyarrow raises many unrelated types for unreadable files
+            raise DriftError(f"{self.what}: cannot read {self.path} as PARQUET: {exc}") from None
+
+    def frame_of(self, names: list[Any]) -> Any:
+        """A DataFrame of ``names`` (for evidently, which judges whole frames)."""
+        if self.frame is not None:
+            return self.frame[names]
+        assert self.path is not None
+        return load_frame(self.path, None, None, self.what, names)
+
+
+def _columnwise(source: Any) -> bool:
+    """Whether ``source`` is read column by column (a Parquet path; a DataFrame is in memory,
+    CSV has no columns apart)."""
+    from readiness.monitoring.engine import parquet
+
+    return parquet.is_parquet(source)
+
+
+def _sample_of(source: Any, project: Project | None, rev: str | None, what: str,
+               columns: list[str] | None, policy: DriftPolicy, by_column: bool) -> _Sample:
+    """``source`` as a :class:`_Sample`: a Parquet file's schema only (``by_column``), else
+    its frame, read as :func:`load_frame` reads it."""
+    if not by_column:
+        names = needed_columns(source, columns, policy) if rev is None else None
+        return _Sample.of(load_frame(source, project, rev, what, names))
+    from readiness.core.fsutil import require_file
+    from readiness.monitoring.engine import parquet
+
+    path = Path(source)
+    require_file(path, str(path), DriftError)
+    try:
+        present, rows = parquet.columns(path), parquet.row_count(path)
+    except Exception as exc:  # pyarrow raises many unrelated types for unreadable files
+        raise DriftError(f"{what}: cannot read {path} as PARQUET: {exc}") from None
+    names = needed_columns(path, columns, policy)
+    names = present if names is None else names
+    return _Sample(names, rows, rows == 0 or not names, path=path, what=what)
+
+
+@dataclass
+class _Compared:
+    """:func:`_compare`'s result: per column its drift, in order, and the share drifted."""
+
+    columns: list[ColumnDrift]
+    share: float
+    kept: list[Any]
+    skipped: list[str]  # found while comparing (a Parquet side is checked column by column)
+    values: dict[Any, dict[str, str]]  # report_values of the kept columns
+
+
+def _compare(ref: _Sample, cur: _Sample, wanted: list[Any], policy: DriftPolicy,
+             extras: Any, checked: bool) -> _Compared:
+    """Every column of ``wanted`` checked (unless ``checked``: by :func:`_prepare` already),
+    judged and described by ``extras(column, verdict, ref_values, cur_values)``.
+
+    One column of each sample per core at a time: a Parquet side is read column by column
+    and each column freed once described, so its frame is never whole in memory. Errors are
+    raised in the order :func:`_prepare`, then the engine would raise them. Columns the
+    engine leaves to evidently are judged by it, on a frame of those columns only.
+    """
+    from readiness.monitoring.engine import EngineError
+    from readiness.monitoring.engine.judge import (
+        cores,
+        evidently_verdicts,
+        judge_one,
+        not_from_profile,
+    )
+
+    profiled = ref.profiles is not None
+
+    def one(column: Any) -> tuple[str, Any, dict[Any, dict[str, str]]]:
+        r, c = ref.column(column), cur.column(column)
+        if not checked:
+            try:
+                reason = _check_column(column, r, c, profiled)
+            except DriftError as exc:
+                return "problem", exc, {}
+            if reason is not None:
+                return "skipped", reason, {}
+        values = {} if profiled else report_values({column: r}, {column: c}, [column])
+        try:
+            verdict = judge_one(r, c, column, policy)
+        except EngineError as exc:  # data evidently refuses too
+            return "failed", exc, values
+        if verdict is None:
+            from readiness.monitoring.engine import infer_kind
+
+            return "evidently", infer_kind(c), values
+        return "judged", extras(column, verdict, r, c), values
+
+    threads = max(1, min(cores(), len(wanted)))
+    if threads == 1:
+        outcomes = [one(c) for c in wanted]
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            outcomes = list(pool.map(one, wanted))
+    for state, found, _ in outcomes:
+        if state == "problem":
+            raise found
+    skipped = [found for state, found, _ in outcomes if state == "skipped"]
+    done = {c: o for c, o in zip(wanted, outcomes, strict=True) if o[0] != "skipped"}
+    if not done:
+        raise _nothing_left(skipped)
+    for state, found, _ in done.values():
+        if state == "failed":
+            raise DriftError(f"drift cannot be computed: {found}")
+    kinds = {c: o[1] for c, o in done.items() if o[0] == "evidently"}
+    described = {c: o[1] for c, o in done.items() if o[0] == "judged"}
+    if kinds:
+        left = list(kinds)
+        if profiled:
+            raise DriftError(f"drift cannot be computed: {not_from_profile(left)}")
+        ref_left, cur_left = ref.frame_of(left), cur.frame_of(left)
+        try:
+            verdicts = evidently_verdicts(ref_left, cur_left, left, policy, kinds)
+        except EvidentlyError as exc:  # the columns evidently judged (text, other methods)
+            raise DriftError(f"evidently could not compute drift: {exc}") from None
+        for verdict in verdicts:
+            column = verdict.column
+            described[column] = extras(column, verdict, ref_left[column], cur_left[column])
+    columns = [described[c] for c in done]
+    share = sum(c.drifted for c in columns) / len(columns)
+    values = {c: o[2][c] for c, o in done.items() if c in o[2]}
+    return _Compared(columns, share, list(done), skipped, values)
+
+
 # -- the entry point -----------------------------------------------------------------------------
 
 
@@ -623,54 +782,72 @@ def drift(
         return _drift_on_profile(reference, current, columns, project, policy, sample, seed,
                                  save, fail_on_drift, html, rev)
     if _streams(current, stream, executor, sample, html):
-        from readiness.monitoring.engine import profile_frame
+        from readiness.monitoring.engine import profile_column
 
-        ref = load_frame(reference, project, rev, "reference",
-                         needed_columns(reference, columns, policy) if rev is None else None)
-        profiles = profile_frame(ref)  # exact: the verdicts are those on the data
+        # exact: the verdicts are those on the data; a Parquet reference profiled a column
+        # at a time (never whole)
+        ref = _sample_of(reference, project, rev, "reference", columns, policy,
+                         rev is None and _columnwise(reference))
+        profiles = {str(c): profile_column(ref.column(c), name=str(c)) for c in ref.names}
         del ref
         return _drift_streamed(profiles, current, columns, project, policy, save,
                                fail_on_drift, executor, scheduler)
-    ref = load_frame(reference, project, rev, "reference",
-                     needed_columns(reference, columns, policy) if rev is None else None)
-    cur = load_frame(current, project, None, "current", needed_columns(current, columns, policy))
-    kept, skipped = _prepare(ref, cur, columns, policy)
-    rows = {"reference": len(ref), "current": len(cur)}
-    sampled = None
-    if sample is not None:
-        if sample < 1:
-            raise DriftError("sample must be a positive number of rows")
-        ref, cur = _sample(ref, sample, seed), _sample(cur, sample, seed)
-        sampled = {"rows": sample, "seed": seed, "reference": len(ref), "current": len(cur)}
-    if list(ref.columns) != kept:  # subset only when needed: no needless copies
-        ref, cur = ref[kept], cur[kept]
-    names = report_names(kept)
-    values = report_values(ref, cur, kept)
-    verdicts, share = _verdicts(ref, cur, kept, policy)
-    snapshot = None
     if html and project is None:
         raise DriftError("html=True saves evidently's report under a project's reports/: "
                          "give project=")
-    if html and project is not None:
-        # evidently writes the full report; it gets copies with safe names and values
-        ref_in, cur_in = (_relabel(ref, values), _relabel(cur, values)) if values else (ref, cur)
-        if names:
-            ref_in, cur_in = ref_in.rename(columns=names), cur_in.rename(columns=names)
-        snapshot = run_report(ref_in, cur_in, policy, kept, names or None)
-    def extras(column: str) -> ColumnDrift:
-        verdict = verdicts[column]
+    whole = sample is not None or html  # both need the frames in memory
+    ref_file, cur_file = (
+        not whole and source_rev is None and _columnwise(source)
+        for source, source_rev in ((reference, rev), (current, None))
+    )
+    sampled = None
+    if ref_file or cur_file:
+        # a Parquet side is read one column per core at a time, never whole
+        ref = _sample_of(reference, project, rev, "reference", columns, policy, ref_file)
+        cur = _sample_of(current, project, None, "current", columns, policy, cur_file)
+        kept = _prepare_names(ref.names, ref.empty, cur.names, cur.empty, columns, policy)
+        skipped: list[str] = []
+        rows = {"reference": ref.rows, "current": cur.rows}
+    else:
+        ref_frame = load_frame(reference, project, rev, "reference",
+                               needed_columns(reference, columns, policy) if rev is None else None)
+        cur_frame = load_frame(current, project, None, "current",
+                               needed_columns(current, columns, policy))
+        kept, skipped = _prepare(ref_frame, cur_frame, columns, policy)
+        rows = {"reference": len(ref_frame), "current": len(cur_frame)}
+        if sample is not None:
+            if sample < 1:
+                raise DriftError("sample must be a positive number of rows")
+            ref_frame = _sample(ref_frame, sample, seed)
+            cur_frame = _sample(cur_frame, sample, seed)
+            sampled = {"rows": sample, "seed": seed, "reference": len(ref_frame),
+                       "current": len(cur_frame)}
+        ref, cur = _Sample.of(ref_frame), _Sample.of(cur_frame)
+
+    def extras(column: str, verdict: Any, r: Any, c: Any) -> ColumnDrift:
         categorical = verdict.kind not in ("numerical", "text")
         return _column_drift(
-            column, verdict, policy, cur[column],
-            missing_reference=round(float(ref[column].isna().mean()), 4),
-            new_categories=_new_categories(ref[column], cur[column]) if categorical else [],
-            histogram=_histogram(ref[column], cur[column], verdict.kind == "numerical"),
+            column, verdict, policy, c,
+            missing_reference=round(float(r.isna().mean()), 4),
+            new_categories=_new_categories(r, c) if categorical else [],
+            histogram=_histogram(r, c, verdict.kind == "numerical"),
         )
 
-    results = _per_column(extras, kept)
-    result = _result(policy, share, results, rows, sampled, skipped, fail_on_drift)
+    found = _compare(ref, cur, kept, policy, extras, checked=not (ref_file or cur_file))
+    names = report_names(found.kept)
+    snapshot = None
+    if html and project is not None:
+        # evidently writes the full report; it gets copies with safe names and values
+        ref_in, cur_in = ref.frame[found.kept], cur.frame[found.kept]
+        if found.values:
+            ref_in, cur_in = _relabel(ref_in, found.values), _relabel(cur_in, found.values)
+        if names:
+            ref_in, cur_in = ref_in.rename(columns=names), cur_in.rename(columns=names)
+        snapshot = run_report(ref_in, cur_in, policy, found.kept, names or None)
+    result = _result(policy, found.share, found.columns, rows, sampled, skipped + found.skipped,
+                     fail_on_drift)
     result.renamed = {str(k): v for k, v in names.items()}
-    result.relabelled = {str(k): v for k, v in values.items()}
+    result.relabelled = {str(k): v for k, v in found.values.items()}
     return _saved(result, project, save, snapshot)
 
 
@@ -687,45 +864,41 @@ def _drift_on_profile(
             "evidently's HTML report needs the reference data itself, not its profile: "
             "compare with the training data (--rev) for --html"
         )
-    cur = load_frame(current, project, None, "current")
-    kept, skipped = _prepare(profiles, cur, columns, policy)
-    rows = {"reference": max(p.rows for p in profiles.values()), "current": len(cur)}
+    ref = _Sample(list(profiles), max((p.rows for p in profiles.values()), default=0),
+                  not profiles, profiles=profiles)
+    cur_file = sample is None and _columnwise(current)
     sampled = None
-    if sample is not None:
-        if sample < 1:
-            raise DriftError("sample must be a positive number of rows")
-        cur = _sample(cur, sample, seed)
-        sampled = {"rows": sample, "seed": seed, "reference": rows["reference"],
-                   "current": len(cur)}
-    verdicts, share = _verdicts(profiles, cur, kept, policy)
-    def extras(column: str) -> ColumnDrift:
-        verdict, profile = verdicts[column], profiles[column]
+    if cur_file:
+        cur = _sample_of(current, project, None, "current", columns, policy, True)
+        kept = _prepare_names(ref.names, ref.empty, cur.names, cur.empty, columns, policy)
+        skipped: list[str] = []
+        rows = {"reference": ref.rows, "current": cur.rows}
+    else:
+        cur_frame = load_frame(current, project, None, "current")
+        kept, skipped = _prepare(profiles, cur_frame, columns, policy)
+        rows = {"reference": ref.rows, "current": len(cur_frame)}
+        if sample is not None:
+            if sample < 1:
+                raise DriftError("sample must be a positive number of rows")
+            cur_frame = _sample(cur_frame, sample, seed)
+            sampled = {"rows": sample, "seed": seed, "reference": rows["reference"],
+                       "current": len(cur_frame)}
+        cur = _Sample.of(cur_frame)
+
+    def extras(column: str, verdict: Any, profile: Any, c: Any) -> ColumnDrift:
         categorical = verdict.kind not in ("numerical", "text")
         seen = {str(k) for k in profile.category_counts()} if categorical else set()
         return _column_drift(
-            column, verdict, policy, cur[column],
+            column, verdict, policy, c,
             missing_reference=round(profile.missing / profile.rows, 4) if profile.rows else 0.0,
-            new_categories=_unseen(seen, cur[column]) if categorical else [],
-            histogram=_profile_histogram(profile, cur[column], verdict.kind == "numerical"),
+            new_categories=_unseen(seen, c) if categorical else [],
+            histogram=_profile_histogram(profile, c, verdict.kind == "numerical"),
         )
 
-    results = _per_column(extras, kept)
-    result = _result(policy, share, results, rows, sampled, skipped, fail_on_drift)
+    found = _compare(ref, cur, kept, policy, extras, checked=not cur_file)
+    result = _result(policy, found.share, found.columns, rows, sampled, skipped + found.skipped,
+                     fail_on_drift)
     return _saved(result, project, save, None)
-
-
-def _per_column(work: Any, columns: list[str]) -> list[ColumnDrift]:
-    """``work(column)`` for every column, side by side on the cores (pandas and numpy release
-    the GIL on whole columns), in ``columns`` order."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from readiness.monitoring.engine.judge import cores
-
-    threads = max(1, min(cores(), len(columns)))
-    if threads == 1:
-        return [work(c) for c in columns]
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        return list(pool.map(work, columns))
 
 
 def _streams(current: Any, stream: bool | None, executor: str, sample: int | None,

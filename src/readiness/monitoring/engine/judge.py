@@ -369,33 +369,17 @@ def judge_frame(
     plan = []
     for column in columns:
         kind = infer_kind(current[column])
-        plan.append(
-            (
-                column,
-                kind,
-                resolve_method(policy, column, kind),
-                resolve_threshold(policy, column, kind),
-            )
-        )
+        plan.append((column, kind))
     profiles = reference if isinstance(reference, dict) else None
     if profiles is not None:
         absent = [c for c in columns if c not in profiles]
         if absent:
             raise EngineError(f"no reference profile for {', '.join(map(repr, absent))}")
 
-    def one(task: tuple[str, str, str | None, float | None]) -> ColumnVerdict | None:
-        column, kind, method, threshold = task
-        if not implemented(kind, method):
-            return None
-        profile = profiles[column] if profiles is not None else profile_column(
-            reference[column], name=column
-        )
-        try:
-            verdict = judge_column(profile, current[column], method, threshold, kind=kind)
-        except NotInEngine:
-            return None
-        verdict.column = column  # the caller's key (a profile holds it as text)
-        return verdict
+    def one(task: tuple[str, str]) -> ColumnVerdict | None:
+        column, kind = task
+        ref = profiles[column] if profiles is not None else reference[column]
+        return judge_one(ref, current[column], column, policy, kind)
 
     threads = max(1, min(workers or cores(), len(plan)))
     if threads == 1:
@@ -406,10 +390,7 @@ def judge_frame(
     left = [task[0] for task, verdict in zip(plan, results, strict=True) if verdict is None]
     if left:
         if profiles is not None:
-            raise EngineError(
-                f"the engine cannot judge {', '.join(map(repr, left))} from a profile (text "
-                "columns and other methods than evidently's defaults need the reference data)"
-            )
+            raise not_from_profile(left)
         kinds = {task[0]: task[1] for task in plan}
         found = {v.column: v for v in evidently_verdicts(reference, current, left, policy, kinds)}
         results = [
@@ -419,6 +400,39 @@ def judge_frame(
     verdicts = [v for v in results if v is not None]
     share = sum(v.drifted for v in verdicts) / len(verdicts) if verdicts else 0.0
     return verdicts, share
+
+
+def not_from_profile(left: list[str]) -> EngineError:
+    """The error for columns only evidently judges, given a profile instead of the data."""
+    return EngineError(
+        f"the engine cannot judge {', '.join(map(repr, left))} from a profile (text "
+        "columns and other methods than evidently's defaults need the reference data)"
+    )
+
+
+def judge_one(reference: Any, current: Any, column: str, policy: DriftPolicy,
+              kind: str | None = None) -> ColumnVerdict | None:
+    """One column's verdict under ``policy``; None: a column for evidently (text, a method
+    the engine lacks).
+
+    ``reference``: the reference values (a pandas Series, profiled here) or their profile;
+    ``current``: the current values; ``kind``: evidently's type if already inferred.
+    Raises :class:`EngineError` for data evidently refuses too.
+    """
+    kind = kind or infer_kind(current)
+    method = resolve_method(policy, column, kind)
+    if not implemented(kind, method):
+        return None
+    profile = reference if isinstance(reference, ColumnProfile) else profile_column(
+        reference, name=column
+    )
+    try:
+        verdict = judge_column(profile, current, method, resolve_threshold(policy, column, kind),
+                               kind=kind)
+    except NotInEngine:
+        return None
+    verdict.column = column  # the caller's key (a profile holds it as text)
+    return verdict
 
 
 def cores() -> int:

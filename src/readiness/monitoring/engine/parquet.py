@@ -3,7 +3,9 @@
 The drift engine reads a Parquet sample column-wise (pyarrow decodes the columns on its own
 threads) and converts it to pandas without keeping the Arrow copy beside it
 (``self_destruct``: each Arrow column is freed once converted), so a column is never held
-twice. A sample larger than memory is read one row group at a time (:func:`row_groups`).
+twice. Two files are judged column by column (:func:`read_column`: one column of each per
+core, never a whole frame); a sample larger than memory is read one row group at a time
+(:func:`row_groups`).
 """
 
 from __future__ import annotations
@@ -76,15 +78,25 @@ def read_columns(path: Path, names: list[str] | None = None, workers: int | None
     if not wanted:
         return _pandas(_file(path).read(columns=[]))
 
-    def one(name: str) -> Any:
-        return _pandas(_file(path).read(columns=[name], use_threads=False))
-
     threads = max(1, min(workers or cores(), len(wanted)))
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        parts = list(pool.map(one, wanted))
+        parts = list(pool.map(lambda name: _column_frame(path, name), wanted))
     pa.default_memory_pool().release_unused()  # decoding buffers back to the system
     frame = pd.concat(parts, axis=1) if len(parts) > 1 else parts[0]
     return frame
+
+
+def read_column(path: Path, name: str) -> Any:
+    """Column ``name`` of a Parquet file as a pandas Series, as :func:`read_columns` reads it.
+
+    Decoded on the calling thread (the caller reads columns side by side), its Arrow copy
+    freed once converted: judging file to file, one column of each sample per core.
+    """
+    return _column_frame(path, name)[name]
+
+
+def _column_frame(path: Path, name: str) -> Any:
+    return _pandas(_file(path).read(columns=[name], use_threads=False))
 
 
 def read_group(path: Path, index: int, names: list[str]) -> Any:
