@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.stats import wasserstein_distance
+from scipy.stats import ks_2samp, wasserstein_distance
 
 from readiness.core.schema import DriftPolicy
 from readiness.monitoring.drift import DriftError, drift, needed_columns
@@ -147,16 +147,56 @@ def test_a_small_current_is_kept_whole_and_judged_exactly(tmp_path):
         [(v.column, v.method, v.score) for v in in_memory]
 
 
-def test_tests_that_need_every_value_are_refused_by_name(tmp_path):
-    ref, cur = frames(rows=RAW_LIMIT + 5_000, ref_rows=500)  # K-S on a large current
-    path = write(cur, tmp_path / "current.parquet")
-    with pytest.raises(DriftError, match="'num': ks needs every current value"):
-        drift(ref, path, save=False, stream=True)
+@pytest.fixture(scope="module")
+def small_reference(tmp_path_factory):
+    """A reference of 500 rows (K-S, chi-square) and a current of 20,000 in groups of 3,000:
+    more than the values kept whole, so every numeric column streams from its bins."""
+    ref, cur = frames(rows=20_000, ref_rows=500, seed=7)
+    cur.loc[cur.index[:40], "num"] = np.inf  # infinite: dropped, as missing values are
+    path = write(cur, tmp_path_factory.mktemp("ks") / "current.parquet", group=3_000)
+    return ref, cur, path
+
+
+def test_ks_streams_with_scipys_p_value(small_reference):
+    ref, cur, path = small_reference
+    profiles = profile_frame(ref)
+    columns = list(ref.columns)
+    in_memory, share = judge_frame(profiles, cur, columns)
+    streamed, streamed_share, partials = judge_stream(profiles, path, columns, workers=2)
+    assert all(p.raw is None for c, p in partials.items() if p.numeric)
+    assert verdicts(streamed) == verdicts(in_memory) and streamed_share == share
+    ks = [v.column for v in streamed if v.method == "K-S p_value"]
+    assert ks == ["num", "same", "f32", "wide_int"]  # ties, float32, values beyond the ref's
+    for a, b in zip(in_memory, streamed, strict=True):
+        assert b.score_error is None and b.score == pytest.approx(a.score, rel=1e-9), a.column
+    num = cur["num"].to_numpy()
+    scipy_p = ks_2samp(ref["num"].dropna(), num[np.isfinite(num)]).pvalue
+    assert {v.column: v.score for v in streamed}["num"] == pytest.approx(scipy_p, rel=1e-9)
+
+
+def test_jensenshannon_on_sturges_bins_streams_exactly(tmp_path):
     policy = DriftPolicy(method="jensenshannon")
-    ref, cur = frames(rows=RAW_LIMIT + 5_000)
+    ref, cur = frames(rows=20_000, ref_rows=3_000, seed=8)
+    path = write(cur, tmp_path / "current.parquet", group=3_000)
+    profiles = profile_frame(ref)
+    in_memory, _ = judge_frame(profiles, cur, list(ref.columns), policy)
+    streamed, _, partials = judge_stream(profiles, path, list(ref.columns), policy, workers=2)
+    assert partials["num"].raw is None
+    assert verdicts(streamed) == verdicts(in_memory)
+    for a, b in zip(in_memory, streamed, strict=True):
+        assert b.score == pytest.approx(a.score, rel=1e-9, abs=1e-15), a.column
+    assert drift(ref, path, save=False, stream=True, policy=policy).streamed
+
+
+def test_tests_that_need_every_value_are_refused_by_name(tmp_path):
+    # Jensen-Shannon on the values' shares, of a column of few values in the reference and
+    # many in the current: the counts of every current value
+    rng = np.random.default_rng(9)
+    ref = pd.DataFrame({"x": rng.integers(0, 10, 3_000).astype(float)})
+    cur = pd.DataFrame({"x": rng.normal(5, 3, RAW_LIMIT + 5_000)})
     path = write(cur, tmp_path / "current.parquet")
-    with pytest.raises(DriftError, match="jensenshannon needs every current value"):
-        drift(ref, path, save=False, stream=True, policy=policy)
+    with pytest.raises(DriftError, match="'x': jensenshannon needs every current value"):
+        drift(ref, path, save=False, stream=True, policy=DriftPolicy(method="jensenshannon"))
 
 
 def test_bad_streaming_requests_are_clear(tmp_path):
@@ -210,18 +250,20 @@ def test_drift_reads_only_the_columns_it_compares(tmp_path):
     assert sorted(c.column for c in found.columns) == ["num", "plan"]
 
 
-def test_a_dask_cluster_gives_the_threads_verdicts(tmp_path):
+def test_a_dask_cluster_gives_the_threads_verdicts(small_reference):
     distributed = pytest.importorskip("distributed")
-    ref, cur = frames()
-    path = write(cur, tmp_path / "current.parquet")
-    local = drift(ref, path, save=False, stream=True)
+    ref, _, path = small_reference  # K-S and chi-square; Jensen-Shannon on Sturges bins too
+    binned = DriftPolicy(method="jensenshannon")
+    local = [drift(ref, path, save=False, stream=True, policy=p) for p in (None, binned)]
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
                                   dashboard_address=None) as cluster:
-        on_cluster = drift(ref, path, save=False, executor="dask",
-                           scheduler=cluster.scheduler_address)
-    assert on_cluster.streamed
-    assert [(c.column, c.score, c.drifted) for c in on_cluster.columns] == \
-        [(c.column, c.score, c.drifted) for c in local.columns]
+        on_cluster = [drift(ref, path, save=False, executor="dask", policy=p,
+                            scheduler=cluster.scheduler_address) for p in (None, binned)]
+    for here, there in zip(local, on_cluster, strict=True):
+        assert there.streamed
+        assert [(c.column, c.method, c.score, c.drifted, c.histogram) for c in there.columns] \
+            == [(c.column, c.method, c.score, c.drifted, c.histogram) for c in here.columns]
+        assert there.columns[0].missing_current == here.columns[0].missing_current
 
 
 @pytest.mark.slow

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from readiness.core.schema import DriftPolicy
-from readiness.monitoring.engine import parquet
+from readiness.monitoring.engine import parquet, stattests
 from readiness.monitoring.engine.columns import (
     CATEGORICAL,
     INTEGER_CARDINALITY_LIMIT,
@@ -41,11 +41,13 @@ from readiness.monitoring.engine.columns import (
     UNKNOWN,
 )
 from readiness.monitoring.engine.judge import (
+    JS_BINNED_ABOVE,
     SMALL_REFERENCE,
     ColumnVerdict,
     EngineError,
     NotInEngine,
     _empty_current,
+    _numpy_dtype,
     _on_counts,
     _std,
     categorical_on_counts,
@@ -60,12 +62,15 @@ from readiness.monitoring.engine.profile import (
     DISTINCT_LIMIT,
     ColumnProfile,
     distinct_count,
+    finite_values,
     is_numeric_series,
     sorted_counts,
     value_counts,
 )
 
-RAW_LIMIT = 10_000  # finite values of a numeric column kept as they are (judged exactly)
+# finite values of a numeric column kept as they are (judged exactly): scipy's exact K-S
+# regime, so that K-S from counts only ever needs its asymptotic p-value
+RAW_LIMIT = stattests.KS_EXACT_MAX
 COUNT_LIMIT = DISTINCT_LIMIT  # distinct numeric values counted (the rules look at <= 20)
 
 
@@ -224,10 +229,9 @@ def grid_of(profile: ColumnProfile) -> np.ndarray | None:
     return np.unique(profile.values)
 
 
-def group_partials(path: str, group: int, grids: dict[str, np.ndarray | None]
+def frame_partials(frame: Any, group: int, grids: dict[str, np.ndarray | None]
                    ) -> dict[str, Partial]:
-    """The partials of row group ``group`` of the Parquet file at ``path`` (a worker's task)."""
-    frame = parquet.read_group(Path(path), group, list(grids))
+    """The partials of one row group's ``frame`` (group ``group`` of the file)."""
     out = {}
     for column, grid in grids.items():
         series = frame[column]
@@ -238,6 +242,20 @@ def group_partials(path: str, group: int, grids: dict[str, np.ndarray | None]
     return out
 
 
+def frame_histograms(frame: Any, group: int, edges: dict[str, np.ndarray]
+                     ) -> dict[str, np.ndarray]:
+    """Per column, ``np.histogram`` counts of the finite values of ``frame`` over its edges."""
+    return {column: stattests.histogram_sorted(np.sort(finite_values(frame[column])), bins)
+            for column, bins in edges.items()}
+
+
+def group_task(task: Callable[[Any, int, dict[str, Any]], dict[str, Any]], path: str,
+               group: int, spec: dict[str, Any]) -> dict[str, Any]:
+    """``task`` on row group ``group`` of the Parquet file at ``path`` (a thread's or a
+    worker's job): only the columns of ``spec`` are read."""
+    return task(parquet.read_group(Path(path), group, list(spec)), group, spec)
+
+
 def _merged(found: dict[str, Partial], partials: dict[str, Partial]) -> None:
     for column, partial in partials.items():
         if column in found:
@@ -246,43 +264,94 @@ def _merged(found: dict[str, Partial], partials: dict[str, Partial]) -> None:
             found[column] = partial
 
 
+def _summed(found: dict[str, np.ndarray], counts: dict[str, np.ndarray]) -> None:
+    for column, number in counts.items():
+        found[column] = found[column] + number if column in found else number
+
+
 def stream_partials(path: Path, grids: dict[str, np.ndarray | None], workers: int | None = None,
                     client: Any = None) -> dict[str, Partial]:
     """Every column's partial over all row groups of ``path``, on threads or a Dask client.
 
     Row groups are read side by side, ``workers`` (default: the cores) at a time; with a
-    ``distributed`` ``client`` each group is a task on the cluster (its workers read the
-    file at ``path``: a shared filesystem or the same machine).
+    ``distributed`` ``client`` on the cluster (:func:`run_groups`).
     """
-    groups = parquet.group_count(path)
     found: dict[str, Partial] = {}
+    run_groups(path, frame_partials, grids, lambda part: _merged(found, part), workers, client)
+    return found
+
+
+def stream_histograms(path: Path, edges: dict[str, np.ndarray], workers: int | None = None,
+                      client: Any = None) -> dict[str, np.ndarray]:
+    """Every column's counts over its ``edges`` (a second pass, for Sturges bins)."""
+    found: dict[str, np.ndarray] = {}
+    run_groups(path, frame_histograms, edges, lambda part: _summed(found, part), workers,
+               client)
+    return found
+
+
+def run_groups(path: Path, task: Callable[[Any, int, dict[str, Any]], dict[str, Any]],
+               spec: dict[str, Any], merge: Callable[[dict[str, Any]], None],
+               workers: int | None = None, client: Any = None) -> None:
+    """``merge(task(frame, group, spec))`` for every row group of ``path``, as each ends.
+
+    On threads: ``workers`` (default: the cores) groups side by side, with a window of two
+    groups per thread so that finished partials are merged away. With a ``distributed``
+    ``client``: on the cluster, the file read through ``dask.dataframe`` one partition per
+    row group (:func:`_on_dask`); its workers must see the file at the same path.
+    """
     where = str(Path(path).resolve())
     if client is not None:
-        from distributed import as_completed as completed
-
-        shared = client.scatter(grids, broadcast=True)
-        futures = client.map(group_partials, [where] * groups, range(groups), grids=shared,
-                             pure=False)
-        try:
-            for future in completed(futures):
-                _merged(found, future.result())
-                future.release()  # the cluster forgets each partial once merged
-        finally:
-            client.cancel(futures)
-        return found
+        _on_dask(client, where, task, spec, merge)
+        return
+    groups = parquet.group_count(path)
     threads = max(1, min(workers or cores(), groups))
     pending = iter(range(groups))
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        # a window of two groups per thread: the partials of finished ones are merged away
-        running = {pool.submit(group_partials, where, g, grids)
+        running = {pool.submit(group_task, task, where, g, spec)
                    for g in itertools.islice(pending, 2 * threads)}
         while running:
             done, running = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
-                _merged(found, future.result())
-            running |= {pool.submit(group_partials, where, g, grids)
+                merge(future.result())
+            running |= {pool.submit(group_task, task, where, g, spec)
                         for g in itertools.islice(pending, len(done))}
-    return found
+
+
+def _on_dask(client: Any, where: str, task: Callable[[Any, int, dict[str, Any]], dict[str, Any]],
+             spec: dict[str, Any], merge: Callable[[dict[str, Any]], None]) -> None:
+    """:func:`run_groups` on a Dask cluster: a ``dask.dataframe`` of the file's ``spec``
+    columns, one partition per row group, each reduced to its partials where it is read
+    (``map_partitions`` fuses the read and the reduction into one task: no partition
+    travels between workers; only the small partials come back)."""
+    import dask
+    import dask.dataframe as dd
+    import pandas as pd
+    from distributed import as_completed as completed
+
+    # the dtypes pandas gives the threads' reads (no Arrow strings), so verdicts match
+    with dask.config.set({"dataframe.convert-string": False}):
+        frame = dd.read_parquet(where, columns=list(spec), split_row_groups=True)
+        reduced = frame.map_partitions(_partition_task, task, dask.delayed(spec, pure=True),
+                                       meta=pd.Series([], dtype=object),
+                                       align_dataframes=False, enforce_metadata=False)
+        parts = reduced.to_delayed()
+    futures = client.compute(parts)
+    try:
+        for future in completed(futures):
+            merge(future.result().iloc[0])
+            future.release()  # the cluster forgets each partial once merged
+    finally:
+        client.cancel(futures)
+
+
+def _partition_task(frame: Any, task: Callable[[Any, int, dict[str, Any]], dict[str, Any]],
+                    spec: dict[str, Any], partition_info: dict[str, Any] | None = None) -> Any:
+    """``task`` on one partition (a row group: its number orders first and last values)."""
+    import pandas as pd
+
+    group = partition_info["number"] if partition_info is not None else 0
+    return pd.Series([task(frame, group, spec)], dtype=object)
 
 
 # -- verdicts ---------------------------------------------------------------------------------
@@ -322,14 +391,47 @@ def wasserstein_binned(reference: np.ndarray, grid: np.ndarray, bins: np.ndarray
     return float(total), float(slack.sum())
 
 
+def ks_binned(reference: np.ndarray, grid: np.ndarray, bins: np.ndarray, edges: np.ndarray
+              ) -> float:
+    """``ks_2samp(reference, current).pvalue`` from the current's bins over ``grid`` (exact).
+
+    ``bins``/``edges`` as :func:`wasserstein_binned` takes them: the current values below
+    each grid value are a running sum of the bins, those at it the next bin's edge count.
+    """
+    count = int(bins.sum())
+    below = np.cumsum(bins)[:-1]
+    d = stattests.ks_statistic_counts(reference, grid, below, below + edges[1:], count)
+    return stattests.ks_pvalue_of(d, reference.size, count)
+
+
+def sturges_of(profile: ColumnProfile, partial: Partial, method: str | None
+               ) -> np.ndarray | None:
+    """The Sturges edges of a column the policy's Jensen-Shannon bins, else None.
+
+    evidently bins both samples together (:func:`.stattests.jensenshannon_numeric`): the
+    edges follow from their joint range and size, which the first pass gives; the
+    counts over them take a second pass over that column (:func:`stream_histograms`).
+    """
+    if method != "jensenshannon" or partial.kind() != NUMERICAL or partial.raw is not None \
+            or profile.n_distinct <= JS_BINNED_ABOVE or profile.values is None \
+            or not profile.exact or partial.count == 0 or profile.values.size == 0:
+        return None
+    dtype = np.result_type(_numpy_dtype(profile.dtype), _numpy_dtype(partial.dtype))
+    low = min(float(profile.values[0]), partial.low)
+    high = max(float(profile.values[-1]), partial.high)
+    return stattests.sturges_edges(low, high, profile.values.size + partial.count, dtype)
+
+
 def judge_partial(profile: ColumnProfile, partial: Partial, method: str | None = None,
-                  threshold: float | None = None, grid: np.ndarray | None = None
-                  ) -> ColumnVerdict:
+                  threshold: float | None = None, grid: np.ndarray | None = None,
+                  histogram: tuple[np.ndarray, np.ndarray] | None = None) -> ColumnVerdict:
     """The drift of a streamed current column (``partial``) against the reference ``profile``.
 
-    Exact where the partial holds the values or their counts; the Wasserstein score from
-    bins (``score_error``: its bound, plus a summarised profile's). Tests that need every
-    current value raise :class:`EngineError`; text columns :class:`NotInEngine`.
+    Exact where the partial holds the values or their counts, for K-S (from the bins) and
+    for Jensen-Shannon on Sturges bins (``histogram``: the edges of :func:`sturges_of` and
+    the current's counts over them); the Wasserstein score from bins (``score_error``: its
+    bound, plus a summarised profile's). Tests the partial cannot give raise
+    :class:`EngineError`; text columns :class:`NotInEngine`.
     """
     kind = partial.kind()
     if not implemented(kind, method):
@@ -365,6 +467,17 @@ def judge_partial(profile: ColumnProfile, partial: Partial, method: str | None =
         verdict = column_verdict(profile, kind, method, name, w1 / norm, threshold)
         verdict.score_error = error / norm + float(profile.extra.get("score_error", 0.0))
         return verdict
+    if name == "ks":
+        if not profile.exact or grid is None or partial.bins is None or partial.edges is None \
+                or profile.values is None:
+            raise _needs_values(profile, "ks without the reference's values")
+        return column_verdict(profile, kind, method, name, ks_binned(profile.values, grid,
+                              partial.bins, partial.edges), threshold)
+    if name == "jensenshannon" and profile.n_distinct > JS_BINNED_ABOVE:
+        if histogram is None or profile.values is None or not profile.exact:
+            raise _needs_values(profile, "jensenshannon on Sturges bins without its bins")
+        score = stattests.jensenshannon_binned(profile.values, *histogram)
+        return column_verdict(profile, kind, method, name, score, threshold)
     counted = name in ("chisquare", "z") or (
         name == "jensenshannon" and profile.n_distinct <= 20
     )
@@ -420,14 +533,19 @@ def judge_stream(
     grids = {c: grid_of(profiles[c]) for c in columns}
     partials = stream_partials(path, grids, workers=workers, client=client)
     judged = prepare(partials) if prepare is not None else columns
+    methods = {c: resolve_method(policy, c, partials[c].kind()) for c in judged}
+    edges = {c: e for c in judged
+             if (e := sturges_of(profiles[c], partials[c], methods[c])) is not None}
+    counts = stream_histograms(path, edges, workers, client) if edges else {}
     verdicts = []
     for column in judged:
         partial = partials[column]
         kind = partial.kind()
         try:
             verdict = judge_partial(
-                profiles[column], partial, resolve_method(policy, column, kind),
+                profiles[column], partial, methods[column],
                 resolve_threshold(policy, column, kind), grid=grids[column],
+                histogram=(edges[column], counts[column]) if column in edges else None,
             )
         except NotInEngine:
             raise EngineError(
