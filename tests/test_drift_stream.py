@@ -122,6 +122,25 @@ def test_drift_streams_with_the_checks_and_extras_of_drift(tmp_path):
     assert plan.missing_current == pytest.approx(cur["plan"].isna().mean(), abs=1e-4)
     assert streamed.rows == {"reference": len(ref), "current": len(cur)}
     assert "streamed sample" in str(streamed)
+    assert all(c.histogram for c in streamed.columns)
+
+
+def test_a_streamed_result_has_the_in_memory_pictures(small_reference):
+    from readiness.render.drift import distribution_svg
+
+    ref, cur, path = small_reference
+    cur = cur.replace([np.inf], np.nan)  # the picture of the values the tests read
+    whole = {c.column: c.histogram for c in drift(profile_frame(ref), cur, save=False).columns}
+    streamed = {c.column: c.histogram for c in drift(ref, path, save=False, stream=True).columns}
+    # 'num' holds inf: its statistics give no range, so its picture is spread from the
+    # reference's bins, and says so
+    approximate = streamed.pop("num")
+    assert approximate.pop("approximate") is True
+    assert np.allclose(approximate["current"], whole["num"]["current"], atol=0.01)
+    assert approximate["reference"] == whole["num"]["reference"]
+    for column, picture in streamed.items():  # from the file's statistics, or counted
+        assert picture == whole[column], column
+    assert "<svg" in distribution_svg(streamed["same"])
 
 
 def test_a_summarised_profile_adds_its_own_bound(tmp_path):

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,6 +74,19 @@ RAW_LIMIT = stattests.KS_EXACT_MAX
 COUNT_LIMIT = DISTINCT_LIMIT  # distinct numeric values counted (the rules look at <= 20)
 
 
+PICTURE_BINS = 16  # the equal bins of drift's per-column picture (``drift._numeric_histogram``)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a column's row groups are reduced to besides counts and values: the reference's
+    bins (``grid``, :func:`grid_of`) and the range of drift's picture (``picture``: known
+    before reading from the file's statistics, :func:`plan_of`)."""
+
+    grid: np.ndarray | None = None
+    picture: tuple[float, float] | None = None
+
+
 @dataclass
 class Partial:
     """One column over some row groups (see the module docstring); :meth:`merge` adds two."""
@@ -91,13 +104,17 @@ class Partial:
     edges: np.ndarray | None = None  # per bin: the values on its left edge exactly
     low: float = math.inf
     high: float = -math.inf
+    picture: np.ndarray | None = None  # counts over PICTURE_BINS equal bins of picture_range
+    picture_range: tuple[float, float] | None = None
 
     @property
     def count(self) -> int:
         return self.rows - self.missing
 
-    def add(self, series: Any, group: int, grid: np.ndarray | None) -> None:
-        """Add one row group's values of the column (``grid``: the reference's bins)."""
+    def add(self, series: Any, group: int, grid: np.ndarray | None,
+            picture: tuple[float, float] | None = None) -> None:
+        """Add one row group's values of the column (``grid``: the reference's bins;
+        ``picture``: the range of drift's picture)."""
         self.rows += len(series)
         present = series.dropna() if not self.numeric else None
         if self.numeric:
@@ -114,6 +131,9 @@ class Partial:
             self._add_counts(values)
             if grid is not None:
                 self._add_bins(values, grid)
+            if picture is not None:  # numpy's equal bins: each value's bin alone, by range
+                self.picture_range = picture
+                self.picture = np.histogram(values, PICTURE_BINS, picture)[0]
             return
         counts = value_counts(series)
         self.missing += len(series) - sum(counts.values())
@@ -183,6 +203,11 @@ class Partial:
             else:
                 self.raw.extend(other.raw)
         self._merge_counts(other.counts)
+        if other.picture is not None:
+            if self.picture is None:
+                self.picture, self.picture_range = other.picture, other.picture_range
+            else:
+                self.picture = self.picture + other.picture
         if other.bins is not None:
             if self.bins is None or self.offsets is None or self.edges is None:
                 self.bins, self.offsets, self.edges = other.bins, other.offsets, other.edges
@@ -229,14 +254,64 @@ def grid_of(profile: ColumnProfile) -> np.ndarray | None:
     return np.unique(profile.values)
 
 
-def frame_partials(frame: Any, group: int, grids: dict[str, np.ndarray | None]
+def plan_of(profile: ColumnProfile, statistics: tuple[float, float] | None) -> Plan:
+    """A column's :class:`Plan`: the reference's bins, and the picture's range from the
+    current's min and max in the file's ``statistics`` (checked against the values read:
+    :func:`current_picture`)."""
+    grid = grid_of(profile)
+    if grid is None or statistics is None or not all(map(math.isfinite, statistics)):
+        return Plan(grid)
+    return Plan(grid, picture_range(profile.values, *statistics))
+
+
+def picture_range(reference: Any, low: float, high: float) -> tuple[float, float]:
+    """The range of drift's picture: both samples' min and max (a single value: width 1)."""
+    if reference is not None and reference.size:
+        low, high = min(float(reference[0]), low), max(float(reference[-1]), high)
+    return (low, high + 1.0) if low == high else (low, high)
+
+
+def current_picture(profile: ColumnProfile, partial: Partial
+                    ) -> tuple[tuple[float, float], np.ndarray, bool] | None:
+    """The picture's range, the current's counts over its bins, and whether they are exact.
+
+    Exact when the range the file's statistics gave was the values' own, when the column is
+    kept whole, or counted; else spread from the reference's bins (evenly within each: the
+    bins are the reference's distinct values, much finer than the picture's), None without
+    them.
+    """
+    if profile.values is None or partial.count == 0:
+        return None
+    span = picture_range(profile.values, partial.low, partial.high)
+    if partial.picture is not None and partial.picture_range == span:
+        return span, partial.picture, True
+    if partial.raw is not None:
+        values = np.concatenate(partial.raw).astype(np.float64) if partial.raw else np.empty(0)
+        return span, np.histogram(values, PICTURE_BINS, span)[0], True
+    if partial.counts is not None:
+        keys = np.array([float(k) for k in partial.counts])
+        weights = np.array(list(partial.counts.values()), dtype=np.float64)
+        return span, np.histogram(keys, PICTURE_BINS, span, weights=weights)[0], True
+    grid = grid_of(profile)
+    if grid is None or partial.bins is None:
+        return None
+    # cumulative counts at the bins' bounds, interpolated at the picture's edges
+    bounds = np.concatenate(([min(span[0], grid[0])], grid, [max(span[1], grid[-1])]))
+    below = np.concatenate(([0.0], np.cumsum(partial.bins, dtype=np.float64)))
+    edges = np.linspace(span[0], span[1], PICTURE_BINS + 1)
+    return span, np.diff(np.interp(edges, bounds, below)), False
+
+
+def frame_partials(frame: Any, group: int, plans: Mapping[str, Plan | np.ndarray | None]
                    ) -> dict[str, Partial]:
-    """The partials of one row group's ``frame`` (group ``group`` of the file)."""
+    """The partials of one row group's ``frame`` (group ``group`` of the file); ``plans``
+    per column: a :class:`Plan`, or the reference's bins alone."""
     out = {}
-    for column, grid in grids.items():
+    for column, spec in plans.items():
+        plan = spec if isinstance(spec, Plan) else Plan(spec)
         series = frame[column]
         partial = Partial(dtype=series.dtype.name, numeric=is_numeric_series(series))
-        partial.add(series, group, grid)
+        partial.add(series, group, plan.grid, plan.picture)
         out[column] = partial
         del series
     return out
@@ -269,15 +344,16 @@ def _summed(found: dict[str, np.ndarray], counts: dict[str, np.ndarray]) -> None
         found[column] = found[column] + number if column in found else number
 
 
-def stream_partials(path: Path, grids: dict[str, np.ndarray | None], workers: int | None = None,
-                    client: Any = None) -> dict[str, Partial]:
+def stream_partials(path: Path, grids: Mapping[str, Plan | np.ndarray | None],
+                    workers: int | None = None, client: Any = None) -> dict[str, Partial]:
     """Every column's partial over all row groups of ``path``, on threads or a Dask client.
 
     Row groups are read side by side, ``workers`` (default: the cores) at a time; with a
     ``distributed`` ``client`` on the cluster (:func:`run_groups`).
     """
     found: dict[str, Partial] = {}
-    run_groups(path, frame_partials, grids, lambda part: _merged(found, part), workers, client)
+    run_groups(path, frame_partials, dict(grids), lambda part: _merged(found, part), workers,
+               client)
     return found
 
 
@@ -530,8 +606,9 @@ def judge_stream(
     absent = [c for c in columns if c not in profiles]
     if absent:
         raise EngineError(f"no reference profile for {', '.join(map(repr, absent))}")
-    grids = {c: grid_of(profiles[c]) for c in columns}
-    partials = stream_partials(path, grids, workers=workers, client=client)
+    ranges = parquet.value_ranges(path, [c for c in columns if profiles[c].numeric])
+    plans = {c: plan_of(profiles[c], ranges.get(c)) for c in columns}
+    partials = stream_partials(path, plans, workers=workers, client=client)
     judged = prepare(partials) if prepare is not None else columns
     methods = {c: resolve_method(policy, c, partials[c].kind()) for c in judged}
     edges = {c: e for c in judged
@@ -544,7 +621,7 @@ def judge_stream(
         try:
             verdict = judge_partial(
                 profiles[column], partial, methods[column],
-                resolve_threshold(policy, column, kind), grid=grids[column],
+                resolve_threshold(policy, column, kind), grid=plans[column].grid,
                 histogram=(edges[column], counts[column]) if column in edges else None,
             )
         except NotInEngine:
