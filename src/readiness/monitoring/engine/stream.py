@@ -6,17 +6,23 @@ ever in memory. What the partials keep decides which tests can be computed from 
 
 - value counts (categorical columns, and numeric ones with at most ``COUNT_LIMIT`` distinct
   values): chi-square, the Z-test and Jensen-Shannon on counts, **exact**;
-- per bin of the reference's distinct values, the count of current values and the sum of
-  their offsets from the bin's left edge: the normed Wasserstein distance (evidently's test
-  above 1,000 reference values), exact on every bin where the two CDFs do not cross, and on
-  the few where they do within a bound reported as the verdict's ``score_error``
+- per bin of the reference's distinct values, the count of current values, the sum of
+  their offsets from the bin's left edge and how many lie on it: K-S (evidently's test up
+  to 1,000 reference values), **exact** (:func:`ks_binned`), and the normed Wasserstein
+  distance (above), exact on every bin where the two CDFs do not cross, and on the few
+  where they do within a bound reported as the verdict's ``score_error``
   (:func:`wasserstein_binned`);
+- Jensen-Shannon on Sturges bins (a policy's ``jensenshannon`` on a numeric column of many
+  values): the bins' edges follow from both samples' range and size, known after the first
+  pass; a second pass over those columns counts the current over them, **exact**;
 - every finite value while a column has at most ``RAW_LIMIT`` of them: then the column is
-  judged exactly as in memory (:func:`~readiness.monitoring.engine.judge.judge_column`).
+  judged exactly as in memory (:func:`~readiness.monitoring.engine.judge.judge_column`);
+- the current's counts over the equal bins of drift's picture, when the file's statistics
+  give its range before reading (:func:`current_picture`).
 
-The other tests need every current value in order (K-S: a reference of at most 1,000 values;
-Jensen-Shannon on Sturges bins: a policy naming it for a numeric column of many values):
-they are not streamed and such a column is an :class:`EngineError` naming it.
+What is left needs every current value: a test on the counts of a numeric column with
+more distinct current values than ``COUNT_LIMIT``, or any test but Wasserstein against a
+summarised profile; such a column is an :class:`EngineError` naming it.
 """
 
 from __future__ import annotations
@@ -406,8 +412,12 @@ def _on_dask(client: Any, where: str, task: Callable[[Any, int, dict[str, Any]],
     from distributed import as_completed as completed
 
     # the dtypes pandas gives the threads' reads (no Arrow strings), so verdicts match
+    names = list(spec)
+    groups = parquet.group_count(Path(where))
+    meta = parquet.read_group(Path(where), 0, names).iloc[:0]
     with dask.config.set({"dataframe.convert-string": False}):
-        frame = dd.read_parquet(where, columns=list(spec), split_row_groups=True)
+        frame = dd.from_map(_read_group, range(groups), args=(where, names), meta=meta,
+                            enforce_metadata=False, label="read-row-group")
         reduced = frame.map_partitions(_partition_task, task, dask.delayed(spec, pure=True),
                                        meta=pd.Series([], dtype=object),
                                        align_dataframes=False, enforce_metadata=False)
@@ -419,6 +429,11 @@ def _on_dask(client: Any, where: str, task: Callable[[Any, int, dict[str, Any]],
             future.release()  # the cluster forgets each partial once merged
     finally:
         client.cancel(futures)
+
+
+def _read_group(group: int, where: str, names: list[str]) -> Any:
+    """Row group ``group`` of the file, as the threads read it (the same dtypes)."""
+    return parquet.read_group(Path(where), group, names)
 
 
 def _partition_task(frame: Any, task: Callable[[Any, int, dict[str, Any]], dict[str, Any]],
