@@ -638,8 +638,9 @@ def drift(
         than memory (:mod:`readiness.monitoring.engine.stream`: the tests that allow it).
         None (default): when its data would take more than half the available memory.
     executor, scheduler:
-        ``dask``: stream ``current`` on the Dask cluster at ``scheduler``, one task per row
-        group (its workers read the file at the same path); ``local``: threads here.
+        ``dask``: stream ``current`` on the Dask cluster at ``scheduler``, a
+        ``dask.dataframe`` of one partition per row group (its workers read the file at
+        the same path); ``local``: threads here.
     """
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
         # numpy's random_state range: checked before any data is read
