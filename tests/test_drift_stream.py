@@ -15,13 +15,14 @@ from scipy.stats import ks_2samp, wasserstein_distance
 
 from readiness.core.schema import DriftPolicy
 from readiness.monitoring.drift import DriftError, drift, needed_columns
-from readiness.monitoring.engine import judge_frame, profile_frame
+from readiness.monitoring.engine import EngineError, judge_frame, profile_frame
 from readiness.monitoring.engine.profile import summarise
 from readiness.monitoring.engine.stream import (
     RAW_LIMIT,
     Partial,
     grid_of,
     judge_stream,
+    run_groups,
     stream_partials,
     wasserstein_binned,
 )
@@ -154,6 +155,8 @@ def test_a_summarised_profile_adds_its_own_bound(tmp_path):
     assert found[0].score_error > profiles["x"].extra["score_error"]
     assert abs(found[0].score - exact[0].score) <= found[0].score_error
     assert found[0].drifted == exact[0].drifted
+    with pytest.raises(EngineError, match=r"'x': its profile is summarised .* not ks"):
+        judge_stream(profiles, path, ["x"], DriftPolicy(method="ks"))
 
 
 def test_a_small_current_is_kept_whole_and_judged_exactly(tmp_path):
@@ -269,6 +272,10 @@ def test_drift_reads_only_the_columns_it_compares(tmp_path):
     assert sorted(c.column for c in found.columns) == ["num", "plan"]
 
 
+def unreadable(frame, group, spec):
+    raise FileNotFoundError(f"no such file (group {group})")  # as on a worker without it
+
+
 def test_a_dask_cluster_gives_the_threads_verdicts(small_reference):
     distributed = pytest.importorskip("distributed")
     ref, _, path = small_reference  # K-S and chi-square; Jensen-Shannon on Sturges bins too
@@ -278,6 +285,9 @@ def test_a_dask_cluster_gives_the_threads_verdicts(small_reference):
                                   dashboard_address=None) as cluster:
         on_cluster = [drift(ref, path, save=False, executor="dask", policy=p,
                             scheduler=cluster.scheduler_address) for p in (None, binned)]
+        with distributed.Client(cluster) as client, \
+                pytest.raises(EngineError, match=r"a Dask worker cannot read .* same path"):
+            run_groups(path, unreadable, {"num": None}, print, client=client)
     for here, there in zip(local, on_cluster, strict=True):
         assert there.streamed
         assert [(c.column, c.method, c.score, c.drifted, c.histogram) for c in there.columns] \

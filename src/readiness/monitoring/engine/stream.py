@@ -425,7 +425,14 @@ def _on_dask(client: Any, where: str, task: Callable[[Any, int, dict[str, Any]],
     futures = client.compute(parts)
     try:
         for future in completed(futures):
-            merge(future.result().iloc[0])
+            try:
+                found = future.result()
+            except OSError as exc:  # raised on a worker: it cannot read the file there
+                raise EngineError(
+                    f"a Dask worker cannot read {where}: {exc} (the workers read the file "
+                    "at the same path: a shared filesystem, or the same machine)"
+                ) from None
+            merge(found.iloc[0])
             future.release()  # the cluster forgets each partial once merged
     finally:
         client.cancel(futures)
@@ -548,6 +555,11 @@ def judge_partial(profile: ColumnProfile, partial: Partial, method: str | None =
         name, score = categorical_on_counts(profile, partial.counts, method)
         return column_verdict(profile, kind, method, name, score, threshold)
     name = method or _numerical_default(profile, partial)
+    if not profile.exact and name != "wasserstein":
+        raise EngineError(
+            f"column {profile.name!r}: its profile is summarised (quantiles), which only the "
+            f"Wasserstein test reads, not {name}: profile it exactly (profile_exact_rows:)"
+        )
     if name == "wasserstein":
         if grid is None or partial.bins is None or partial.offsets is None \
                 or profile.values is None:
