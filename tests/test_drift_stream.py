@@ -16,13 +16,13 @@ from scipy.stats import ks_2samp, wasserstein_distance
 from readiness.core.schema import DriftPolicy
 from readiness.monitoring.drift import DriftError, drift, needed_columns
 from readiness.monitoring.engine import EngineError, judge_frame, profile_frame
+from readiness.monitoring.engine.groups import run_groups
 from readiness.monitoring.engine.profile import summarise
 from readiness.monitoring.engine.stream import (
     RAW_LIMIT,
     Partial,
     grid_of,
     judge_stream,
-    run_groups,
     stream_partials,
     wasserstein_binned,
 )

@@ -27,10 +27,8 @@ summarised profile; such a column is an :class:`EngineError` naming it.
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Callable, Mapping
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +44,7 @@ from readiness.monitoring.engine.columns import (
     TEXT,
     UNKNOWN,
 )
+from readiness.monitoring.engine.groups import run_groups
 from readiness.monitoring.engine.judge import (
     JS_BINNED_ABOVE,
     SMALL_REFERENCE,
@@ -58,7 +57,6 @@ from readiness.monitoring.engine.judge import (
     _std,
     categorical_on_counts,
     column_verdict,
-    cores,
     implemented,
     judge_column,
     resolve_method,
@@ -330,13 +328,6 @@ def frame_histograms(frame: Any, group: int, edges: dict[str, np.ndarray]
             for column, bins in edges.items()}
 
 
-def group_task(task: Callable[[Any, int, dict[str, Any]], dict[str, Any]], path: str,
-               group: int, spec: dict[str, Any]) -> dict[str, Any]:
-    """``task`` on row group ``group`` of the Parquet file at ``path`` (a thread's or a
-    worker's job): only the columns of ``spec`` are read."""
-    return task(parquet.read_group(Path(path), group, list(spec)), group, spec)
-
-
 def _merged(found: dict[str, Partial], partials: dict[str, Partial]) -> None:
     for column, partial in partials.items():
         if column in found:
@@ -355,7 +346,7 @@ def stream_partials(path: Path, grids: Mapping[str, Plan | np.ndarray | None],
     """Every column's partial over all row groups of ``path``, on threads or a Dask client.
 
     Row groups are read side by side, ``workers`` (default: the cores) at a time; with a
-    ``distributed`` ``client`` on the cluster (:func:`run_groups`).
+    ``distributed`` ``client`` on the cluster (:func:`.groups.run_groups`).
     """
     found: dict[str, Partial] = {}
     run_groups(path, frame_partials, dict(grids), lambda part: _merged(found, part), workers,
@@ -370,86 +361,6 @@ def stream_histograms(path: Path, edges: dict[str, np.ndarray], workers: int | N
     run_groups(path, frame_histograms, edges, lambda part: _summed(found, part), workers,
                client)
     return found
-
-
-def run_groups(path: Path, task: Callable[[Any, int, dict[str, Any]], dict[str, Any]],
-               spec: dict[str, Any], merge: Callable[[dict[str, Any]], None],
-               workers: int | None = None, client: Any = None) -> None:
-    """``merge(task(frame, group, spec))`` for every row group of ``path``, as each ends.
-
-    On threads: ``workers`` (default: the cores) groups side by side, with a window of two
-    groups per thread so that finished partials are merged away. With a ``distributed``
-    ``client``: on the cluster, the file read through ``dask.dataframe`` one partition per
-    row group (:func:`_on_dask`); its workers must see the file at the same path.
-    """
-    where = str(Path(path).resolve())
-    if client is not None:
-        _on_dask(client, where, task, spec, merge)
-        return
-    groups = parquet.group_count(path)
-    threads = max(1, min(workers or cores(), groups))
-    pending = iter(range(groups))
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        running = {pool.submit(group_task, task, where, g, spec)
-                   for g in itertools.islice(pending, 2 * threads)}
-        while running:
-            done, running = wait(running, return_when=FIRST_COMPLETED)
-            for future in done:
-                merge(future.result())
-            running |= {pool.submit(group_task, task, where, g, spec)
-                        for g in itertools.islice(pending, len(done))}
-
-
-def _on_dask(client: Any, where: str, task: Callable[[Any, int, dict[str, Any]], dict[str, Any]],
-             spec: dict[str, Any], merge: Callable[[dict[str, Any]], None]) -> None:
-    """:func:`run_groups` on a Dask cluster: a ``dask.dataframe`` of the file's ``spec``
-    columns, one partition per row group, each reduced to its partials where it is read
-    (``map_partitions`` fuses the read and the reduction into one task: no partition
-    travels between workers; only the small partials come back)."""
-    import dask
-    import dask.dataframe as dd
-    import pandas as pd
-    from distributed import as_completed as completed
-
-    # the dtypes pandas gives the threads' reads (no Arrow strings), so verdicts match
-    names = list(spec)
-    groups = parquet.group_count(Path(where))
-    meta = parquet.read_group(Path(where), 0, names).iloc[:0]
-    with dask.config.set({"dataframe.convert-string": False}):
-        frame = dd.from_map(_read_group, range(groups), args=(where, names), meta=meta,
-                            enforce_metadata=False, label="read-row-group")
-        reduced = frame.map_partitions(_partition_task, task, dask.delayed(spec, pure=True),
-                                       meta=pd.Series([], dtype=object),
-                                       align_dataframes=False, enforce_metadata=False)
-        parts = reduced.to_delayed()
-    futures = client.compute(parts)
-    try:
-        for future in completed(futures):
-            try:
-                found = future.result()
-            except OSError as exc:  # raised on a worker: it cannot read the file there
-                raise EngineError(
-                    f"a Dask worker cannot read {where}: {exc} (the workers read the file "
-                    "at the same path: a shared filesystem, or the same machine)"
-                ) from None
-            merge(found.iloc[0])
-            future.release()  # the cluster forgets each partial once merged
-    finally:
-        client.cancel(futures)
-
-
-def _read_group(group: int, where: str, names: list[str]) -> Any:
-    """Row group ``group`` of the file, as the threads read it (the same dtypes)."""
-    return parquet.read_group(Path(where), group, names)
-
-
-def _partition_task(frame: Any, task: Callable[[Any, int, dict[str, Any]], dict[str, Any]],
-                    spec: dict[str, Any], partition_info: dict[str, Any] | None = None) -> Any:
-    """``task`` on one partition (a row group: its number orders first and last values)."""
-    import pandas as pd
-
-    group = partition_info["number"] if partition_info is not None else 0
-    return pd.Series([task(frame, group, spec)], dtype=object)
 
 
 # -- verdicts ---------------------------------------------------------------------------------
