@@ -215,10 +215,23 @@ def _count_of(counts: dict[Any, int], value: Any) -> int:
     return sum(n for k, n in counts.items() if k == value)
 
 
-def jensenshannon_counts(reference: dict[Any, int], current: dict[Any, int]) -> float:
-    """Jensen-Shannon distance of the two samples' shares of each value."""
+def jensenshannon_counts(reference: dict[Any, int], current: dict[Any, int], rest: int = 0
+                         ) -> float:
+    """Jensen-Shannon distance of the two samples' shares of each value.
+
+    ``rest``: current values counted apart, none of them a reference value (a streamed
+    column of many values). A value only the current holds, of share ``q``, adds
+    ``rel_entr(q, q/2) = q log 2`` to the sum and nothing else, so they add
+    ``(rest / n) log 2`` together (equal to the per-value sum up to rounding, ~1e-16).
+    """
     ref, cur = _aligned(reference, current)
-    return _jensenshannon(ref / int(ref.sum()), cur / int(cur.sum()))
+    if not rest:
+        return _jensenshannon(ref / int(ref.sum()), cur / int(cur.sum()))
+    total = int(cur.sum()) + rest
+    p, q = ref / int(ref.sum()), cur / total
+    m = (p + q) / 2.0
+    apart = rest / total * np.log(2.0)
+    return float(np.sqrt((_rel_entr(p, m).sum() + _rel_entr(q, m).sum() + apart) / 2.0))
 
 
 def _jensenshannon(reference: np.ndarray, current: np.ndarray) -> float:

@@ -20,9 +20,12 @@ ever in memory. What the partials keep decides which tests can be computed from 
 - the current's counts over the equal bins of drift's picture, when the file's statistics
   give its range before reading (:func:`current_picture`).
 
-What is left needs every current value: a test on the counts of a numeric column with
-more distinct current values than ``COUNT_LIMIT``, or any test but Wasserstein against a
-summarised profile; such a column is an :class:`EngineError` naming it.
+- Jensen-Shannon on value counts of a numeric column of more values than ``COUNT_LIMIT``:
+  the bins' counts on each reference value, and how many lie on none (they only matter
+  together: :func:`.stattests.jensenshannon_counts`).
+
+A summarised profile (quantiles) gives Wasserstein only: another test is an
+:class:`EngineError` naming the column.
 """
 
 from __future__ import annotations
@@ -460,17 +463,14 @@ def judge_partial(profile: ColumnProfile, partial: Partial, method: str | None =
         )
     if kind == CATEGORICAL:
         if not profile.exact:
-            raise _needs_values(profile, method or "the default test for categorical")
+            raise _summarised(profile, method or "the default test for categorical")
         if partial.counts is None:
             raise _needs_values(profile, "counts of more than 32 values")
         name, score = categorical_on_counts(profile, partial.counts, method)
         return column_verdict(profile, kind, method, name, score, threshold)
     name = method or _numerical_default(profile, partial)
     if not profile.exact and name != "wasserstein":
-        raise EngineError(
-            f"column {profile.name!r}: its profile is summarised (quantiles), which only the "
-            f"Wasserstein test reads, not {name}: profile it exactly (profile_exact_rows:)"
-        )
+        raise _summarised(profile, name)
     if name == "wasserstein":
         if grid is None or partial.bins is None or partial.offsets is None \
                 or profile.values is None:
@@ -495,10 +495,27 @@ def judge_partial(profile: ColumnProfile, partial: Partial, method: str | None =
     counted = name in ("chisquare", "z") or (
         name == "jensenshannon" and profile.n_distinct <= 20
     )
+    if name == "jensenshannon" and partial.counts is None and grid is not None \
+            and partial.bins is not None and partial.edges is not None and profile.exact:
+        score = _on_reference_values(profile, grid, partial.edges, partial.count)
+        return column_verdict(profile, kind, method, name, score, threshold)
     if not counted or partial.counts is None or not profile.exact:
         raise _needs_values(profile, name)
     return column_verdict(profile, kind, method, name,
                     _on_counts(name, profile.category_counts(), partial.counts), threshold)
+
+
+def _on_reference_values(profile: ColumnProfile, grid: np.ndarray, edges: np.ndarray,
+                         count: int) -> float:
+    """Jensen-Shannon on value counts (a reference of at most 20 values) for a current of
+    too many values to count: the bins' edge counts give the current values equal to each
+    reference value; the others, none of them a reference value, only matter together
+    (:func:`.stattests.jensenshannon_counts`'s ``rest``). The counted tests for few values,
+    chi-square and Z, come with a current of few values (the defaults' rule), so counted."""
+    at = edges[1:]  # the current values on each reference value
+    current = {float(v): int(n) for v, n in zip(grid, at, strict=True) if n}
+    rest = count - int(at.sum())
+    return stattests.jensenshannon_counts(profile.category_counts(), current, rest)
 
 
 def _numerical_default(profile: ColumnProfile, partial: Partial) -> str:
@@ -506,7 +523,7 @@ def _numerical_default(profile: ColumnProfile, partial: Partial) -> str:
     if not profile.exact:
         if profile.count > SMALL_REFERENCE and profile.n_distinct > 5:
             return "wasserstein"
-        raise _needs_values(profile, "the default test for numerical")
+        raise _summarised(profile, "the default test for numerical")
     if profile.n_distinct > 5:
         distinct = profile.n_distinct
     elif profile.distinct is None or partial.counts is None:
@@ -516,6 +533,13 @@ def _numerical_default(profile: ColumnProfile, partial: Partial) -> str:
     if profile.count <= SMALL_REFERENCE:
         return ("chisquare" if distinct > 2 else "z") if distinct <= 5 else "ks"
     return "jensenshannon" if distinct <= 5 else "wasserstein"
+
+
+def _summarised(profile: ColumnProfile, test: str) -> EngineError:
+    return EngineError(
+        f"column {profile.name!r}: its profile is summarised (quantiles), which only the "
+        f"Wasserstein test reads, not {test}: profile it exactly (profile_exact_rows:)"
+    )
 
 
 def _needs_values(profile: ColumnProfile, test: str) -> EngineError:
