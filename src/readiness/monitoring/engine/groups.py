@@ -58,18 +58,21 @@ def run_groups(path: Path, task: Task, spec: dict[str, Any],
 def _on_dask(client: Any, where: str, task: Task, spec: dict[str, Any],
              merge: Callable[[dict[str, Any]], None]) -> None:
     """:func:`run_groups` on a Dask cluster: a ``dask.dataframe`` of the file's ``spec``
-    columns, one partition per row group, each reduced to its partials where it is read
-    (``map_partitions`` fuses the read and the reduction into one task: no partition
-    travels between workers; only the small partials come back)."""
+    columns, one partition per row group (``from_map`` of the threads' reader, so the same
+    dtypes; ``read_parquet`` was slower, and gives Arrow strings), each reduced where it is
+    read (``map_partitions`` fuses the read and the reduction into one task: no partition
+    travels between workers; only the small results come back)."""
     import dask
     import dask.dataframe as dd
     import pandas as pd
     from distributed import as_completed as completed
 
-    # the dtypes pandas gives the threads' reads (no Arrow strings), so verdicts match
     names = list(spec)
     groups = parquet.group_count(Path(where))
-    meta = parquet.read_group(Path(where), 0, names).iloc[:0]
+    if groups == 0:
+        return
+    meta = parquet.read_group(Path(where), 0, names).iloc[:0]  # the partitions' dtypes
+    # the dtypes pandas gives the threads' reads (no Arrow strings), so verdicts match
     with dask.config.set({"dataframe.convert-string": False}):
         frame = dd.from_map(_read_group, range(groups), args=(where, names), meta=meta,
                             enforce_metadata=False, label="read-row-group")
@@ -98,8 +101,8 @@ def _read_group(group: int, where: str, names: list[str]) -> Any:
     return parquet.read_group(Path(where), group, names)
 
 
-def _partition_task(frame: Any, task: Task,
-                    spec: dict[str, Any], partition_info: dict[str, Any] | None = None) -> Any:
+def _partition_task(frame: Any, task: Task, spec: dict[str, Any],
+                    partition_info: dict[str, Any] | None = None) -> Any:
     """``task`` on one partition (a row group: its number orders first and last values)."""
     import pandas as pd
 
