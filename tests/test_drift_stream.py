@@ -196,7 +196,17 @@ def test_ks_streams_with_scipys_p_value(small_reference):
     assert {v.column: v.score for v in streamed}["num"] == pytest.approx(scipy_p, rel=1e-9)
 
 
-def test_jensenshannon_on_sturges_bins_streams_exactly(tmp_path):
+def test_jensenshannon_on_sturges_bins_streams_exactly(tmp_path, monkeypatch):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from readiness.monitoring.engine import stream
+
+    passes = []
+    second = stream.stream_histograms
+    monkeypatch.setattr(stream, "stream_histograms",
+                        lambda path, edges, *a: passes.append(sorted(edges)) or
+                        second(path, edges, *a))
     policy = DriftPolicy(method="jensenshannon")
     ref, cur = frames(rows=20_000, ref_rows=3_000, seed=8)
     path = write(cur, tmp_path / "current.parquet", group=3_000)
@@ -207,6 +217,17 @@ def test_jensenshannon_on_sturges_bins_streams_exactly(tmp_path):
     assert verdicts(streamed) == verdicts(in_memory)
     for a, b in zip(in_memory, streamed, strict=True):
         assert b.score == pytest.approx(a.score, rel=1e-9, abs=1e-15), a.column
+    assert passes == []  # pandas wrote NaN as null: the statistics gave the edges
+    # NaN written as NaN (the statistics count it as a value) and inf (their range is
+    # infinite): the edges come from the first pass, the counts from a second, as exact
+    values = cur["num"].to_numpy().copy()
+    values[:3] = np.inf
+    pq.write_table(pa.table({"num": pa.array(values)}), tmp_path / "nan.parquet",
+                   row_group_size=3_000)
+    (expected,), _ = judge_frame(profiles, pd.DataFrame({"num": values}), ["num"], policy)
+    (found,), _, _ = judge_stream(profiles, tmp_path / "nan.parquet", ["num"], policy)
+    assert passes == [["num"]]
+    assert found.score == pytest.approx(expected.score, rel=1e-9)
     assert drift(ref, path, save=False, stream=True, policy=policy).streamed
 
 

@@ -13,8 +13,10 @@ ever in memory. What the partials keep decides which tests can be computed from 
   where they do within a bound reported as the verdict's ``score_error``
   (:func:`wasserstein_binned`);
 - Jensen-Shannon on Sturges bins (a policy's ``jensenshannon`` on a numeric column of many
-  values): the bins' edges follow from both samples' range and size, known after the first
-  pass; a second pass over those columns counts the current over them, **exact**;
+  values): the bins' edges follow from both samples' range and size, which the file's
+  statistics give before reading (counted in the one pass) and the first pass gives for
+  sure (checked; where they differ, a second pass over those columns counts the current
+  over the right edges), **exact**;
 - every finite value while a column has at most ``RAW_LIMIT`` of them: then the column is
   judged exactly as in memory (:func:`~readiness.monitoring.engine.judge.judge_column`);
 - the current's counts over the equal bins of drift's picture, when the file's statistics
@@ -92,6 +94,7 @@ class Plan:
 
     grid: np.ndarray | None = None
     picture: tuple[float, float] | None = None
+    sturges: np.ndarray | None = None  # Jensen-Shannon's edges, if the statistics are right
 
 
 @dataclass
@@ -113,13 +116,16 @@ class Partial:
     high: float = -math.inf
     picture: np.ndarray | None = None  # counts over PICTURE_BINS equal bins of picture_range
     picture_range: tuple[float, float] | None = None
+    sturges: np.ndarray | None = None  # counts over sturges_edges
+    sturges_edges: np.ndarray | None = None
 
     @property
     def count(self) -> int:
         return self.rows - self.missing
 
     def add(self, series: Any, group: int, grid: np.ndarray | None,
-            picture: tuple[float, float] | None = None) -> None:
+            picture: tuple[float, float] | None = None, sturges: np.ndarray | None = None
+            ) -> None:
         """Add one row group's values of the column (``grid``: the reference's bins;
         ``picture``: the range of drift's picture)."""
         self.rows += len(series)
@@ -141,6 +147,8 @@ class Partial:
             if picture is not None:  # numpy's equal bins: each value's bin alone, by range
                 self.picture_range = picture
                 self.picture = np.histogram(values, PICTURE_BINS, picture)[0]
+            if sturges is not None:
+                self.sturges_edges, self.sturges = sturges, bin_counts(values, sturges)
             return
         counts = value_counts(series)
         self.missing += len(series) - sum(counts.values())
@@ -215,6 +223,11 @@ class Partial:
                 self.picture, self.picture_range = other.picture, other.picture_range
             else:
                 self.picture = self.picture + other.picture
+        if other.sturges is not None:
+            if self.sturges is None:
+                self.sturges, self.sturges_edges = other.sturges, other.sturges_edges
+            else:
+                self.sturges = self.sturges + other.sturges
         if other.bins is not None:
             if self.bins is None or self.offsets is None or self.edges is None:
                 self.bins, self.offsets, self.edges = other.bins, other.offsets, other.edges
@@ -261,14 +274,32 @@ def grid_of(profile: ColumnProfile) -> np.ndarray | None:
     return np.unique(profile.values)
 
 
-def plan_of(profile: ColumnProfile, statistics: tuple[float, float] | None) -> Plan:
-    """A column's :class:`Plan`: the reference's bins, and the picture's range from the
-    current's min and max in the file's ``statistics`` (checked against the values read:
-    :func:`current_picture`)."""
+def plan_of(profile: ColumnProfile, statistics: tuple[float, float, int] | None,
+            method: str | None = None) -> Plan:
+    """A column's :class:`Plan`: the reference's bins, and from the current's min, max and
+    count in the file's ``statistics`` the picture's range and (``method``: the policy's
+    for a numerical column) Jensen-Shannon's Sturges edges, both checked against the values
+    read (:func:`current_picture`, :func:`judge_stream`)."""
     grid = grid_of(profile)
-    if grid is None or statistics is None or not all(map(math.isfinite, statistics)):
+    if grid is None or statistics is None or not all(map(math.isfinite, statistics[:2])):
         return Plan(grid)
-    return Plan(grid, picture_range(profile.values, *statistics))
+    low, high, count = statistics
+    edges = None
+    if binned_js(profile, method) and count > 0 and profile.values is not None:
+        dtype = _numpy_dtype(profile.dtype)  # the current's dtype may widen it: then checked
+        edges = stattests.sturges_edges(min(float(profile.values[0]), low),
+                                        max(float(profile.values[-1]), high),
+                                        profile.values.size + count, dtype)
+    return Plan(grid, picture_range(profile.values, low, high), edges)
+
+
+def bin_counts(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """``np.histogram(values, edges)[0]`` of unsorted ``values`` without sorting them (each
+    value's bin by a binary search of the edges; the last bin is closed)."""
+    at = np.searchsorted(edges, values, side="right") - 1
+    at[values == edges[-1]] = edges.size - 2
+    inside = (at >= 0) & (at < edges.size - 1)
+    return np.bincount(at[inside], minlength=edges.size - 1)
 
 
 def picture_range(reference: Any, low: float, high: float) -> tuple[float, float]:
@@ -318,7 +349,7 @@ def frame_partials(frame: Any, group: int, plans: Mapping[str, Plan | np.ndarray
         plan = spec if isinstance(spec, Plan) else Plan(spec)
         series = frame[column]
         partial = Partial(dtype=series.dtype.name, numeric=is_numeric_series(series))
-        partial.add(series, group, plan.grid, plan.picture)
+        partial.add(series, group, plan.grid, plan.picture, plan.sturges)
         out[column] = partial
         del series
     return out
@@ -327,7 +358,7 @@ def frame_partials(frame: Any, group: int, plans: Mapping[str, Plan | np.ndarray
 def frame_histograms(frame: Any, group: int, edges: dict[str, np.ndarray]
                      ) -> dict[str, np.ndarray]:
     """Per column, ``np.histogram`` counts of the finite values of ``frame`` over its edges."""
-    return {column: stattests.histogram_sorted(np.sort(finite_values(frame[column])), bins)
+    return {column: bin_counts(finite_values(frame[column]), bins)
             for column, bins in edges.items()}
 
 
@@ -416,6 +447,13 @@ def ks_binned(reference: np.ndarray, grid: np.ndarray, bins: np.ndarray, edges: 
     return stattests.ks_pvalue_of(d, reference.size, count)
 
 
+def binned_js(profile: ColumnProfile, method: str | None) -> bool:
+    """Whether ``method`` on a numerical column of ``profile`` is Jensen-Shannon on bins."""
+    return method == "jensenshannon" and profile.numeric and profile.exact \
+        and profile.n_distinct > JS_BINNED_ABOVE and profile.values is not None \
+        and profile.values.size > 0
+
+
 def sturges_of(profile: ColumnProfile, partial: Partial, method: str | None
                ) -> np.ndarray | None:
     """The Sturges edges of a column the policy's Jensen-Shannon bins, else None.
@@ -424,9 +462,8 @@ def sturges_of(profile: ColumnProfile, partial: Partial, method: str | None
     edges follow from their joint range and size, which the first pass gives; the
     counts over them take a second pass over that column (:func:`stream_histograms`).
     """
-    if method != "jensenshannon" or partial.kind() != NUMERICAL or partial.raw is not None \
-            or profile.n_distinct <= JS_BINNED_ABOVE or profile.values is None \
-            or not profile.exact or partial.count == 0 or profile.values.size == 0:
+    if not binned_js(profile, method) or partial.kind() != NUMERICAL or partial.raw is not None \
+            or partial.count == 0 or profile.values is None:
         return None
     dtype = np.result_type(_numpy_dtype(profile.dtype), _numpy_dtype(partial.dtype))
     low = min(float(profile.values[0]), partial.low)
@@ -518,6 +555,12 @@ def _on_reference_values(profile: ColumnProfile, grid: np.ndarray, edges: np.nda
     return stattests.jensenshannon_counts(profile.category_counts(), current, rest)
 
 
+def _same(partial: Partial, edges: np.ndarray) -> bool:
+    found = partial.sturges_edges
+    return found is not None and partial.sturges is not None and found.dtype == edges.dtype \
+        and np.array_equal(found, edges)
+
+
 def _numerical_default(profile: ColumnProfile, partial: Partial) -> str:
     """evidently's default test for a numerical column (``judge._numerical``'s rule)."""
     if not profile.exact:
@@ -569,13 +612,22 @@ def judge_stream(
     if absent:
         raise EngineError(f"no reference profile for {', '.join(map(repr, absent))}")
     ranges = parquet.value_ranges(path, [c for c in columns if profiles[c].numeric])
-    plans = {c: plan_of(profiles[c], ranges.get(c)) for c in columns}
+    plans = {c: plan_of(profiles[c], ranges.get(c), resolve_method(policy, c, NUMERICAL))
+             for c in columns}
     partials = stream_partials(path, plans, workers=workers, client=client)
     judged = prepare(partials) if prepare is not None else columns
     methods = {c: resolve_method(policy, c, partials[c].kind()) for c in judged}
     edges = {c: e for c in judged
              if (e := sturges_of(profiles[c], partials[c], methods[c])) is not None}
-    counts = stream_histograms(path, edges, workers, client) if edges else {}
+    # the edges the statistics gave, if they were the values' own: counted in the first pass
+    counts: dict[str, np.ndarray] = {}
+    for column, bins in edges.items():
+        first = partials[column].sturges
+        if first is not None and _same(partials[column], bins):
+            counts[column] = first
+    missed = {c: e for c, e in edges.items() if c not in counts}
+    if missed:
+        counts.update(stream_histograms(path, missed, workers, client))
     verdicts = []
     for column in judged:
         partial = partials[column]
