@@ -11,11 +11,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.stats import wasserstein_distance
+from scipy.stats import ks_2samp, wasserstein_distance
 
 from readiness.core.schema import DriftPolicy
 from readiness.monitoring.drift import DriftError, drift, needed_columns
-from readiness.monitoring.engine import judge_frame, profile_frame
+from readiness.monitoring.engine import EngineError, judge_frame, profile_frame
+from readiness.monitoring.engine.groups import run_groups
 from readiness.monitoring.engine.profile import summarise
 from readiness.monitoring.engine.stream import (
     RAW_LIMIT,
@@ -122,6 +123,25 @@ def test_drift_streams_with_the_checks_and_extras_of_drift(tmp_path):
     assert plan.missing_current == pytest.approx(cur["plan"].isna().mean(), abs=1e-4)
     assert streamed.rows == {"reference": len(ref), "current": len(cur)}
     assert "streamed sample" in str(streamed)
+    assert all(c.histogram for c in streamed.columns)
+
+
+def test_a_streamed_result_has_the_in_memory_pictures(small_reference):
+    from readiness.render.drift import distribution_svg
+
+    ref, cur, path = small_reference
+    cur = cur.replace([np.inf], np.nan)  # the picture of the values the tests read
+    whole = {c.column: c.histogram for c in drift(profile_frame(ref), cur, save=False).columns}
+    streamed = {c.column: c.histogram for c in drift(ref, path, save=False, stream=True).columns}
+    # 'num' holds inf: its statistics give no range, so its picture is spread from the
+    # reference's bins, and says so
+    approximate = streamed.pop("num")
+    assert approximate.pop("approximate") is True
+    assert np.allclose(approximate["current"], whole["num"]["current"], atol=0.01)
+    assert approximate["reference"] == whole["num"]["reference"]
+    for column, picture in streamed.items():  # from the file's statistics, or counted
+        assert picture == whole[column], column
+    assert "<svg" in distribution_svg(streamed["same"])
 
 
 def test_a_summarised_profile_adds_its_own_bound(tmp_path):
@@ -135,6 +155,8 @@ def test_a_summarised_profile_adds_its_own_bound(tmp_path):
     assert found[0].score_error > profiles["x"].extra["score_error"]
     assert abs(found[0].score - exact[0].score) <= found[0].score_error
     assert found[0].drifted == exact[0].drifted
+    with pytest.raises(EngineError, match=r"'x': its profile is summarised .* not ks"):
+        judge_stream(profiles, path, ["x"], DriftPolicy(method="ks"))
 
 
 def test_a_small_current_is_kept_whole_and_judged_exactly(tmp_path):
@@ -147,16 +169,84 @@ def test_a_small_current_is_kept_whole_and_judged_exactly(tmp_path):
         [(v.column, v.method, v.score) for v in in_memory]
 
 
-def test_tests_that_need_every_value_are_refused_by_name(tmp_path):
-    ref, cur = frames(rows=RAW_LIMIT + 5_000, ref_rows=500)  # K-S on a large current
-    path = write(cur, tmp_path / "current.parquet")
-    with pytest.raises(DriftError, match="'num': ks needs every current value"):
-        drift(ref, path, save=False, stream=True)
+@pytest.fixture(scope="module")
+def small_reference(tmp_path_factory):
+    """A reference of 500 rows (K-S, chi-square) and a current of 20,000 in groups of 3,000:
+    more than the values kept whole, so every numeric column streams from its bins."""
+    ref, cur = frames(rows=20_000, ref_rows=500, seed=7)
+    cur.loc[cur.index[:40], "num"] = np.inf  # infinite: dropped, as missing values are
+    path = write(cur, tmp_path_factory.mktemp("ks") / "current.parquet", group=3_000)
+    return ref, cur, path
+
+
+def test_ks_streams_with_scipys_p_value(small_reference):
+    ref, cur, path = small_reference
+    profiles = profile_frame(ref)
+    columns = list(ref.columns)
+    in_memory, share = judge_frame(profiles, cur, columns)
+    streamed, streamed_share, partials = judge_stream(profiles, path, columns, workers=2)
+    assert all(p.raw is None for c, p in partials.items() if p.numeric)
+    assert verdicts(streamed) == verdicts(in_memory) and streamed_share == share
+    ks = [v.column for v in streamed if v.method == "K-S p_value"]
+    assert ks == ["num", "same", "f32", "wide_int"]  # ties, float32, values beyond the ref's
+    for a, b in zip(in_memory, streamed, strict=True):
+        assert b.score_error is None and b.score == pytest.approx(a.score, rel=1e-9), a.column
+    num = cur["num"].to_numpy()
+    scipy_p = ks_2samp(ref["num"].dropna(), num[np.isfinite(num)]).pvalue
+    assert {v.column: v.score for v in streamed}["num"] == pytest.approx(scipy_p, rel=1e-9)
+
+
+def test_jensenshannon_on_sturges_bins_streams_exactly(tmp_path, monkeypatch):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from readiness.monitoring.engine import stream
+
+    passes = []
+    second = stream.stream_histograms
+    monkeypatch.setattr(stream, "stream_histograms",
+                        lambda path, edges, *a: passes.append(sorted(edges)) or
+                        second(path, edges, *a))
     policy = DriftPolicy(method="jensenshannon")
-    ref, cur = frames(rows=RAW_LIMIT + 5_000)
-    path = write(cur, tmp_path / "current.parquet")
-    with pytest.raises(DriftError, match="jensenshannon needs every current value"):
-        drift(ref, path, save=False, stream=True, policy=policy)
+    ref, cur = frames(rows=20_000, ref_rows=3_000, seed=8)
+    path = write(cur, tmp_path / "current.parquet", group=3_000)
+    profiles = profile_frame(ref)
+    in_memory, _ = judge_frame(profiles, cur, list(ref.columns), policy)
+    streamed, _, partials = judge_stream(profiles, path, list(ref.columns), policy, workers=2)
+    assert partials["num"].raw is None
+    assert verdicts(streamed) == verdicts(in_memory)
+    for a, b in zip(in_memory, streamed, strict=True):
+        assert b.score == pytest.approx(a.score, rel=1e-9, abs=1e-15), a.column
+    assert passes == []  # pandas wrote NaN as null: the statistics gave the edges
+    # NaN written as NaN (the statistics count it as a value) and inf (their range is
+    # infinite): the edges come from the first pass, the counts from a second, as exact
+    values = cur["num"].to_numpy().copy()
+    values[:3] = np.inf
+    pq.write_table(pa.table({"num": pa.array(values)}), tmp_path / "nan.parquet",
+                   row_group_size=3_000)
+    (expected,), _ = judge_frame(profiles, pd.DataFrame({"num": values}), ["num"], policy)
+    (found,), _, _ = judge_stream(profiles, tmp_path / "nan.parquet", ["num"], policy)
+    assert passes == [["num"]]
+    assert found.score == pytest.approx(expected.score, rel=1e-9)
+    assert drift(ref, path, save=False, stream=True, policy=policy).streamed
+
+
+def test_jensenshannon_on_value_counts_streams_for_a_current_of_many_values(tmp_path):
+    # a column of few values in the reference and many in the current, too many to count:
+    # its values on the reference's ones come from the bins, the others only matter together
+    rng = np.random.default_rng(9)
+    ref = pd.DataFrame({"x": rng.integers(0, 10, 3_000).astype(float)})
+    cur = pd.DataFrame({"x": np.where(rng.random(RAW_LIMIT + 5_000) < 0.7,
+                                      rng.integers(0, 10, RAW_LIMIT + 5_000),
+                                      rng.normal(5, 3, RAW_LIMIT + 5_000))})
+    path = write(cur, tmp_path / "current.parquet", group=3_000)
+    profiles = profile_frame(ref)
+    policy = DriftPolicy(method="jensenshannon")
+    (expected,), _ = judge_frame(profiles, cur, ["x"], policy)
+    (found,), _, partials = judge_stream(profiles, path, ["x"], policy)
+    assert partials["x"].counts is None and partials["x"].raw is None
+    assert (found.method, found.drifted) == (expected.method, expected.drifted)
+    assert found.score == pytest.approx(expected.score, rel=1e-9)
 
 
 def test_bad_streaming_requests_are_clear(tmp_path):
@@ -210,18 +300,27 @@ def test_drift_reads_only_the_columns_it_compares(tmp_path):
     assert sorted(c.column for c in found.columns) == ["num", "plan"]
 
 
-def test_a_dask_cluster_gives_the_threads_verdicts(tmp_path):
+def unreadable(frame, group, spec):
+    raise FileNotFoundError(f"no such file (group {group})")  # as on a worker without it
+
+
+def test_a_dask_cluster_gives_the_threads_verdicts(small_reference):
     distributed = pytest.importorskip("distributed")
-    ref, cur = frames()
-    path = write(cur, tmp_path / "current.parquet")
-    local = drift(ref, path, save=False, stream=True)
+    ref, _, path = small_reference  # K-S and chi-square; Jensen-Shannon on Sturges bins too
+    binned = DriftPolicy(method="jensenshannon")
+    local = [drift(ref, path, save=False, stream=True, policy=p) for p in (None, binned)]
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
                                   dashboard_address=None) as cluster:
-        on_cluster = drift(ref, path, save=False, executor="dask",
-                           scheduler=cluster.scheduler_address)
-    assert on_cluster.streamed
-    assert [(c.column, c.score, c.drifted) for c in on_cluster.columns] == \
-        [(c.column, c.score, c.drifted) for c in local.columns]
+        on_cluster = [drift(ref, path, save=False, executor="dask", policy=p,
+                            scheduler=cluster.scheduler_address) for p in (None, binned)]
+        with distributed.Client(cluster) as client, \
+                pytest.raises(EngineError, match=r"a Dask worker cannot read .* same path"):
+            run_groups(path, unreadable, {"num": None}, print, client=client)
+    for here, there in zip(local, on_cluster, strict=True):
+        assert there.streamed
+        assert [(c.column, c.method, c.score, c.drifted, c.histogram) for c in there.columns] \
+            == [(c.column, c.method, c.score, c.drifted, c.histogram) for c in here.columns]
+        assert there.columns[0].missing_current == here.columns[0].missing_current
 
 
 @pytest.mark.slow

@@ -56,7 +56,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         choices=["local", "dask"],
         default="local",
         help="where a streamed sample is computed: local threads (default) or a Dask cluster "
-        "(one task per row group; needs --scheduler)",
+        "(a dask.dataframe, one partition per row group, read by the workers at the same "
+        "path; needs --scheduler)",
     )
     parser.add_argument(
         "--scheduler",

@@ -524,9 +524,10 @@ def _numeric_histogram(r: Any, cur: Any, bins: int = 16) -> dict[str, Any]:
 
 
 def _category_histogram(shares: Any, cur: Any) -> dict[str, Any]:
-    """The reference's eight most frequent values (``shares``, sorted) and ``cur``'s shares."""
+    """The reference's eight most frequent values (``shares``, sorted) and ``cur``'s shares
+    (``cur``: the values, or their shares by text already)."""
     top = shares.head(8)
-    cur_share = cur.astype(str).value_counts(normalize=True)
+    cur_share = cur if isinstance(cur, dict) else cur.astype(str).value_counts(normalize=True)
     return {
         "kind": "categorical",
         "labels": [str(v) for v in top.index],
@@ -537,13 +538,46 @@ def _category_histogram(shares: Any, cur: Any) -> dict[str, Any]:
 
 def _profile_histogram(profile: Any, cur: Any, numeric: bool) -> dict[str, Any]:
     """The picture of :func:`_histogram` from a column's profile instead of its data."""
-    import pandas as pd
-
     if numeric and profile.values is not None:
         return _numeric_histogram(profile.values, cur)
+    return _category_histogram(_profile_shares(profile), cur)
+
+
+def _profile_shares(profile: Any) -> Any:
+    """The reference's shares of each value by text, most frequent first."""
+    import pandas as pd
+
     counts = pd.Series({str(k): n for k, n in profile.category_counts().items()}, dtype=float)
     counts = counts.groupby(level=0).sum().sort_values(ascending=False, kind="stable")
-    return _category_histogram(counts / max(counts.sum(), 1.0), cur)
+    return counts / max(counts.sum(), 1.0)
+
+
+def _streamed_histogram(profile: Any, partial: Any, numeric: bool) -> dict[str, Any]:
+    """The picture of :func:`_profile_histogram` from a streamed column's merged counts
+    (``approximate``: spread from the reference's bins, the file had no statistics)."""
+    import numpy as np
+
+    from readiness.monitoring.engine.stream import PICTURE_BINS, current_picture
+
+    if numeric and profile.values is not None:
+        found = current_picture(profile, partial)
+        if found is None:
+            return {}
+        span, counts, exact = found
+        reference = np.histogram(profile.values, PICTURE_BINS, span)[0]
+        picture = {
+            "kind": "numeric",
+            "reference": (reference / max(profile.values.size, 1)).round(4).tolist(),
+            "current": (counts / max(partial.count, 1)).round(4).tolist(),
+        }
+        return picture if exact else {**picture, "approximate": True}
+    if partial.counts is None:
+        return {}
+    shares: dict[str, float] = {}
+    for value, number in partial.counts.items():
+        shares[str(value)] = shares.get(str(value), 0.0) + number
+    total = max(sum(shares.values()), 1.0)
+    return _category_histogram(_profile_shares(profile), {k: n / total for k, n in shares.items()})
 
 
 def _new_categories(ref: Any, cur: Any, limit: int = 10) -> list[str]:
@@ -763,8 +797,9 @@ def drift(
         than memory (:mod:`readiness.monitoring.engine.stream`: the tests that allow it).
         None (default): when its data would take more than half the available memory.
     executor, scheduler:
-        ``dask``: stream ``current`` on the Dask cluster at ``scheduler``, one task per row
-        group (its workers read the file at the same path); ``local``: threads here.
+        ``dask``: stream ``current`` on the Dask cluster at ``scheduler``, a
+        ``dask.dataframe`` of one partition per row group (its workers read the file at
+        the same path); ``local``: threads here.
     """
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
         # numpy's random_state range: checked before any data is read
@@ -1001,7 +1036,7 @@ def _drift_streamed(
             column, verdict, policy, None,
             missing_reference=round(profile.missing / profile.rows, 4) if profile.rows else 0.0,
             new_categories=new if categorical else [],
-            histogram={},
+            histogram=_streamed_histogram(profile, partial, verdict.kind == "numerical"),
         )
         drift_of.missing_current = round(partial.missing / partial.rows, 4) if partial.rows \
             else 0.0

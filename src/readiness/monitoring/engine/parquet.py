@@ -109,3 +109,32 @@ def row_groups(path: Path, names: list[str]) -> Iterator[Any]:
     parquet = _file(path)
     for index in range(parquet.metadata.num_row_groups):
         yield _pandas(parquet.read_row_group(index, columns=names, use_threads=True))
+
+
+def value_ranges(path: Path, names: list[str]) -> dict[str, tuple[float, float, int]]:
+    """The min, max and count of non-null values of each numeric column of ``names``, from
+    the row groups' statistics (no data read); a column some group has no statistics for
+    is left out. pyarrow's statistics skip NaN in the min and max but count it as a value,
+    and keep ``±inf``: the caller checks them against the values read.
+    """
+    meta = _file(path).metadata
+    where = {meta.schema.column(j).path: j for j in range(meta.num_columns)}
+    found: dict[str, tuple[float, float, int]] = {}
+    for name in names:
+        if name not in where:
+            continue
+        low, high, count = float("inf"), float("-inf"), 0
+        for index in range(meta.num_row_groups):
+            group = meta.row_group(index)
+            column = group.column(where[name])
+            stats = column.statistics
+            if column.physical_type not in ("INT32", "INT64", "FLOAT", "DOUBLE") or stats is None \
+                    or not stats.has_min_max or not stats.has_null_count \
+                    or not isinstance(stats.min, (int, float)):
+                break  # dates and times are stored as integers too: their statistics are not
+            low, high = min(low, float(stats.min)), max(high, float(stats.max))
+            count += group.num_rows - stats.null_count
+        else:
+            if low <= high:
+                found[name] = (low, high, count)
+    return found

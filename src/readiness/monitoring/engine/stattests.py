@@ -46,6 +46,51 @@ def ks_pvalue(reference: np.ndarray, current: np.ndarray) -> float:
     return float(ks_2samp(reference, current)[1])
 
 
+# scipy's ks_2samp computes an exact p-value when neither sample is larger (method "auto")
+KS_EXACT_MAX = 10_000
+
+
+def ks_statistic_counts(reference: np.ndarray, grid: np.ndarray, below: np.ndarray,
+                        at_or_below: np.ndarray, n_cur: int) -> float:
+    """``ks_2samp(reference, current).statistic`` from counts of the current values only.
+
+    ``reference``: sorted; ``grid``: its distinct values; ``below[j]`` / ``at_or_below[j]``:
+    the current values ``< grid[j]`` / ``<= grid[j]``. scipy takes the largest ``F_ref -
+    F_cur`` and ``F_cur - F_ref`` over every value of either sample (right-continuous
+    CDFs). ``F_ref`` is a constant ``R_j`` on ``[grid[j], grid[j+1])`` (0 below the grid, 1
+    from its top) while ``F_cur`` only rises there, so on that interval ``F_ref - F_cur``
+    is largest at ``grid[j]`` itself (``at_or_below[j]``) and ``F_cur - F_ref`` at the last
+    current value before ``grid[j+1]``, where ``F_cur`` counts ``below[j+1]`` values (``n``
+    after the top; without such a value that count is the one at ``grid[j]``, a pair
+    scipy also scores). The other points of the interval score less with the same ``R_j``,
+    and a float difference is monotone in its terms, so the maxima are scipy's to the bit.
+    """
+    n_ref = reference.size
+    ref_counts = np.searchsorted(reference, grid, side="right")
+    levels = np.concatenate(([0], ref_counts)) / n_ref  # R_j, j = 0 (below the grid) .. k
+    ends = np.concatenate((below, [n_cur])) / n_cur  # F_cur just before each next point
+    at = at_or_below / n_cur
+    maximum = max(float(np.max(levels[1:] - at)), 0.0)  # F_ref - F_cur (0: at the top)
+    minimum = float(np.max(ends - levels))  # F_cur - F_ref
+    minimum = min(max(minimum, 0.0), 1.0)
+    return minimum if minimum > maximum else maximum
+
+
+def ks_pvalue_of(d: float, n_ref: int, n_cur: int) -> float:
+    """``ks_2samp``'s two-sided p-value for statistic ``d`` of samples of these sizes.
+
+    Only scipy's asymptotic regime (one sample larger than ``KS_EXACT_MAX``): the exact one
+    needs the values' order. The same call as scipy's: ``kstwo.sf(d, round(m n / (m + n)))``.
+    """
+    from scipy.stats import kstwo
+
+    if max(n_ref, n_cur) <= KS_EXACT_MAX:
+        raise ValueError("ks_2samp is exact for these sizes: give it the values")
+    m, n = sorted([float(n_ref), float(n_cur)], reverse=True)
+    en = m * n / (m + n)
+    return float(np.clip(kstwo.sf(d, np.round(en)), 0, 1))
+
+
 def wasserstein_normed(reference: np.ndarray, current: np.ndarray, reference_std: float) -> float:
     """First Wasserstein distance over ``max(std(reference), 0.001)`` (evidently's norm).
 
@@ -115,9 +160,14 @@ def jensenshannon_numeric(reference: np.ndarray, current: np.ndarray, dtype: Any
     low = min(reference[0], current[0])
     high = max(reference[-1], current[-1])
     edges = sturges_edges(low, high, reference.size + current.size, dtype)
+    return jensenshannon_binned(reference, edges, histogram_sorted(current, edges))
+
+
+def jensenshannon_binned(reference: np.ndarray, edges: np.ndarray, current: np.ndarray) -> float:
+    """Jensen-Shannon distance of ``reference`` (sorted) and the ``current`` counts per bin
+    of ``edges`` (every current value in a bin: a streamed sample's merged histogram)."""
     ref = histogram_sorted(reference, edges) / reference.size
-    cur = histogram_sorted(current, edges) / current.size
-    return _jensenshannon(ref, cur)
+    return _jensenshannon(ref, current / int(current.sum()))
 
 
 # -- counts -------------------------------------------------------------------------------------
@@ -165,10 +215,23 @@ def _count_of(counts: dict[Any, int], value: Any) -> int:
     return sum(n for k, n in counts.items() if k == value)
 
 
-def jensenshannon_counts(reference: dict[Any, int], current: dict[Any, int]) -> float:
-    """Jensen-Shannon distance of the two samples' shares of each value."""
+def jensenshannon_counts(reference: dict[Any, int], current: dict[Any, int], rest: int = 0
+                         ) -> float:
+    """Jensen-Shannon distance of the two samples' shares of each value.
+
+    ``rest``: current values counted apart, none of them a reference value (a streamed
+    column of many values). A value only the current holds, of share ``q``, adds
+    ``rel_entr(q, q/2) = q log 2`` to the sum and nothing else, so they add
+    ``(rest / n) log 2`` together (equal to the per-value sum up to rounding, ~1e-16).
+    """
     ref, cur = _aligned(reference, current)
-    return _jensenshannon(ref / int(ref.sum()), cur / int(cur.sum()))
+    if not rest:
+        return _jensenshannon(ref / int(ref.sum()), cur / int(cur.sum()))
+    total = int(cur.sum()) + rest
+    p, q = ref / int(ref.sum()), cur / total
+    m = (p + q) / 2.0
+    apart = rest / total * np.log(2.0)
+    return float(np.sqrt((_rel_entr(p, m).sum() + _rel_entr(q, m).sum() + apart) / 2.0))
 
 
 def _jensenshannon(reference: np.ndarray, current: np.ndarray) -> float:

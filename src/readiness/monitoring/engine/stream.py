@@ -6,25 +6,34 @@ ever in memory. What the partials keep decides which tests can be computed from 
 
 - value counts (categorical columns, and numeric ones with at most ``COUNT_LIMIT`` distinct
   values): chi-square, the Z-test and Jensen-Shannon on counts, **exact**;
-- per bin of the reference's distinct values, the count of current values and the sum of
-  their offsets from the bin's left edge: the normed Wasserstein distance (evidently's test
-  above 1,000 reference values), exact on every bin where the two CDFs do not cross, and on
-  the few where they do within a bound reported as the verdict's ``score_error``
+- per bin of the reference's distinct values, the count of current values, the sum of
+  their offsets from the bin's left edge and how many lie on it: K-S (evidently's test up
+  to 1,000 reference values), **exact** (:func:`ks_binned`), and the normed Wasserstein
+  distance (above), exact on every bin where the two CDFs do not cross, and on the few
+  where they do within a bound reported as the verdict's ``score_error``
   (:func:`wasserstein_binned`);
+- Jensen-Shannon on Sturges bins (a policy's ``jensenshannon`` on a numeric column of many
+  values): the bins' edges follow from both samples' range and size, which the file's
+  statistics give before reading (counted in the one pass) and the first pass gives for
+  sure (checked; where they differ, a second pass over those columns counts the current
+  over the right edges), **exact**;
 - every finite value while a column has at most ``RAW_LIMIT`` of them: then the column is
-  judged exactly as in memory (:func:`~readiness.monitoring.engine.judge.judge_column`).
+  judged exactly as in memory (:func:`~readiness.monitoring.engine.judge.judge_column`);
+- the current's counts over the equal bins of drift's picture, when the file's statistics
+  give its range before reading (:func:`current_picture`).
 
-The other tests need every current value in order (K-S: a reference of at most 1,000 values;
-Jensen-Shannon on Sturges bins: a policy naming it for a numeric column of many values):
-they are not streamed and such a column is an :class:`EngineError` naming it.
+- Jensen-Shannon on value counts of a numeric column of more values than ``COUNT_LIMIT``:
+  the bins' counts on each reference value, and how many lie on none (they only matter
+  together: :func:`.stattests.jensenshannon_counts`).
+
+A summarised profile (quantiles) gives Wasserstein only: another test is an
+:class:`EngineError` naming the column.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
-from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from readiness.core.schema import DriftPolicy
-from readiness.monitoring.engine import parquet
+from readiness.monitoring.engine import parquet, stattests
 from readiness.monitoring.engine.columns import (
     CATEGORICAL,
     INTEGER_CARDINALITY_LIMIT,
@@ -40,17 +49,19 @@ from readiness.monitoring.engine.columns import (
     TEXT,
     UNKNOWN,
 )
+from readiness.monitoring.engine.groups import run_groups
 from readiness.monitoring.engine.judge import (
+    JS_BINNED_ABOVE,
     SMALL_REFERENCE,
     ColumnVerdict,
     EngineError,
     NotInEngine,
     _empty_current,
+    _numpy_dtype,
     _on_counts,
     _std,
     categorical_on_counts,
     column_verdict,
-    cores,
     implemented,
     judge_column,
     resolve_method,
@@ -60,13 +71,30 @@ from readiness.monitoring.engine.profile import (
     DISTINCT_LIMIT,
     ColumnProfile,
     distinct_count,
+    finite_values,
     is_numeric_series,
     sorted_counts,
     value_counts,
 )
 
-RAW_LIMIT = 10_000  # finite values of a numeric column kept as they are (judged exactly)
+# finite values of a numeric column kept as they are (judged exactly): scipy's exact K-S
+# regime, so that K-S from counts only ever needs its asymptotic p-value
+RAW_LIMIT = stattests.KS_EXACT_MAX
 COUNT_LIMIT = DISTINCT_LIMIT  # distinct numeric values counted (the rules look at <= 20)
+
+
+PICTURE_BINS = 16  # the equal bins of drift's per-column picture (``drift._numeric_histogram``)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a column's row groups are reduced to besides counts and values: the reference's
+    bins (``grid``, :func:`grid_of`) and the range of drift's picture (``picture``: known
+    before reading from the file's statistics, :func:`plan_of`)."""
+
+    grid: np.ndarray | None = None
+    picture: tuple[float, float] | None = None
+    sturges: np.ndarray | None = None  # Jensen-Shannon's edges, if the statistics are right
 
 
 @dataclass
@@ -86,13 +114,20 @@ class Partial:
     edges: np.ndarray | None = None  # per bin: the values on its left edge exactly
     low: float = math.inf
     high: float = -math.inf
+    picture: np.ndarray | None = None  # counts over PICTURE_BINS equal bins of picture_range
+    picture_range: tuple[float, float] | None = None
+    sturges: np.ndarray | None = None  # counts over sturges_edges
+    sturges_edges: np.ndarray | None = None
 
     @property
     def count(self) -> int:
         return self.rows - self.missing
 
-    def add(self, series: Any, group: int, grid: np.ndarray | None) -> None:
-        """Add one row group's values of the column (``grid``: the reference's bins)."""
+    def add(self, series: Any, group: int, grid: np.ndarray | None,
+            picture: tuple[float, float] | None = None, sturges: np.ndarray | None = None
+            ) -> None:
+        """Add one row group's values of the column (``grid``: the reference's bins;
+        ``picture``: the range of drift's picture)."""
         self.rows += len(series)
         present = series.dropna() if not self.numeric else None
         if self.numeric:
@@ -109,6 +144,11 @@ class Partial:
             self._add_counts(values)
             if grid is not None:
                 self._add_bins(values, grid)
+            if picture is not None:  # numpy's equal bins: each value's bin alone, by range
+                self.picture_range = picture
+                self.picture = np.histogram(values, PICTURE_BINS, picture)[0]
+            if sturges is not None:
+                self.sturges_edges, self.sturges = sturges, bin_counts(values, sturges)
             return
         counts = value_counts(series)
         self.missing += len(series) - sum(counts.values())
@@ -178,6 +218,16 @@ class Partial:
             else:
                 self.raw.extend(other.raw)
         self._merge_counts(other.counts)
+        if other.picture is not None:
+            if self.picture is None:
+                self.picture, self.picture_range = other.picture, other.picture_range
+            else:
+                self.picture = self.picture + other.picture
+        if other.sturges is not None:
+            if self.sturges is None:
+                self.sturges, self.sturges_edges = other.sturges, other.sturges_edges
+            else:
+                self.sturges = self.sturges + other.sturges
         if other.bins is not None:
             if self.bins is None or self.offsets is None or self.edges is None:
                 self.bins, self.offsets, self.edges = other.bins, other.offsets, other.edges
@@ -224,18 +274,92 @@ def grid_of(profile: ColumnProfile) -> np.ndarray | None:
     return np.unique(profile.values)
 
 
-def group_partials(path: str, group: int, grids: dict[str, np.ndarray | None]
+def plan_of(profile: ColumnProfile, statistics: tuple[float, float, int] | None,
+            method: str | None = None) -> Plan:
+    """A column's :class:`Plan`: the reference's bins, and from the current's min, max and
+    count in the file's ``statistics`` the picture's range and (``method``: the policy's
+    for a numerical column) Jensen-Shannon's Sturges edges, both checked against the values
+    read (:func:`current_picture`, :func:`judge_stream`)."""
+    grid = grid_of(profile)
+    if grid is None or statistics is None or not all(map(math.isfinite, statistics[:2])):
+        return Plan(grid)
+    low, high, count = statistics
+    edges = None
+    if binned_js(profile, method) and count > 0 and profile.values is not None:
+        dtype = _numpy_dtype(profile.dtype)  # the current's dtype may widen it: then checked
+        edges = stattests.sturges_edges(min(float(profile.values[0]), low),
+                                        max(float(profile.values[-1]), high),
+                                        profile.values.size + count, dtype)
+    return Plan(grid, picture_range(profile.values, low, high), edges)
+
+
+def bin_counts(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """``np.histogram(values, edges)[0]`` of unsorted ``values`` without sorting them (each
+    value's bin by a binary search of the edges; the last bin is closed)."""
+    at = np.searchsorted(edges, values, side="right") - 1
+    at[values == edges[-1]] = edges.size - 2
+    inside = (at >= 0) & (at < edges.size - 1)
+    return np.bincount(at[inside], minlength=edges.size - 1)
+
+
+def picture_range(reference: Any, low: float, high: float) -> tuple[float, float]:
+    """The range of drift's picture: both samples' min and max (a single value: width 1)."""
+    if reference is not None and reference.size:
+        low, high = min(float(reference[0]), low), max(float(reference[-1]), high)
+    return (low, high + 1.0) if low == high else (low, high)
+
+
+def current_picture(profile: ColumnProfile, partial: Partial
+                    ) -> tuple[tuple[float, float], np.ndarray, bool] | None:
+    """The picture's range, the current's counts over its bins, and whether they are exact.
+
+    Exact when the range the file's statistics gave was the values' own, when the column is
+    kept whole, or counted; else spread from the reference's bins (evenly within each: the
+    bins are the reference's distinct values, much finer than the picture's), None without
+    them.
+    """
+    if profile.values is None or partial.count == 0:
+        return None
+    span = picture_range(profile.values, partial.low, partial.high)
+    if partial.picture is not None and partial.picture_range == span:
+        return span, partial.picture, True
+    if partial.raw is not None:
+        values = np.concatenate(partial.raw).astype(np.float64) if partial.raw else np.empty(0)
+        return span, np.histogram(values, PICTURE_BINS, span)[0], True
+    if partial.counts is not None:
+        keys = np.array([float(k) for k in partial.counts])
+        weights = np.array(list(partial.counts.values()), dtype=np.float64)
+        return span, np.histogram(keys, PICTURE_BINS, span, weights=weights)[0], True
+    grid = grid_of(profile)
+    if grid is None or partial.bins is None:
+        return None
+    # cumulative counts at the bins' bounds, interpolated at the picture's edges
+    bounds = np.concatenate(([min(span[0], grid[0])], grid, [max(span[1], grid[-1])]))
+    below = np.concatenate(([0.0], np.cumsum(partial.bins, dtype=np.float64)))
+    edges = np.linspace(span[0], span[1], PICTURE_BINS + 1)
+    return span, np.diff(np.interp(edges, bounds, below)), False
+
+
+def frame_partials(frame: Any, group: int, plans: Mapping[str, Plan | np.ndarray | None]
                    ) -> dict[str, Partial]:
-    """The partials of row group ``group`` of the Parquet file at ``path`` (a worker's task)."""
-    frame = parquet.read_group(Path(path), group, list(grids))
+    """The partials of one row group's ``frame`` (group ``group`` of the file); ``plans``
+    per column: a :class:`Plan`, or the reference's bins alone."""
     out = {}
-    for column, grid in grids.items():
+    for column, spec in plans.items():
+        plan = spec if isinstance(spec, Plan) else Plan(spec)
         series = frame[column]
         partial = Partial(dtype=series.dtype.name, numeric=is_numeric_series(series))
-        partial.add(series, group, grid)
+        partial.add(series, group, plan.grid, plan.picture, plan.sturges)
         out[column] = partial
         del series
     return out
+
+
+def frame_histograms(frame: Any, group: int, edges: dict[str, np.ndarray]
+                     ) -> dict[str, np.ndarray]:
+    """Per column, ``np.histogram`` counts of the finite values of ``frame`` over its edges."""
+    return {column: bin_counts(finite_values(frame[column]), bins)
+            for column, bins in edges.items()}
 
 
 def _merged(found: dict[str, Partial], partials: dict[str, Partial]) -> None:
@@ -246,42 +370,30 @@ def _merged(found: dict[str, Partial], partials: dict[str, Partial]) -> None:
             found[column] = partial
 
 
-def stream_partials(path: Path, grids: dict[str, np.ndarray | None], workers: int | None = None,
-                    client: Any = None) -> dict[str, Partial]:
+def _summed(found: dict[str, np.ndarray], counts: dict[str, np.ndarray]) -> None:
+    for column, number in counts.items():
+        found[column] = found[column] + number if column in found else number
+
+
+def stream_partials(path: Path, grids: Mapping[str, Plan | np.ndarray | None],
+                    workers: int | None = None, client: Any = None) -> dict[str, Partial]:
     """Every column's partial over all row groups of ``path``, on threads or a Dask client.
 
     Row groups are read side by side, ``workers`` (default: the cores) at a time; with a
-    ``distributed`` ``client`` each group is a task on the cluster (its workers read the
-    file at ``path``: a shared filesystem or the same machine).
+    ``distributed`` ``client`` on the cluster (:func:`.groups.run_groups`).
     """
-    groups = parquet.group_count(path)
     found: dict[str, Partial] = {}
-    where = str(Path(path).resolve())
-    if client is not None:
-        from distributed import as_completed as completed
+    run_groups(path, frame_partials, dict(grids), lambda part: _merged(found, part), workers,
+               client)
+    return found
 
-        shared = client.scatter(grids, broadcast=True)
-        futures = client.map(group_partials, [where] * groups, range(groups), grids=shared,
-                             pure=False)
-        try:
-            for future in completed(futures):
-                _merged(found, future.result())
-                future.release()  # the cluster forgets each partial once merged
-        finally:
-            client.cancel(futures)
-        return found
-    threads = max(1, min(workers or cores(), groups))
-    pending = iter(range(groups))
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        # a window of two groups per thread: the partials of finished ones are merged away
-        running = {pool.submit(group_partials, where, g, grids)
-                   for g in itertools.islice(pending, 2 * threads)}
-        while running:
-            done, running = wait(running, return_when=FIRST_COMPLETED)
-            for future in done:
-                _merged(found, future.result())
-            running |= {pool.submit(group_partials, where, g, grids)
-                        for g in itertools.islice(pending, len(done))}
+
+def stream_histograms(path: Path, edges: dict[str, np.ndarray], workers: int | None = None,
+                      client: Any = None) -> dict[str, np.ndarray]:
+    """Every column's counts over its ``edges`` (a second pass, for Sturges bins)."""
+    found: dict[str, np.ndarray] = {}
+    run_groups(path, frame_histograms, edges, lambda part: _summed(found, part), workers,
+               client)
     return found
 
 
@@ -322,14 +434,53 @@ def wasserstein_binned(reference: np.ndarray, grid: np.ndarray, bins: np.ndarray
     return float(total), float(slack.sum())
 
 
+def ks_binned(reference: np.ndarray, grid: np.ndarray, bins: np.ndarray, edges: np.ndarray
+              ) -> float:
+    """``ks_2samp(reference, current).pvalue`` from the current's bins over ``grid`` (exact).
+
+    ``bins``/``edges`` as :func:`wasserstein_binned` takes them: the current values below
+    each grid value are a running sum of the bins, those at it the next bin's edge count.
+    """
+    count = int(bins.sum())
+    below = np.cumsum(bins)[:-1]
+    d = stattests.ks_statistic_counts(reference, grid, below, below + edges[1:], count)
+    return stattests.ks_pvalue_of(d, reference.size, count)
+
+
+def binned_js(profile: ColumnProfile, method: str | None) -> bool:
+    """Whether ``method`` on a numerical column of ``profile`` is Jensen-Shannon on bins."""
+    return method == "jensenshannon" and profile.numeric and profile.exact \
+        and profile.n_distinct > JS_BINNED_ABOVE and profile.values is not None \
+        and profile.values.size > 0
+
+
+def sturges_of(profile: ColumnProfile, partial: Partial, method: str | None
+               ) -> np.ndarray | None:
+    """The Sturges edges of a column the policy's Jensen-Shannon bins, else None.
+
+    evidently bins both samples together (:func:`.stattests.jensenshannon_numeric`): the
+    edges follow from their joint range and size, which the first pass gives; the
+    counts over them take a second pass over that column (:func:`stream_histograms`).
+    """
+    if not binned_js(profile, method) or partial.kind() != NUMERICAL or partial.raw is not None \
+            or partial.count == 0 or profile.values is None:
+        return None
+    dtype = np.result_type(_numpy_dtype(profile.dtype), _numpy_dtype(partial.dtype))
+    low = min(float(profile.values[0]), partial.low)
+    high = max(float(profile.values[-1]), partial.high)
+    return stattests.sturges_edges(low, high, profile.values.size + partial.count, dtype)
+
+
 def judge_partial(profile: ColumnProfile, partial: Partial, method: str | None = None,
-                  threshold: float | None = None, grid: np.ndarray | None = None
-                  ) -> ColumnVerdict:
+                  threshold: float | None = None, grid: np.ndarray | None = None,
+                  histogram: tuple[np.ndarray, np.ndarray] | None = None) -> ColumnVerdict:
     """The drift of a streamed current column (``partial``) against the reference ``profile``.
 
-    Exact where the partial holds the values or their counts; the Wasserstein score from
-    bins (``score_error``: its bound, plus a summarised profile's). Tests that need every
-    current value raise :class:`EngineError`; text columns :class:`NotInEngine`.
+    Exact where the partial holds the values or their counts, for K-S (from the bins) and
+    for Jensen-Shannon on Sturges bins (``histogram``: the edges of :func:`sturges_of` and
+    the current's counts over them); the Wasserstein score from bins (``score_error``: its
+    bound, plus a summarised profile's). Tests the partial cannot give raise
+    :class:`EngineError`; text columns :class:`NotInEngine`.
     """
     kind = partial.kind()
     if not implemented(kind, method):
@@ -349,12 +500,14 @@ def judge_partial(profile: ColumnProfile, partial: Partial, method: str | None =
         )
     if kind == CATEGORICAL:
         if not profile.exact:
-            raise _needs_values(profile, method or "the default test for categorical")
+            raise _summarised(profile, method or "the default test for categorical")
         if partial.counts is None:
             raise _needs_values(profile, "counts of more than 32 values")
         name, score = categorical_on_counts(profile, partial.counts, method)
         return column_verdict(profile, kind, method, name, score, threshold)
     name = method or _numerical_default(profile, partial)
+    if not profile.exact and name != "wasserstein":
+        raise _summarised(profile, name)
     if name == "wasserstein":
         if grid is None or partial.bins is None or partial.offsets is None \
                 or profile.values is None:
@@ -365,13 +518,47 @@ def judge_partial(profile: ColumnProfile, partial: Partial, method: str | None =
         verdict = column_verdict(profile, kind, method, name, w1 / norm, threshold)
         verdict.score_error = error / norm + float(profile.extra.get("score_error", 0.0))
         return verdict
+    if name == "ks":
+        if not profile.exact or grid is None or partial.bins is None or partial.edges is None \
+                or profile.values is None:
+            raise _needs_values(profile, "ks without the reference's values")
+        return column_verdict(profile, kind, method, name, ks_binned(profile.values, grid,
+                              partial.bins, partial.edges), threshold)
+    if name == "jensenshannon" and profile.n_distinct > JS_BINNED_ABOVE:
+        if histogram is None or profile.values is None or not profile.exact:
+            raise _needs_values(profile, "jensenshannon on Sturges bins without its bins")
+        score = stattests.jensenshannon_binned(profile.values, *histogram)
+        return column_verdict(profile, kind, method, name, score, threshold)
     counted = name in ("chisquare", "z") or (
         name == "jensenshannon" and profile.n_distinct <= 20
     )
+    if name == "jensenshannon" and partial.counts is None and grid is not None \
+            and partial.bins is not None and partial.edges is not None and profile.exact:
+        score = _on_reference_values(profile, grid, partial.edges, partial.count)
+        return column_verdict(profile, kind, method, name, score, threshold)
     if not counted or partial.counts is None or not profile.exact:
         raise _needs_values(profile, name)
     return column_verdict(profile, kind, method, name,
                     _on_counts(name, profile.category_counts(), partial.counts), threshold)
+
+
+def _on_reference_values(profile: ColumnProfile, grid: np.ndarray, edges: np.ndarray,
+                         count: int) -> float:
+    """Jensen-Shannon on value counts (a reference of at most 20 values) for a current of
+    too many values to count: the bins' edge counts give the current values equal to each
+    reference value; the others, none of them a reference value, only matter together
+    (:func:`.stattests.jensenshannon_counts`'s ``rest``). The counted tests for few values,
+    chi-square and Z, come with a current of few values (the defaults' rule), so counted."""
+    at = edges[1:]  # the current values on each reference value
+    current = {float(v): int(n) for v, n in zip(grid, at, strict=True) if n}
+    rest = count - int(at.sum())
+    return stattests.jensenshannon_counts(profile.category_counts(), current, rest)
+
+
+def _same(partial: Partial, edges: np.ndarray) -> bool:
+    found = partial.sturges_edges
+    return found is not None and partial.sturges is not None and found.dtype == edges.dtype \
+        and np.array_equal(found, edges)
 
 
 def _numerical_default(profile: ColumnProfile, partial: Partial) -> str:
@@ -379,7 +566,7 @@ def _numerical_default(profile: ColumnProfile, partial: Partial) -> str:
     if not profile.exact:
         if profile.count > SMALL_REFERENCE and profile.n_distinct > 5:
             return "wasserstein"
-        raise _needs_values(profile, "the default test for numerical")
+        raise _summarised(profile, "the default test for numerical")
     if profile.n_distinct > 5:
         distinct = profile.n_distinct
     elif profile.distinct is None or partial.counts is None:
@@ -389,6 +576,13 @@ def _numerical_default(profile: ColumnProfile, partial: Partial) -> str:
     if profile.count <= SMALL_REFERENCE:
         return ("chisquare" if distinct > 2 else "z") if distinct <= 5 else "ks"
     return "jensenshannon" if distinct <= 5 else "wasserstein"
+
+
+def _summarised(profile: ColumnProfile, test: str) -> EngineError:
+    return EngineError(
+        f"column {profile.name!r}: its profile is summarised (quantiles), which only the "
+        f"Wasserstein test reads, not {test}: profile it exactly (profile_exact_rows:)"
+    )
 
 
 def _needs_values(profile: ColumnProfile, test: str) -> EngineError:
@@ -417,17 +611,32 @@ def judge_stream(
     absent = [c for c in columns if c not in profiles]
     if absent:
         raise EngineError(f"no reference profile for {', '.join(map(repr, absent))}")
-    grids = {c: grid_of(profiles[c]) for c in columns}
-    partials = stream_partials(path, grids, workers=workers, client=client)
+    ranges = parquet.value_ranges(path, [c for c in columns if profiles[c].numeric])
+    plans = {c: plan_of(profiles[c], ranges.get(c), resolve_method(policy, c, NUMERICAL))
+             for c in columns}
+    partials = stream_partials(path, plans, workers=workers, client=client)
     judged = prepare(partials) if prepare is not None else columns
+    methods = {c: resolve_method(policy, c, partials[c].kind()) for c in judged}
+    edges = {c: e for c in judged
+             if (e := sturges_of(profiles[c], partials[c], methods[c])) is not None}
+    # the edges the statistics gave, if they were the values' own: counted in the first pass
+    counts: dict[str, np.ndarray] = {}
+    for column, bins in edges.items():
+        first = partials[column].sturges
+        if first is not None and _same(partials[column], bins):
+            counts[column] = first
+    missed = {c: e for c, e in edges.items() if c not in counts}
+    if missed:
+        counts.update(stream_histograms(path, missed, workers, client))
     verdicts = []
     for column in judged:
         partial = partials[column]
         kind = partial.kind()
         try:
             verdict = judge_partial(
-                profiles[column], partial, resolve_method(policy, column, kind),
-                resolve_threshold(policy, column, kind), grid=grids[column],
+                profiles[column], partial, methods[column],
+                resolve_threshold(policy, column, kind), grid=plans[column].grid,
+                histogram=(edges[column], counts[column]) if column in edges else None,
             )
         except NotInEngine:
             raise EngineError(
