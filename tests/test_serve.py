@@ -35,8 +35,9 @@ serving: {cost_per_hour: 0.12, poll_seconds: 0.5}
 """
 
 
-def build_served_project(root: Path, setup: str, strengths=(1.0, 0.05)):
-    """A registry project: one version per regularisation strength, the first in production."""
+def build_served_project(root: Path, setup: str, strengths=(1.0, 0.05), registry: str = ""):
+    """A registry project: one version per regularisation strength, the first in production
+    (``registry``: a readiness.yaml ``registry:`` section, GTO by default)."""
     from readiness.core.project import Project
     from readiness.criteria.declaration import declare
     from readiness.data.scaffold import init_project
@@ -55,6 +56,9 @@ def build_served_project(root: Path, setup: str, strengths=(1.0, 0.05)):
         project = Project(root.resolve())
         breast_cancer(root / "data" / "breast_cancer")
         declare(project, setup)
+        if registry:
+            with (root / "readiness.yaml").open("a") as config:
+                config.write(f"registry: {registry}\n")
         track(project, ["data/breast_cancer"])
         commit_all(root, "criteria and data")
         for number, strength in enumerate(strengths):
