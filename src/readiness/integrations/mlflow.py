@@ -332,19 +332,11 @@ def log_metrics(uri: str, run_id: str, metrics: dict[str, float]) -> None:
         _log_batch(mlflow_client, run_id, {}, metrics)
 
 
-@contextlib.contextmanager
-def failing_fast() -> Iterator[None]:
+def failing_fast() -> contextlib.AbstractContextManager[None]:
     """Calls made on the way of something else (a record): a server that is down answers
     after one attempt, in seconds, instead of after MLflow's retries."""
+    from readiness.core.environ import environment
+
     _require()
-    saved = {k: os.environ.get(k) for k in ("MLFLOW_HTTP_REQUEST_MAX_RETRIES",
-                                             "MLFLOW_HTTP_REQUEST_TIMEOUT")}
-    os.environ.update(MLFLOW_HTTP_REQUEST_MAX_RETRIES="0", MLFLOW_HTTP_REQUEST_TIMEOUT="10")
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    return environment({"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
+                        "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"})
