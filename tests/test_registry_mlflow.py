@@ -401,8 +401,10 @@ def test_the_reference_profile_is_stored_with_the_mlflow_version(served_on_mlflo
     on_data = drift(train_df, shifted, columns=columns.split(","), project=served_on_mlflow,
                     save=False)
     expected = _verdicts(subprocess.CompletedProcess([], 0, on_data.to_json(), ""))
-    on_profile = _verdicts(cli("drift", "--profile", "screening@1.0.0", "shifted.csv",
-                               "--columns", columns, "--json", cwd=root))
+    done = cli("drift", "--profile", "screening@1.0.0", "shifted.csv", "--columns", columns,
+               "--json", cwd=root)
+    assert "Downloading artifacts" not in done.stderr, done.stderr  # no MLflow progress bar
+    on_profile = _verdicts(done)
     assert on_profile == expected and any(c[4] for c in expected[0])
     production, label = reference_profile(served_on_mlflow, "screening")  # NAME: production's
     assert label == "screening v1.0.0 (profile of data/breast_cancer/train.csv)"
@@ -464,21 +466,28 @@ def test_a_tracking_server_that_is_down_never_fails_a_record(project, capfd):
 
 
 @needs_mlflow
-def test_probes_card_dashboard_and_serve_read_the_mlflow_registry(served_on_mlflow):
-    from .test_serve import PREDICT, Http, add_key, holdout_rows, start
+def test_probes_card_serve_monitor_and_dashboard_read_the_mlflow_registry(served_on_mlflow):
+    """In process but serve (a real uvicorn): the same functions as the commands, which a
+    spawned CLI would only import again."""
+    import time as clock
+
+    from readiness.gate.check import full_check
+    from readiness.gate.reports import model_card
+    from readiness.monitoring.from_log import monitor_log
+    from readiness.monitoring.timeline import timeline
+    from readiness.serve.keys import add_key
+
+    from .test_serve import PREDICT, Http, holdout_rows, start
 
     root = served_on_mlflow.root
-    checked = cli("check", "--json", cwd=root)
-    assert checked.returncode in (0, 1), checked.stderr
-    result = json.loads(checked.stdout)
+    result = json.loads(full_check(served_on_mlflow).to_json())
     assert result["model"].startswith("screening v1.0.0 (production)"), result.get("model")
     details = " ".join(i["detail"] for i in result["checklist"])
     assert "no registered model" not in details and "GTO" not in details, details
-    card = cli("card", cwd=root)
-    assert card.returncode == 0, card.stderr
+    assert model_card(served_on_mlflow).paths == ["docs/model-card.md"]
     text = (root / "docs" / "model-card.md").read_text()
     assert "# Model card: screening v1.0.0" in text and "registered by: Test User" in text
-    key = add_key(root, "ci")
+    key = add_key(served_on_mlflow, "ci").key
     rows, _ = holdout_rows(root, 5)
     with start(served_on_mlflow) as server:
         call = Http(server.url, key)
@@ -486,8 +495,10 @@ def test_probes_card_dashboard_and_serve_read_the_mlflow_registry(served_on_mlfl
         assert status == 200 and body["model_version"] == "v1.0.0", body
         status, ready = call("GET", "/readyz", key=False)
         assert status == 200 and ready["serving"] == "v1.0.0" and ready["in_sync"], ready
-    board = cli("dashboard", "screening", "--json", cwd=root)
-    assert board.returncode == 0, board.stderr
-    shown = json.loads(board.stdout)
-    assert shown["name"] == "screening" and shown["requests"] >= 1, shown
-    assert "v1.0.0" in shown["versions"]
+    watched = monitor_log(served_on_mlflow, "screening", window="1h")
+    # drift judged against the profile stored with the MLflow version, not the training data
+    assert [(v.version, v.reference) for v in watched.versions] == [
+        ("v1.0.0", "data/breast_cancer/train.csv (profile of v1.0.0)")]
+    assert watched.versions[0].prediction_kind == "label"  # /predict was called
+    shown = timeline(served_on_mlflow, "screening", clock.time() - 3600, clock.time(), 6)
+    assert shown.requests >= 1 and "v1.0.0" in shown.versions, shown.to_dict()
