@@ -105,7 +105,10 @@ def _rollback(args: argparse.Namespace, ctx: Context) -> Any:
 
 
 REGISTER = Command(
-    "register", "register the saved model as a new GTO version (git tag)", _register_args, _register
+    "register",
+    "register the saved model as a new version (a GTO git tag or an MLflow model version)",
+    _register_args,
+    _register,
 )
 MODELS = Command(
     "models",

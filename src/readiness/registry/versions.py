@@ -314,12 +314,13 @@ def _new_version(project: Project, name: str, version: str) -> str:
 def register(
     project: Project, name: str, version: str | None = None, run_id: str | None = None
 ) -> Registration:
-    """Register a saved model as a new GTO version.
+    """Register a saved model as a new version in the project's registry backend.
 
     The model is the one ``run_id`` saved, else the latest run's (a batch's best run's
-    when that run is part of a batch). It goes to ``models/<name>.skops``, tracked with
-    DVC if needed; its pointer files (only those) are committed and the commit tagged
-    ``name@vX.Y.Z`` with the producing run and its metrics.
+    when that run is part of a batch). On GTO it goes to ``models/<name>.skops``, tracked
+    with DVC if needed; its pointer files (only those) are committed and the commit tagged
+    ``name@vX.Y.Z`` with the producing run and its metrics. On MLflow it becomes a model
+    version of its own run (:mod:`readiness.registry.mlflow_registry`).
     """
     check_name(name)
     run, source = _model_source(project, name, run_id)
