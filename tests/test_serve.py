@@ -35,7 +35,8 @@ serving: {cost_per_hour: 0.12, poll_seconds: 0.5}
 """
 
 
-def build_served_project(root: Path, setup: str, strengths=(1.0, 0.05), registry: str = ""):
+def build_served_project(root: Path, setup: str, strengths=(1.0, 0.05), registry: str = "",
+                         name: str = "screening"):
     """A registry project: one version per regularisation strength, the first in production
     (``registry``: a readiness.yaml ``registry:`` section, GTO by default)."""
     from readiness.core.project import Project
@@ -62,10 +63,10 @@ def build_served_project(root: Path, setup: str, strengths=(1.0, 0.05), registry
         track(project, ["data/breast_cancer"])
         commit_all(root, "criteria and data")
         for number, strength in enumerate(strengths):
-            train(project, strength)
-            version = register(project, "screening").version
+            train(project, strength, name=name)
+            version = register(project, name).version
             if number == 0:
-                promote(project, "screening", version, "production", force=True, reason="test")
+                promote(project, name, version, "production", force=True, reason="test")
     return project
 
 
