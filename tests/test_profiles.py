@@ -42,7 +42,7 @@ def test_register_commits_the_training_data_profile_with_the_version(registered)
                            cwd=root, capture_output=True, text=True)
     assert shown.returncode == 0 and "md5" in shown.stdout, shown.stderr
     version = get_version(registered, "screening", "v1.0.0")
-    profiles, source = read_profile(registered, "screening", version.commit)
+    profiles, source = read_profile(registered, version)
     assert source == "data/breast_cancer/train.csv"
     train = pd.read_csv(root / source)
     expected = profile_frame(train)
@@ -107,7 +107,7 @@ def test_the_profile_holds_the_versions_holdout_predictions(registered):
     from readiness.registry.versions import get_version, load_model
 
     version = get_version(registered, "screening", "v1.0.0")
-    stored = read_stored(registered, "screening", version.commit)
+    stored = read_stored(registered, version)
     assert set(stored.predictions) == {"label", "probability"}
     model = load_model(registered, "screening", version="v1.0.0")
     holdout = pd.read_csv(registered.root / "data/breast_cancer/holdout.csv")

@@ -125,6 +125,32 @@ def test_rollback_drill_and_rollback(registry_project):
     assert in_stage(registry_project, "screening", "production").version == "v1.0.0"
     model = readiness.load_model("screening", stage="production")
     assert hasattr(model, "predict_proba")
+    _delete_a_version(registry_project)
+
+
+def _delete_a_version(project) -> None:
+    """`readiness models delete`: refused while production points at it, then the tags go."""
+    from readiness.core import audit
+
+    def tags() -> list[str]:
+        return subprocess.run(["git", "tag"], cwd=project.root, capture_output=True,
+                              text=True).stdout.split()
+
+    refused = cli("models", "delete", "screening@1.0.0", "--yes", cwd=project.root)
+    assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1
+    assert "screening v1.0.0 is in production (a stage tag points to it)" in refused.stderr
+    unasked = cli("models", "delete", "screening@1.0.1", cwd=project.root)
+    assert unasked.returncode == 2 and "add --yes" in unasked.stderr
+    before = tags()
+    done = cli("models", "delete", "screening@1.0.1", "--yes", cwd=project.root)
+    assert done.returncode == 0, done.stderr
+    assert "deleted screening v1.0.1 (screening@v1.0.1" in done.stdout
+    gone = set(before) - set(tags())
+    assert "screening@v1.0.1" in gone and any(t.startswith("screening#production") for t in gone)
+    assert [v.version for v in versions(project, "screening")] == ["v1.0.0"]
+    assert in_stage(project, "screening", "production").version == "v1.0.0"
+    event = audit.read(project)[-1]
+    assert event["event"] == "model.deleted" and sorted(event["removed"]) == sorted(gone)
 
 
 def test_skops_files_are_checked_before_loading(registry_project, tmp_path):

@@ -74,13 +74,13 @@ def mlflow_server(tmp_path_factory):
     log.close()
 
 
-def _project(dvc_project, registry: str):
+def _project(dvc_project, registry: str, setup: str = SCREENING):
     from readiness.criteria.declaration import declare
     from readiness.data.tracking import track
     from readiness.examples import breast_cancer
 
     breast_cancer(dvc_project.root / "data" / "breast_cancer")
-    declare(dvc_project, SCREENING)
+    declare(dvc_project, setup)
     track(dvc_project, ["data/breast_cancer"])
     with (dvc_project.root / "readiness.yaml").open("a") as config:
         config.write(f"registry: {registry}\n")
@@ -254,18 +254,29 @@ def test_drill_rollback_and_delete_follow_the_audit_history(mlflow_project):
 
     with pytest.raises(ReadinessError, match=r"v1\.0\.0 is in production \(an alias points"):
         delete_version(mlflow_project, "screening", "1.0.0")
-    delete_version(mlflow_project, "screening", "1.0.1")
+    refused = cli("models", "delete", "screening@1.0.0", "--yes", cwd=mlflow_project.root)
+    assert refused.returncode == 2 and "an alias points to it" in refused.stderr, refused.stderr
+    done = cli("models", "delete", "screening@1.0.1", "--yes", cwd=mlflow_project.root)
+    assert done.returncode == 0 and "deleted screening v1.0.1 (mlflow:" in done.stdout, done.stderr
     mlflow_client, name = client(mlflow_project)
     assert [str(v.version) for v in mlflow_client.search_model_versions(f"name = '{name}'")] == ["1"]
+    from readiness.core import audit
+
+    event = audit.read(mlflow_project)[-1]
+    assert (event["event"], event["version"]) == ("model.deleted", "v1.0.1")
 
 
 @needs_mlflow
 def test_a_moved_project_folder_still_loads_its_models(dvc_project, tmp_path):
     from readiness.core.project import Project
     from readiness.gate.promotion import promote
-    from readiness.registry.versions import load_model, register
+    from readiness.registry.profiles import read_stored
+    from readiness.registry.versions import in_stage, load_model, register
 
-    project = _project(dvc_project, "{backend: mlflow, tracking_uri: 'sqlite:///.readiness/m.db'}")
+    from .test_serve import SETUP
+
+    project = _project(dvc_project, "{backend: mlflow, tracking_uri: 'sqlite:///.readiness/m.db'}",
+                       SETUP)
     train(project)
     register(project, "screening")
     promote(project, "screening", "1.0.0", "production")
@@ -274,6 +285,9 @@ def test_a_moved_project_folder_still_loads_its_models(dvc_project, tmp_path):
     os.chdir(moved)
     model = load_model(Project(moved), "screening", stage="production")
     assert model.get_params()["logisticregression__C"] == 1.0
+    # the reference profile is an artifact of the version's run: it moved with the folder
+    stored = read_stored(Project(moved), in_stage(Project(moved), "screening", "production"))
+    assert stored is not None and stored.source == "data/breast_cancer/train.csv"
 
 
 @needs_mlflow
@@ -337,3 +351,154 @@ def test_without_mlflow_the_backend_says_what_to_install(project):
         config.write("registry: {backend: mlflow, tracking_uri: 'sqlite:///.readiness/m.db'}\n")
     with pytest.raises(ReadinessError, match=r"needs MLflow: pip install 'readiness\[mlflow\]'"):
         versions(project)
+
+
+# -- one registered project on the server, shared by the tests below --------------------------
+
+
+@pytest.fixture(scope="module")
+def served_on_mlflow(mlflow_server, tmp_path_factory):
+    """test_serve's project on the module's tracking server: v1.0.0 in production, its
+    training data profiled, a shifted sample beside it."""
+    import pandas as pd
+
+    from readiness.examples import shifted_sample
+
+    from .test_monitor_log import SETUP
+    from .test_serve import build_served_project
+
+    root = tmp_path_factory.mktemp("mlflow-served") / "proj"
+    prefix = "served-"
+    project = build_served_project(
+        root, SETUP, strengths=(1.0,),
+        registry=f"{{backend: mlflow, tracking_uri: '{mlflow_server}', model_prefix: {prefix}}}",
+    )
+    STORES[project.root] = (mlflow_server, prefix)
+    shifted = pd.read_csv(shifted_sample(root / "data/breast_cancer/holdout.csv",
+                                         root.parent / "shifted.csv"))
+    shifted.drop(columns="malignant").to_csv(root / "shifted.csv", index=False)
+    return project
+
+
+@needs_mlflow
+def test_the_reference_profile_is_stored_with_the_mlflow_version(served_on_mlflow):
+    from .test_profiles import _features, _verdicts
+
+    root = served_on_mlflow.root
+    mlflow_client, name = client(served_on_mlflow)
+    held = mlflow_client.get_model_version_by_alias(name, "production")
+    listed = [a.path for a in mlflow_client.list_artifacts(held.run_id, "profile")]
+    assert listed == ["profile/screening.profile.json"] and not (
+        root / "models" / "screening.profile.json").exists()  # MLflow holds it, not the tree
+    import pandas as pd
+
+    from readiness.monitoring.drift import drift, reference_profile
+
+    columns = _features(root)
+    shifted = pd.read_csv(root / "shifted.csv")
+    # the GTO path's verdicts: test_profiles shows its stored profile judges as the data does
+    train_df = pd.read_csv(root / "data/breast_cancer/train.csv")
+    on_data = drift(train_df, shifted, columns=columns.split(","), project=served_on_mlflow,
+                    save=False)
+    expected = _verdicts(subprocess.CompletedProcess([], 0, on_data.to_json(), ""))
+    done = cli("drift", "--profile", "screening@1.0.0", "shifted.csv", "--columns", columns,
+               "--json", cwd=root)
+    assert "Downloading artifacts" not in done.stderr, done.stderr  # no MLflow progress bar
+    on_profile = _verdicts(done)
+    assert on_profile == expected and any(c[4] for c in expected[0])
+    production, label = reference_profile(served_on_mlflow, "screening")  # NAME: production's
+    assert label == "screening v1.0.0 (profile of data/breast_cancer/train.csv)"
+    on_production = drift(production, shifted, columns=columns.split(","),
+                          project=served_on_mlflow, save=False)
+    assert _verdicts(subprocess.CompletedProcess([], 0, on_production.to_json(), "")) == expected
+
+
+@needs_mlflow
+def test_each_record_logs_its_evidence_to_the_runs_mlflow_run(served_on_mlflow):
+    from readiness.evidence.record import make_evidence, record_many
+    from readiness.evidence.runs import read_run
+    from readiness.registry.versions import in_stage
+
+    mlflow_client, _ = client(served_on_mlflow)
+    run_id = in_stage(served_on_mlflow, "screening", "production").run_id
+    recorded = read_run(served_on_mlflow, run_id)
+    assert "mlflow" not in recorded  # nothing was missed
+
+    def mirrored():
+        return mlflow_client.search_runs(
+            [mlflow_client.get_experiment_by_name("served-screening").experiment_id],
+            filter_string=f"tags.`readiness.evidence_run` = '{run_id}'",
+        )
+
+    found = mirrored()
+    assert len(found) == 1  # one MLflow run per readiness run, whatever recorded into it
+    wanted = {f"{e['name']}/{e['split']}": e["value"] for e in recorded["evidence"]
+              if isinstance(e["value"], (int, float)) and not isinstance(e["value"], bool)}
+    assert wanted and {k: found[0].data.metrics[k] for k in wanted} == pytest.approx(wanted)
+    # recording again into the run (another process): the same MLflow run, one more metric
+    with pytest.MonkeyPatch.context() as env:
+        env.chdir(served_on_mlflow.root)
+        record_many([make_evidence("calibration_error", 0.03)], display=False, run_id=run_id)
+    again = mirrored()
+    assert [r.info.run_id for r in again] == [found[0].info.run_id]
+    assert again[0].data.metrics["calibration_error/holdout"] == 0.03
+
+
+@needs_mlflow
+def test_a_tracking_server_that_is_down_never_fails_a_record(project, capfd):
+    import time as clock
+
+    from readiness.evidence.record import make_evidence, record_many
+    from readiness.evidence.runs import read_run
+
+    with (project.root / "readiness.yaml").open("a") as config:
+        config.write(f"registry: {{backend: mlflow, tracking_uri: 'http://127.0.0.1:{_free_port()}'}}\n")
+    started = clock.monotonic()
+    items = record_many([make_evidence("roc_auc", 0.97)], display=False)
+    record_many([make_evidence("recall", 0.9)], display=False)  # no second wait
+    took = clock.monotonic() - started
+    err = capfd.readouterr().err
+    assert err.count("not logged to MLflow") == 1 and "Traceback" not in err, err
+    run = read_run(project, items[0].run_id)
+    assert [e["name"] for e in run["evidence"]] == ["roc_auc", "recall"]
+    assert run["mlflow"]["logged"] is False and "127.0.0.1" in run["mlflow"]["error"]
+    assert took < HANG
+
+
+@needs_mlflow
+def test_probes_card_serve_monitor_and_dashboard_read_the_mlflow_registry(served_on_mlflow):
+    """In process but serve (a real uvicorn): the same functions as the commands, which a
+    spawned CLI would only import again."""
+    import time as clock
+
+    from readiness.gate.check import full_check
+    from readiness.gate.reports import model_card
+    from readiness.monitoring.from_log import monitor_log
+    from readiness.monitoring.timeline import timeline
+    from readiness.serve.keys import add_key
+
+    from .test_serve import PREDICT, Http, holdout_rows, start
+
+    root = served_on_mlflow.root
+    result = json.loads(full_check(served_on_mlflow).to_json())
+    assert result["model"].startswith("screening v1.0.0 (production)"), result.get("model")
+    details = " ".join(i["detail"] for i in result["checklist"])
+    assert "no registered model" not in details and "GTO" not in details, details
+    assert model_card(served_on_mlflow).paths == ["docs/model-card.md"]
+    text = (root / "docs" / "model-card.md").read_text()
+    assert "# Model card: screening v1.0.0" in text and "registered by: Test User" in text
+    key = add_key(served_on_mlflow, "ci").key
+    rows, _ = holdout_rows(root, 5)
+    with start(served_on_mlflow) as server:
+        call = Http(server.url, key)
+        status, body = call("POST", PREDICT, {"rows": rows})
+        assert status == 200 and body["model_version"] == "v1.0.0", body
+        status, ready = call("GET", "/readyz", key=False)
+        assert status == 200 and ready["serving"] == "v1.0.0" and ready["in_sync"], ready
+    watched = monitor_log(served_on_mlflow, "screening", window="1h")
+    # drift judged against the profile stored with the MLflow version, not the training data
+    assert [(v.version, v.reference) for v in watched.versions] == [
+        ("v1.0.0", "data/breast_cancer/train.csv (profile of v1.0.0)")]
+    assert watched.versions[0].prediction_kind == "label"  # /predict was called
+    shown = timeline(served_on_mlflow, "screening", clock.time() - 3600, clock.time(), 6)
+    assert shown.requests >= 1 and "v1.0.0" in shown.versions, shown.to_dict()

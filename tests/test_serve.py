@@ -35,10 +35,18 @@ serving: {cost_per_hour: 0.12, poll_seconds: 0.5}
 """
 
 
-def build_served_project(root: Path, setup: str, strengths=(1.0, 0.05), more=None):
+def build_served_project(
+    root: Path,
+    setup: str,
+    strengths=(1.0, 0.05),
+    more=None,
+    registry: str = "",
+    name: str = "screening",
+):
     """A registry project: one version per regularisation strength, the first in production.
 
-    ``more``: other models ``{name: strength}``, one version each, in production too.
+    ``more``: other models ``{name: strength}``, one version each, in production too;
+    ``registry``: a readiness.yaml ``registry:`` section, GTO by default.
     """
     from readiness.core.project import Project
     from readiness.criteria.declaration import declare
@@ -58,17 +66,20 @@ def build_served_project(root: Path, setup: str, strengths=(1.0, 0.05), more=Non
         project = Project(root.resolve())
         breast_cancer(root / "data" / "breast_cancer")
         declare(project, setup)
+        if registry:
+            with (root / "readiness.yaml").open("a") as config:
+                config.write(f"registry: {registry}\n")
         track(project, ["data/breast_cancer"])
         commit_all(root, "criteria and data")
         for number, strength in enumerate(strengths):
-            train(project, strength)
-            version = register(project, "screening").version
-            if number == 0:
-                promote(project, "screening", version, "production", force=True, reason="test")
-        for name, strength in (more or {}).items():
             train(project, strength, name=name)
             version = register(project, name).version
-            promote(project, name, version, "production", force=True, reason="test")
+            if number == 0:
+                promote(project, name, version, "production", force=True, reason="test")
+        for other, strength in (more or {}).items():
+            train(project, strength, name=other)
+            version = register(project, other).version
+            promote(project, other, version, "production", force=True, reason="test")
     return project
 
 

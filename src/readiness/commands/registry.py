@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from readiness.commands import Command, Context, add_json_flag
+from readiness.core.errors import UsageError
 
 
 def _register_args(parser: argparse.ArgumentParser) -> None:
@@ -26,14 +27,40 @@ def _register(args: argparse.Namespace, ctx: Context) -> Any:
 
 
 def _models_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("name", nargs="?", help="one model (default: all)")
+    parser.add_argument("name", nargs="?", help="one model (default: all), or 'delete'")
+    parser.add_argument(
+        "target", nargs="?", metavar="NAME@VERSION", help="after 'delete': the version to delete"
+    )
+    parser.add_argument("--yes", action="store_true", help="delete without asking")
     add_json_flag(parser)
 
 
 def _models(args: argparse.Namespace, ctx: Context) -> Any:
     from readiness.registry.versions import list_models
 
+    if args.name == "delete":
+        return _delete(args, ctx)
+    if args.target is not None or args.yes:
+        raise UsageError("readiness models takes one NAME; to delete: models delete NAME@VERSION")
     return list_models(ctx.project(), args.name)
+
+
+def _delete(args: argparse.Namespace, ctx: Context) -> Any:
+    """``readiness models delete NAME@VERSION``: asked first on a terminal, else --yes."""
+    import sys
+
+    from readiness.registry.versions import delete_version
+
+    name, _, version = (args.target or "").partition("@")
+    if not name or not version:
+        raise UsageError("readiness models delete NAME@VERSION (e.g. screening@1.0.1)")
+    if not args.yes:
+        if ctx.front_end != "cli" or not sys.stdin.isatty():
+            raise UsageError(f"deleting {name} {version} is not undone: add --yes")
+        answer = input(f"delete {name} {version} from the registry? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            raise UsageError(f"{name} {version} is not deleted")
+    return delete_version(ctx.project(), name, version)
 
 
 def _promote_args(parser: argparse.ArgumentParser) -> None:
@@ -78,10 +105,18 @@ def _rollback(args: argparse.Namespace, ctx: Context) -> Any:
 
 
 REGISTER = Command(
-    "register", "register the saved model as a new GTO version (git tag)", _register_args, _register
+    "register",
+    "register the saved model as a new version (a GTO git tag or an MLflow model version)",
+    _register_args,
+    _register,
 )
 MODELS = Command(
-    "models", "list model versions, stages, who and when, and key metrics", _models_args, _models
+    "models",
+    "list model versions, stages, who and when, and key metrics (or delete one)",
+    _models_args,
+    _models,
+    "examples:\n  readiness models screening --json\n"
+    "  readiness models delete screening@1.0.1 --yes   # refused while a stage points to it",
 )
 PROMOTE = Command(
     "promote",

@@ -3,7 +3,9 @@
 Each process records into one run: ``.readiness/runs/<run-id>.json`` holds its
 parameters, git commit, data versions and every piece of evidence; ``metrics.json``
 holds the latest numeric value per split and metric in DVC's metrics format (plain numbers:
-a metric's confidence interval travels in the run record, with its evidence). Inside
+a metric's confidence interval travels in the run record, with its evidence). With the
+MLflow registry backend, each record is also logged to the run's MLflow run
+(:mod:`readiness.evidence.mlflow_log`). Inside
 a Jupyter kernel, every record is also displayed under our own MIME type, so an
 executed notebook carries its evidence and can be read back with nbformat.
 """
@@ -25,6 +27,7 @@ from readiness.core.project import Project, current_project
 from readiness.core.results import EVIDENCE_MIME, Renderable
 from readiness.evidence.journal import append as journal_append
 from readiness.evidence.journal import compact, head
+from readiness.evidence.mlflow_log import mirror
 from readiness.evidence.runs import check_run_id, latest_run_with_evidence, new_run_id, run_path
 from readiness.integrations.dvc import data_versions
 from readiness.integrations.git import head_commit, is_dirty
@@ -263,6 +266,7 @@ def record_many(
         metrics = os.environ.get(METRICS_FILE_ENV)  # a job names its own, or "-" for none
         if metrics != "-":
             write_metrics(Path(metrics) if metrics else project.metrics_path, items, durable=False)
+    mirror(project, run_id, items, record)  # outside the lock: MLflow may be slow or down
     if display:
         _display(items)
     return items

@@ -22,6 +22,23 @@ SKOPS_FILE = "model.skops"  # mlflow.sklearn's name for a skops-serialised model
 _READY: set[str] = set()  # stores this process has seen initialised
 
 
+DEFAULT_ARTIFACT_ROOT = ".readiness/mlflow-artifacts"
+
+
+def store_of(policy: Any, root: Path) -> tuple[str, str, Path | None]:
+    """The tracking URI of a ``registry:`` policy (a relative sqlite path made the project's
+    at ``root``), its model name prefix, and the local artifact folder of a sqlite store
+    (None for a server: it has its own)."""
+    uri = str(policy.tracking_uri)
+    folder: Path | None = None
+    if uri.startswith("sqlite:///"):
+        path = Path(uri.removeprefix("sqlite:///"))
+        uri = f"sqlite:///{path if path.is_absolute() else root / path}"
+        artifacts = Path(policy.artifact_root or DEFAULT_ARTIFACT_ROOT)
+        folder = artifacts if artifacts.is_absolute() else root / artifacts
+    return uri, str(policy.model_prefix or ""), folder
+
+
 def available() -> bool:
     """Whether mlflow can be imported (the optional extra is installed)."""
     import importlib.util
@@ -35,6 +52,8 @@ def _require() -> None:
     # a server that is down fails in seconds, not after MLflow's minutes of retries
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
+    # a download's progress bar on stderr is not readiness's output (drift --profile, load)
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 
 @contextlib.contextmanager
@@ -156,9 +175,11 @@ def log_version(
     metrics: dict[str, float],
     run_tags: dict[str, str],
     version_tags: dict[str, str],
+    files: dict[str, str] | None = None,
 ) -> dict[str, str]:
-    """One MLflow run holding the model (skops flavour) and its evidence as params and
-    metrics, and a new version of ``model_name`` from it; the version number and run id."""
+    """One MLflow run holding the model (skops flavour), ``files`` (artifact path -> text,
+    the reference profile) and its evidence as params and metrics, and a new version of
+    ``model_name`` from it; the version number and run id."""
     import shutil
     import tempfile
 
@@ -174,6 +195,11 @@ def log_version(
             run_id = run.info.run_id
             _log_batch(mlflow_client, run_id, params, metrics)
             mlflow_client.log_artifacts(run_id, str(target), MODEL_DIR)
+            for artifact, text in (files or {}).items():
+                extra = folder / "files" / artifact
+                extra.parent.mkdir(parents=True, exist_ok=True)
+                extra.write_text(text, encoding="utf-8")
+                mlflow_client.log_artifact(run_id, str(extra), str(Path(artifact).parent))
             mlflow_client.set_terminated(run_id, "FINISHED")
         with translated(f"register a version of {model_name}"):
             _ensure_registered_model(mlflow_client, model_name)
@@ -280,3 +306,39 @@ def download(uri: str, source: str, folder: Path) -> Path:
 def delete_version(uri: str, model_name: str, version: str) -> None:
     with translated(f"delete version {version} of {model_name}"):
         client(uri).delete_model_version(model_name, version)
+
+
+def evidence_run(
+    uri: str, experiment_id: str, run_tag: str, readiness_run: str, params: dict[str, str]
+) -> str:
+    """The MLflow run of a readiness run in ``experiment_id`` (its tag ``run_tag`` names it),
+    created with ``params`` if there is none yet; its id."""
+    mlflow_client = client(uri)
+    with translated(f"find the MLflow run of readiness run {readiness_run}"):
+        found = mlflow_client.search_runs(
+            [experiment_id], filter_string=f"tags.`{run_tag}` = '{readiness_run}'", max_results=1
+        )
+        if found:
+            return str(found[0].info.run_id)
+        run = mlflow_client.create_run(
+            experiment_id, tags={run_tag: readiness_run, "mlflow.runName": readiness_run}
+        )
+        _log_batch(mlflow_client, run.info.run_id, params, {})
+        return str(run.info.run_id)
+
+
+def log_metrics(uri: str, run_id: str, metrics: dict[str, float]) -> None:
+    """Numeric evidence as metrics of ``run_id`` (one request)."""
+    mlflow_client = client(uri)
+    with translated(f"log metrics to MLflow run {run_id}"):
+        _log_batch(mlflow_client, run_id, {}, metrics)
+
+
+def failing_fast() -> contextlib.AbstractContextManager[None]:
+    """Calls made on the way of something else (a record): a server that is down answers
+    after one attempt, in seconds, instead of after MLflow's retries."""
+    from readiness.core.environ import environment
+
+    _require()
+    return environment({"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
+                        "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"})

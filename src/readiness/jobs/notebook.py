@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from readiness.core import audit
+from readiness.core.environ import environment
 from readiness.core.errors import EvidenceError, NotebookError, UsageError
 from readiness.core.fsutil import file_lock, require_dir
 from readiness.core.project import Project
@@ -100,21 +101,6 @@ def failure_reason(status: str, failure: dict[str, Any] | None) -> str:
     error = ": ".join(str(p) for p in (failure.get("ename"), evalue) if p)
     at = "" if where is None else f" at cell {where}"
     return f"{status}{at}: {error}" if error else f"{status}{at}"
-
-
-@contextlib.contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    """Set variables the kernel inherits, restoring the previous ones afterwards."""
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def update_record(project: Project, run_id: str, **fields: Any) -> dict[str, Any]:
@@ -466,7 +452,7 @@ def execute_job(spec: JobSpec, on_cell: OnCell | None = None) -> dict[str, Any]:
     failure: dict[str, Any] | None = None
     status = "prepared" if spec.prepare_only else "succeeded"
     try:
-        with _environment(spec.env), _stoppable(), _cell_log(spec.log_output):
+        with environment(spec.env), _stoppable(), _cell_log(spec.log_output):
             if _Stop.requested:  # Ctrl-C while the job was being prepared
                 raise _Cancelled
             _Stop.executing = True

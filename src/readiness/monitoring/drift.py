@@ -194,7 +194,7 @@ def reference_profile(project: Project, spec: str) -> tuple[dict[str, Any], str]
         if stage is None:
             raise ProfileError(f"{name} has no production version: name one, {name}@VERSION")
         found = stage
-    stored = read_profile(project, name, found.commit)
+    stored = read_profile(project, found)
     if stored is None:
         raise ProfileError(
             f"{name} {found.version} has no reference profile (registered before profiles, or "

@@ -125,7 +125,7 @@ def _stored_profile(project: Project, found: Any, out: VersionQuality) -> Any:
     from readiness.registry.profiles import ProfileError, read_stored
 
     try:
-        return read_stored(project, found.name, found.commit)
+        return read_stored(project, found)
     except ProfileError as exc:
         out.notes.append(f"feature drift: {exc}; compared with the training data instead")
         return None

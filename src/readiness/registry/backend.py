@@ -58,11 +58,14 @@ class RegistryBackend(Protocol):
     def model_bytes(self, project: Project, chosen: ModelVersion) -> bytes:
         """The skops file of a version, as registered (checked by the caller before loading)."""
 
+    def profile_bytes(self, project: Project, chosen: ModelVersion) -> bytes | None:
+        """The reference profile stored with a version (None: it has none)."""
+
     def reconcile(self, project: Project, idle: bool = False) -> list[dict[str, Any]]:
         """Audit entries for registry writes whose command was killed before recording them."""
 
-    def delete_version(self, project: Project, name: str, version: str) -> None:
-        """Delete a version; refused while a stage points to it."""
+    def delete_version(self, project: Project, name: str, version: str) -> list[str]:
+        """Delete a version (``vX.Y.Z``); refused while a stage points to it. What it removed."""
 
 
 # name -> "module:class", imported on first use (the GTO backend is today's registry code)

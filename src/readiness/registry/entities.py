@@ -64,6 +64,15 @@ class ModelVersion:
         return dict(self.__dict__)
 
 
+def refuse_if_staged(found: ModelVersion, holds: str) -> None:
+    """A version a stage points to is not deleted (the backends' check, under the lock)."""
+    if found.stages:
+        raise RegistryError(
+            f"{found.name} {found.version} is in {', '.join(found.stages)} ({holds} points to "
+            "it): move the stage first (promote another version, or roll back); it is not deleted"
+        )
+
+
 def stage_names(project: Project) -> dict[str, str]:
     """readiness stage -> its GTO stage (or MLflow alias) name (``registry: {stages: ...}``)."""
     names = {stage: stage for stage in STAGES}

@@ -37,30 +37,22 @@ from readiness.registry.entities import (
     fault_point,
     gto_stage,
     key_metrics,
+    refuse_if_staged,
     registry_lock,
     registry_policy,
     stage_names,
 )
 
 TAG = "readiness."  # prefix of the tags readiness writes on runs and versions
-DEFAULT_ARTIFACT_ROOT = ".readiness/mlflow-artifacts"
 PROMOTIONS = ("model.promoted", "model.promoted.forced")
 
 
 def _settings(project: Project) -> tuple[str, str, Path | None]:
-    """The tracking URI (a relative sqlite path made the project's), the model name prefix,
-    and the local artifact folder of a sqlite store (None for a server: it has its own)."""
+    """The tracking URI, the model name prefix and a sqlite store's artifact folder."""
     policy = registry_policy(project)
     if policy is None or policy.backend != "mlflow" or not policy.tracking_uri:
         raise RegistryError("readiness.yaml names no mlflow registry (registry: {backend: mlflow})")
-    uri = str(policy.tracking_uri)
-    root: Path | None = None
-    if uri.startswith("sqlite:///"):
-        path = Path(uri.removeprefix("sqlite:///"))
-        uri = f"sqlite:///{path if path.is_absolute() else project.root / path}"
-        folder = Path(policy.artifact_root or DEFAULT_ARTIFACT_ROOT)
-        root = folder if folder.is_absolute() else project.root / folder
-    return uri, str(policy.model_prefix or ""), root
+    return mlflow.store_of(policy, project.root)
 
 
 def _uri(project: Project) -> str:
@@ -242,6 +234,7 @@ class MLflowRegistry:
     ) -> Registration:
         from readiness.integrations.dvc import data_versions
         from readiness.registry.models import check_types, project_trusted_types
+        from readiness.registry.profiles import profile_text
 
         uri, prefix, artifact_root = _settings(project)
         uri = _uri(project)
@@ -270,6 +263,8 @@ class MLflowRegistry:
             intent = registry_audit.new_intent(
                 project, "register", name=name, version=version, run=run_id, backend="mlflow"
             )
+            # the training data's profile travels with the version (drift without the data)
+            profile = profile_text(project, name, run_id, project.root / source)
             params, evidence = _run_evidence(run)
             params.update({f"{TAG}data/{p}": str(m) for p, m in data_md5.items()})
             location = (artifact_root / name).as_uri() if artifact_root else None
@@ -293,7 +288,9 @@ class MLflowRegistry:
                     f"{TAG}data": json.dumps(data_md5, sort_keys=True),
                     f"{TAG}criteria_hash": _criteria_hash(project),
                     f"{TAG}intent": intent,
+                    f"{TAG}profile": _profile_artifact(name) if profile else "",
                 },
+                files={_profile_artifact(name): profile} if profile else None,
             )
             fault_point("register:tagged")
             audit.append(
@@ -359,50 +356,59 @@ class MLflowRegistry:
             )
         return Rollback(name, current, target)
 
-    def delete_version(self, project: Project, name: str, version: str) -> None:
-        version = version if version.startswith("v") else f"v{version}"
+    def delete_version(self, project: Project, name: str, version: str) -> list[str]:
         with registry_lock(project):
+            self.reconcile(project)
             row = self._row(project, name, version)
-            ours = {alias: stage for stage, alias in stage_names(project).items()}
-            if row["aliases"]:
-                held = ", ".join(ours.get(a, a) for a in row["aliases"])
+            found = next(v for v in self.versions(project, name) if v.version == version)
+            refuse_if_staged(found, "an alias")
+            if row["aliases"]:  # an alias readiness does not name (moved outside readiness)
                 raise RegistryError(
-                    f"{name} {version} is in {held} (an alias points to it): move the alias "
-                    "first (promote another version, or roll back); it is not deleted"
+                    f"{name} {version} has the MLflow alias(es) {', '.join(row['aliases'])}: "
+                    "remove them first; it is not deleted"
                 )
-            mlflow.delete_version(_uri(project), _mlflow_name(project, name), row["version"])
-            audit.append(project, "model.deleted", name=name, version=version)
+            model_name = _mlflow_name(project, name)
+            mlflow.delete_version(_uri(project), model_name, row["version"])
+            removed = [f"mlflow:{model_name}/{row['version']}"]
+            audit.append(project, "model.deleted", name=name, version=version, removed=removed)
+        return removed
 
     # -- model files -----------------------------------------------------------------------
 
     def model_bytes(self, project: Project, chosen: ModelVersion) -> bytes:
+        row = self._row(project, chosen.name, chosen.version)
+        data = self._artifact(project, row, f"{mlflow.MODEL_DIR}/{mlflow.SKOPS_FILE}")
+        if data is None:
+            what = f"{chosen.name} {chosen.version}"
+            raise RegistryError(f"{what}: MLflow's artifacts hold no {mlflow.SKOPS_FILE}")
+        return data
+
+    def profile_bytes(self, project: Project, chosen: ModelVersion) -> bytes | None:
+        """The version run's ``profile/NAME.profile.json`` (its tag says whether it has one)."""
+        row = self._row(project, chosen.name, chosen.version)
+        relative = row["tags"].get(f"{TAG}profile")
+        return self._artifact(project, row, relative) if relative else None
+
+    def _artifact(self, project: Project, row: dict[str, Any], relative: str) -> bytes | None:
+        """A file of a version's run by its path in the run's artifacts (None: absent).
+
+        A sqlite store's are read under this project's artifact folder, wherever the
+        project was when it was registered (MLflow records absolute URIs); otherwise they
+        are downloaded (a server's through its proxy; a server that is down is an error).
+        """
         import tempfile
 
-        row = self._row(project, chosen.name, chosen.version)
-        local = self._local_artifacts(project, row)
-        if local is not None:
-            return local.read_bytes()
-        with tempfile.TemporaryDirectory(prefix="readiness-mlflow-") as folder:
-            path = mlflow.download(_uri(project), row["source"], Path(folder))
-            file = path / mlflow.SKOPS_FILE if path.is_dir() else path
-            if not file.is_file():
-                what = f"{chosen.name} {chosen.version}"
-                raise RegistryError(f"{what}: MLflow's artifacts hold no {mlflow.SKOPS_FILE}")
-            return file.read_bytes()
-
-    def _local_artifacts(self, project: Project, row: dict[str, Any]) -> Path | None:
-        """The model file of a sqlite store's version under this project's artifact folder,
-        wherever the project was when it was registered (the source URI is absolute)."""
+        # the model version's source is the run's model/ folder: its parent is the run's
+        base = str(row["source"]).removesuffix("/").removesuffix(f"/{mlflow.MODEL_DIR}")
         _, _, root = _settings(project)
-        source = str(row["source"])
-        if root is None or not source.startswith("file:"):
-            return None
-        marker = f"/{root.name}/"
-        if marker not in source:
-            return None
-        relative = source.split(marker, 1)[1]
-        file = root / relative / mlflow.SKOPS_FILE
-        return file if file.is_file() else None
+        marker = f"/{root.name}/" if root is not None else ""
+        if root is not None and base.startswith("file:") and marker in base:
+            file = root / base.split(marker, 1)[1] / relative
+            if file.is_file():
+                return file.read_bytes()
+        with tempfile.TemporaryDirectory(prefix="readiness-mlflow-") as folder:
+            path = mlflow.download(_uri(project), f"{base}/{relative}", Path(folder))
+            return path.read_bytes() if path.is_file() else None
 
     # -- interrupted commands --------------------------------------------------------------
 
@@ -484,6 +490,11 @@ class MLflowRegistry:
             **(extra if intent.get("forced") else {}),
             **common,
         )
+
+
+def _profile_artifact(name: str) -> str:
+    """Where a version's reference profile is among its run's artifacts."""
+    return f"profile/{name}.profile.json"
 
 
 def _requirements() -> list[str]:

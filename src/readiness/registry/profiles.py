@@ -1,8 +1,10 @@
 """The reference profile of a model version: its training data as the drift engine needs it.
 
 ``readiness register`` profiles the data the model was trained on (the run's training data,
-else the declared ``datasets: train:``) into ``models/<name>.profile.json``, DVC-tracked and
-committed with the model, so every version carries its own. The monitor and
+else the declared ``datasets: train:``), and the registry backend stores it with the
+version, so every version carries its own: ``models/<name>.profile.json``, DVC-tracked and
+committed with the model, on GTO; an artifact of the version's run on MLflow
+(``profile/<name>.profile.json``, where the model's artifacts are). The monitor and
 ``readiness drift --profile NAME@VERSION`` judge a current sample against it without reading
 the training data again. Profiles are exact (``monitoring.engine.profile``): the verdicts
 equal those on the data itself.
@@ -74,8 +76,24 @@ def write_profile(project: Project, name: str, run_id: str | None) -> str | None
     None when no training data is known or readable (the version then has no profile and
     the monitor reads the training data at the version's commit, as before).
     """
-    from readiness.core.config import load_config
     from readiness.core.fsutil import atomic_write_text
+    from readiness.registry.models import model_path
+
+    text = profile_text(project, name, run_id, project.root / model_path(name))
+    if text is None:
+        return None
+    path = project.root / profile_path(name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, text)
+    return profile_path(name)
+
+
+def profile_text(project: Project, name: str, run_id: str | None, model_file: Path
+                 ) -> str | None:
+    """The profile file's text for a version of ``name`` whose model is ``model_file``
+    (None: no training data is known or readable). The GTO backend commits it beside the
+    model; the MLflow one logs it as an artifact of the version's run."""
+    from readiness.core.config import load_config
     from readiness.data.validation import DataValidationError, read_table
     from readiness.monitoring.engine import profile_frame
 
@@ -91,12 +109,8 @@ def write_profile(project: Project, name: str, run_id: str | None) -> str | None
         return None
     exact_rows = (config.drift or DriftPolicy()).profile_exact_rows
     profiles = profile_frame(frame, exact_rows=exact_rows)
-    predictions = _prediction_profiles(project, config, name, exact_rows)
-    path = project.root / profile_path(name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(path, encode_profile(profiles, source, len(frame),
-                                             predictions=predictions))
-    return profile_path(name)
+    predictions = _prediction_profiles(project, config, model_file, exact_rows)
+    return encode_profile(profiles, source, len(frame), predictions=predictions)
 
 
 def encode_profile(profiles: dict[str, Any], source: str, rows: int, schema: int = SCHEMA,
@@ -113,7 +127,7 @@ def encode_profile(profiles: dict[str, Any], source: str, rows: int, schema: int
     return json.dumps(data, separators=(",", ":"), allow_nan=False) + "\n"
 
 
-def _prediction_profiles(project: Project, config: Any, name: str, exact_rows: int
+def _prediction_profiles(project: Project, config: Any, model_file: Path, exact_rows: int
                          ) -> dict[str, Any]:
     """Profiles of the placed model's predictions on the declared holdout, by kind.
 
@@ -124,7 +138,7 @@ def _prediction_profiles(project: Project, config: Any, name: str, exact_rows: i
 
     from readiness.data.validation import DataValidationError, read_table
     from readiness.monitoring.engine import profile_frame
-    from readiness.registry.models import ModelError, load_file, model_path
+    from readiness.registry.models import ModelError, load_file
 
     split = config.criteria.business.split if config.criteria.business else "holdout"
     path = dataset_path(config, split) or dataset_path(config, "holdout")
@@ -132,7 +146,7 @@ def _prediction_profiles(project: Project, config: Any, name: str, exact_rows: i
         return {}
     try:
         holdout = read_table(project.root / path)
-        model = load_file(project.root / model_path(name), project=project)
+        model = load_file(model_file, project=project)
     except (DataValidationError, ModelError, OSError):  # said again by the monitor
         return {}
     names = getattr(model, "feature_names_in_", None)
@@ -181,22 +195,21 @@ def parse_profile(text: str, where: str) -> tuple[dict[str, Any], str]:
     return stored.columns, stored.source
 
 
-def read_stored(project: Project, name: str, commit: str) -> StoredProfile | None:
-    """The profile file stored with the version of ``name`` at ``commit`` (None: none)."""
-    from readiness.integrations.dvc import DataError, read_bytes
+def read_stored(project: Project, version: Any) -> StoredProfile | None:
+    """The profile stored with ``version`` (a ModelVersion) by its registry backend: beside
+    the model at its commit on GTO, an artifact of its run on MLflow (None: it has none)."""
+    from readiness.registry.backend import backend_for
 
-    path = profile_path(name)
-    try:
-        raw = read_bytes(project, path, commit)
-    except DataError:  # a version registered before profiles, or its cache is missing
+    raw = backend_for(project).profile_bytes(project, version)
+    if raw is None:  # a version registered before profiles, or its cache is missing
         return None
-    return parse_stored(raw.decode("utf-8", errors="replace"), f"{path}@{commit[:8]}")
+    where = f"{profile_path(version.name)}@{version.commit[:8] or version.version}"
+    return parse_stored(raw.decode("utf-8", errors="replace"), where)
 
 
-def read_profile(project: Project, name: str, commit: str) -> tuple[dict[str, Any], str] | None:
-    """The column profiles stored with the version of ``name`` at ``commit``, and their
-    reference (None: it has none)."""
-    stored = read_stored(project, name, commit)
+def read_profile(project: Project, version: Any) -> tuple[dict[str, Any], str] | None:
+    """The column profiles stored with ``version``, and their reference (None: it has none)."""
+    stored = read_stored(project, version)
     return None if stored is None else (stored.columns, stored.source)
 
 

@@ -41,6 +41,7 @@ from readiness.registry.entities import (  # re-exported: every caller imports t
     fault_point,
     gto_stage,
     key_metrics,
+    refuse_if_staged,
     registry_lock,
     stage_names,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "DRILL_MAX_AGE_DAYS",
     "STAGES",
     "AlreadyRegistered",
+    "Deleted",
     "FeaturesUnknown",
     "ModelVersion",
     "Registration",
@@ -312,12 +314,13 @@ def _new_version(project: Project, name: str, version: str) -> str:
 def register(
     project: Project, name: str, version: str | None = None, run_id: str | None = None
 ) -> Registration:
-    """Register a saved model as a new GTO version.
+    """Register a saved model as a new version in the project's registry backend.
 
     The model is the one ``run_id`` saved, else the latest run's (a batch's best run's
-    when that run is part of a batch). It goes to ``models/<name>.skops``, tracked with
-    DVC if needed; its pointer files (only those) are committed and the commit tagged
-    ``name@vX.Y.Z`` with the producing run and its metrics.
+    when that run is part of a batch). On GTO it goes to ``models/<name>.skops``, tracked
+    with DVC if needed; its pointer files (only those) are committed and the commit tagged
+    ``name@vX.Y.Z`` with the producing run and its metrics. On MLflow it becomes a model
+    version of its own run (:mod:`readiness.registry.mlflow_registry`).
     """
     check_name(name)
     run, source = _model_source(project, name, run_id)
@@ -431,9 +434,31 @@ def _path_at(project: Project, name: str, commit: str) -> str:
     return declared_path(git.show(project.root, commit, "dvc.yaml"), name)
 
 
-def delete_version(project: Project, name: str, version: str) -> None:
-    """Delete a registered version; refused while a stage (an alias, a tag) points to it."""
-    backend_for(project).delete_version(project, name, version)
+@dataclass
+class Deleted(Renderable):
+    """A version deleted from the registry, and what was removed (tags, an MLflow version)."""
+
+    name: str
+    version: str
+    removed: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def delete_version(project: Project, name: str, version: str) -> Deleted:
+    """Delete a registered version; refused while a stage (an alias, a tag) points to it, or
+    while it is where a rollback of production would land. Audited (``model.deleted``)."""
+    check_name(name)
+    version = version if version.startswith("v") else f"v{version}"
+    found = get_version(project, name, version)
+    if not found.stages and version in stage_holders(project, name, "production")[1:]:
+        raise RegistryError(
+            f"{name} {version} is where a rollback of production lands: promote another "
+            "version first; it is not deleted"
+        )
+    removed = backend_for(project).delete_version(project, name, version)
+    return Deleted(name, version, removed)
 
 
 # -- loading -----------------------------------------------------------------------------------
@@ -814,13 +839,33 @@ class GTORegistry:
     def model_bytes(self, project: Project, chosen: ModelVersion) -> bytes:
         return _gto_model_bytes(project, chosen)
 
+    def profile_bytes(self, project: Project, chosen: ModelVersion) -> bytes | None:
+        """``models/NAME.profile.json`` at the version's commit, read through DVC."""
+        from readiness.integrations.dvc import DataError, read_bytes
+        from readiness.registry.profiles import profile_path
+
+        try:
+            data: bytes = read_bytes(project, profile_path(chosen.name), chosen.commit)
+        except DataError:  # registered before profiles, or its cache is missing
+            return None
+        return data
+
     def reconcile(self, project: Project, idle: bool = False) -> list[dict[str, Any]]:
         if idle:
             return registry_audit.reconcile_if_idle(project)
         return registry_audit.reconcile(project)
 
-    def delete_version(self, project: Project, name: str, version: str) -> None:
-        raise RegistryError(
-            "the gto backend keeps versions in git tags: readiness does not delete them "
-            "(gto deprecate does, outside the gate)"
-        )
+    def delete_version(self, project: Project, name: str, version: str) -> list[str]:
+        """The version's git tags deleted: its registration and its (inactive) stage tags,
+        every GTO tag of ``name`` at its commit (a commit holds one version of a model)."""
+        with registry_lock(project):
+            registry_audit.reconcile(project)
+            found = get_version(project, name, version)
+            refuse_if_staged(found, "a stage tag")
+            at = _git(project.root, "tag", "--points-at", found.commit).split()
+            tags = [t for t in at if (gto.parse_tag(t) or {}).get("name") == name]
+            tags.sort(key=lambda t: ("@" not in t, t))  # the version's own tag first
+            if tags:
+                _git(project.root, "tag", "-d", *tags)
+            audit.append(project, "model.deleted", name=name, version=version, removed=tags)
+        return tags

@@ -6,7 +6,7 @@ import html
 from typing import Any
 
 from readiness.checklist.attestations import Attested
-from readiness.registry.versions import ModelList, Registration, Rollback
+from readiness.registry.versions import Deleted, ModelList, Registration, Rollback
 from readiness.render import STYLE, renders, table_html, table_text
 
 MODELS_HEADER = ("model", "version", "stages", "created", "by", "run", "key metrics")
@@ -48,6 +48,12 @@ def _registration_text(obj: Any) -> str:
         f"registered {obj.name} {obj.version} at {obj.commit[:10]} (run {obj.run_id or '-'})\n"
         f"key metrics: {metrics}"
     )
+
+
+@renders("text", Deleted)
+def _deleted_text(obj: Any) -> str:
+    removed = ", ".join(obj.removed) or "nothing left to remove"
+    return f"deleted {obj.name} {obj.version} ({removed}); the deletion is on record"
 
 
 @renders("text", Rollback)
