@@ -146,36 +146,44 @@ def write_notebook(path: Path, parameters: str, *cells: str) -> Path:
     return path
 
 
-@pytest.fixture
-def dvc_project(tmp_path, monkeypatch):
-    """``readiness init`` of a fresh folder: git + DVC + a local remote, committed."""
-    from readiness.core.project import Project
+@pytest.fixture(scope="session")
+def dvc_template(tmp_path_factory) -> Path:
+    """``readiness init`` of a fresh folder (git + DVC + a local remote, committed), once
+    per worker: tests use copies (``dvc_project``)."""
     from readiness.data.scaffold import init_project
 
-    root = tmp_path / "dvcproj"
-    init_project(root)
-    own_use_case(root)
-    git_init(root)
-    monkeypatch.chdir(root)
-    # `dvc repro` runs stage commands through the shell: the venv's readiness must be found
-    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    return Project(root.resolve())
+    root = tmp_path_factory.mktemp("dvc-template") / "dvcproj"
+    with building(root.parent) as env:
+        init_project(root)
+        own_use_case(root)
+        git_init(root)
+        env.chdir(root)
+    return root.resolve()
+
+
+@pytest.fixture
+def dvc_project(dvc_template, tmp_path, monkeypatch):
+    """``readiness init`` of a fresh folder: git + DVC + a local remote, committed (a copy of
+    ``dvc_template`` with its own remote); the working directory inside it, and the venv's
+    commands on PATH (`dvc repro` runs stage commands through the shell)."""
+    return use_copy(dvc_template, tmp_path / "dvcproj", monkeypatch)
 
 
 @contextlib.contextmanager
-def building(root: Path) -> Iterator[pytest.MonkeyPatch]:
-    """The environment a project shared by tests is built in (before any test's own).
+def building(base: Path) -> Iterator[pytest.MonkeyPatch]:
+    """The environment a project shared by tests is built in, in folder ``base`` (before
+    any test's own environment exists).
 
-    As a test's: no run or project from the caller, default DVC remotes beside the
-    project, the venv's commands on PATH, the project folder as working directory.
+    As a test's: no run or project from the caller, default DVC remotes in ``base``, the
+    venv's commands on PATH; ``base`` is the working directory until the caller moves.
     """
-    root.mkdir(parents=True, exist_ok=True)
+    base.mkdir(parents=True, exist_ok=True)
     with pytest.MonkeyPatch.context() as env:
         for name in ("READINESS_RUN_ID", "READINESS_PROJECT", "READINESS_SOURCE"):
             env.delenv(name, raising=False)
-        env.setenv("READINESS_REMOTE_HOME", str(root.parent / "remotes"))
+        env.setenv("READINESS_REMOTE_HOME", str(base / "remotes"))
         env.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-        env.chdir(root)
+        env.chdir(base)
         yield env
 
 
@@ -200,10 +208,11 @@ def copy_project(source: Path, target: Path) -> Path:
         for line in text.splitlines():
             key, _, url = line.partition("=")
             old = Path(url.strip())
-            if key.strip() != "url" or not old.is_absolute() or not old.is_dir():
+            if key.strip() != "url" or not old.is_absolute():
                 continue
             new = default_remote_dir(Project(target.resolve()))
-            shutil.copytree(old, new, dirs_exist_ok=True)
+            if old.is_dir():
+                shutil.copytree(old, new, dirs_exist_ok=True)
             text = text.replace(str(old), str(new))
         local.write_text(text)
     return target.resolve()
@@ -220,20 +229,18 @@ def use_copy(source: Path, target: Path, monkeypatch) -> Project:
 
 
 @pytest.fixture(scope="session")
-def registry_template(tmp_path_factory) -> Path:
+def registry_template(dvc_template, tmp_path_factory) -> Path:
     """The registry tests' project, built once per worker (tests use copies:
     ``registry_project``): ``readiness init``, the screening criteria, the data tracked."""
     from readiness.core.project import Project
     from readiness.criteria.declaration import declare
-    from readiness.data.scaffold import init_project
     from readiness.data.tracking import track
     from readiness.examples import breast_cancer
 
     root = tmp_path_factory.mktemp("registry-template") / "dvcproj"
-    with building(root):
-        init_project(root)
-        own_use_case(root)
-        git_init(root)
+    with building(root.parent) as env:
+        copy_project(dvc_template, root)
+        env.chdir(root)
         project = Project(root.resolve())
         breast_cancer(root / "data" / "breast_cancer")
         declare(project, SCREENING)
