@@ -23,7 +23,7 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy src
 
 test: lint
-	DVC_NO_ANALYTICS=1 $(PY) -m pytest -n $(PYTEST_WORKERS) --durations=15
+	DVC_NO_ANALYTICS=1 $(PY) -m pytest -n $(PYTEST_WORKERS) --dist worksteal --durations=15
 
 demo: $(STAMP)
 	DVC_NO_ANALYTICS=1 $(PY) scripts/demo.py

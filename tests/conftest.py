@@ -2,22 +2,60 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from readiness.core.project import Project
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATES = REPO / "templates"
 
 os.environ.setdefault("DVC_NO_ANALYTICS", "1")
+# The mlflow servers the tests start serve the tracking store and the model registry only:
+# no GenAI job runner (six more processes, each importing mlflow, idling beside the suite).
+os.environ.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
 
 # A bound that only stops a hung subprocess, never a speed assertion: a 2-core CI machine
 # under load runs several times slower than an idle one, so it is generous.
 HANG = float(os.environ.get("READINESS_TEST_HANG", "1500"))
+
+
+# The slowest test files (minutes on the 2-core CI machine), in one lane per worker, each
+# lane's longest first. Each lane starts one worker's share of the run (xdist's worksteal
+# gives each worker a contiguous share and lets an idle one take the end of another's), so
+# the long tests start at once, on different workers, and the run ends on short ones.
+SLOW_LANES = (
+    ("test_demo.py", "test_registry_mlflow.py", "test_repo_pipeline.py", "test_browser.py"),
+    ("test_checklist.py", "test_portfolio.py", "test_registry.py", "test_promotion_paired.py"),
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    workers = max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1))
+    lanes: list[list[pytest.Item]] = [[] for _ in range(workers)]
+    slow = set()
+    for number, names in enumerate(SLOW_LANES):
+        for name in names:
+            found = [item for item in items if item.path.name == name]
+            lanes[number % workers].extend(found)
+            slow.update(id(item) for item in found)
+    rest = [item for item in items if id(item) not in slow]
+    ordered: list[pytest.Item] = []
+    for number, lane in enumerate(lanes):  # lane k starts at k/workers of the run
+        ordered.extend(lane)
+        fill = max(0, len(items) * (number + 1) // workers - len(ordered))
+        ordered.extend(rest[:fill])
+        rest = rest[fill:]
+    items[:] = ordered + rest
 
 
 @pytest.fixture(autouse=True)
@@ -108,20 +146,127 @@ def write_notebook(path: Path, parameters: str, *cells: str) -> Path:
     return path
 
 
-@pytest.fixture
-def dvc_project(tmp_path, monkeypatch):
-    """``readiness init`` of a fresh folder: git + DVC + a local remote, committed."""
-    from readiness.core.project import Project
+@pytest.fixture(scope="session")
+def dvc_template(tmp_path_factory) -> Path:
+    """``readiness init`` of a fresh folder (git + DVC + a local remote, committed), once
+    per worker: tests use copies (``dvc_project``)."""
     from readiness.data.scaffold import init_project
 
-    root = tmp_path / "dvcproj"
-    init_project(root)
-    own_use_case(root)
-    git_init(root)
+    root = tmp_path_factory.mktemp("dvc-template") / "dvcproj"
+    with building(root.parent) as env:
+        init_project(root)
+        own_use_case(root)
+        git_init(root)
+        env.chdir(root)
+    return root.resolve()
+
+
+@pytest.fixture
+def dvc_project(dvc_template, tmp_path, monkeypatch):
+    """``readiness init`` of a fresh folder: git + DVC + a local remote, committed (a copy of
+    ``dvc_template`` with its own remote); the working directory inside it, and the venv's
+    commands on PATH (`dvc repro` runs stage commands through the shell)."""
+    return use_copy(dvc_template, tmp_path / "dvcproj", monkeypatch)
+
+
+@contextlib.contextmanager
+def building(base: Path) -> Iterator[pytest.MonkeyPatch]:
+    """The environment a project shared by tests is built in, in folder ``base`` (before
+    any test's own environment exists).
+
+    As a test's: no run or project from the caller, default DVC remotes in ``base``, the
+    venv's commands on PATH; ``base`` is the working directory until the caller moves.
+    """
+    base.mkdir(parents=True, exist_ok=True)
+    with pytest.MonkeyPatch.context() as env:
+        for name in ("READINESS_RUN_ID", "READINESS_PROJECT", "READINESS_SOURCE"):
+            env.delenv(name, raising=False)
+        env.setenv("READINESS_REMOTE_HOME", str(base / "remotes"))
+        env.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+        env.chdir(base)
+        yield env
+
+
+def copy_project(source: Path, target: Path) -> Path:
+    """A copy of the built project ``source`` at ``target``, for a test to change.
+
+    The copy gets its own copy of the local DVC remote of ``.dvc/config.local`` (where
+    ``readiness init`` puts it), at the default place for ``target`` under the test's
+    READINESS_REMOTE_HOME, so that what one test pushes no other test sees. DVC's
+    machine-local state (``.dvc/tmp``: locks, indexes of the old paths) is not copied.
+    """
+    from readiness.core.project import Project
+    from readiness.integrations.dvc import default_remote_dir
+
+    def ignore(folder: str, names: list[str]) -> list[str]:
+        return ["tmp"] if Path(folder) == source / ".dvc" else []
+
+    shutil.copytree(source, target, symlinks=True, ignore=ignore)
+    local = target / ".dvc" / "config.local"
+    if local.is_file():
+        text = local.read_text()
+        for line in text.splitlines():
+            key, _, url = line.partition("=")
+            old = Path(url.strip())
+            if key.strip() != "url" or not old.is_absolute():
+                continue
+            new = default_remote_dir(Project(target.resolve()))
+            if old.is_dir():
+                shutil.copytree(old, new, dirs_exist_ok=True)
+            text = text.replace(str(old), str(new))
+        local.write_text(text)
+    return target.resolve()
+
+
+def use_copy(source: Path, target: Path, monkeypatch) -> Project:
+    """A test's own copy of a built project, as ``dvc_project`` sets one up."""
+    from readiness.core.project import Project
+
+    root = copy_project(source, target)
     monkeypatch.chdir(root)
-    # `dvc repro` runs stage commands through the shell: the venv's readiness must be found
     monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    return Project(root.resolve())
+    return Project(root)
+
+
+@pytest.fixture(scope="session")
+def registry_template(dvc_template, tmp_path_factory) -> Path:
+    """The registry tests' project, built once per worker (tests use copies:
+    ``registry_project``): ``readiness init``, the screening criteria, the data tracked."""
+    from readiness.core.project import Project
+    from readiness.criteria.declaration import declare
+    from readiness.data.tracking import track
+    from readiness.examples import breast_cancer
+
+    root = tmp_path_factory.mktemp("registry-template") / "dvcproj"
+    with building(root.parent) as env:
+        copy_project(dvc_template, root)
+        env.chdir(root)
+        project = Project(root.resolve())
+        breast_cancer(root / "data" / "breast_cancer")
+        declare(project, SCREENING)
+        track(project, ["data/breast_cancer"])
+        commit_all(root, "criteria and data")
+    return root.resolve()
+
+
+@pytest.fixture(scope="session")
+def production_template(registry_template, tmp_path_factory) -> Path:
+    """``registry_template`` with screening v1.0.0 in production, trained by the retraining
+    notebook (so its training data is known); built once per worker, used as copies."""
+    from readiness.core.project import Project
+    from readiness.gate.promotion import promote
+    from readiness.registry.versions import register
+
+    root = tmp_path_factory.mktemp("production-template") / "dvcproj"
+    with building(root.parent) as env:
+        copy_project(registry_template, root)
+        env.chdir(root)
+        done = cli("run", "notebooks/retrain.ipynb", "-p", "model_name", '"screening"', cwd=root)
+        assert done.returncode == 0, done.stdout + done.stderr
+        project = Project(root.resolve())
+        register(project, "screening")
+        assert promote(project, "screening", "1.0.0", "production").promoted
+    return root.resolve()
 
 
 def commit_all(root: Path, message: str = "change") -> None:

@@ -166,3 +166,26 @@ def test_evidence_names_data_versions_and_commit(dvc_project):
     evidence = readiness.record("roc_auc", 0.9)
     assert evidence.data == {"train.csv": md5}
     assert evidence.git_commit and len(evidence.git_commit) == 40
+
+
+def test_a_locked_repository_fails_at_once_inside_a_stage_of_it(dvc_project, monkeypatch):
+    """Inside a stage `dvc repro` runs (DVC_ROOT is the project), its lock cannot clear while
+    the stage runs: no waiting. Elsewhere, a locked repository is waited for."""
+    from dvc.lock import make_lock
+
+    from readiness.integrations import dvc as dvcstore
+
+    tmp = dvc_project.root / ".dvc" / "tmp"
+    tmp.mkdir(exist_ok=True)
+    lock = make_lock(str(tmp / "lock"), tmp_dir=str(tmp))  # DVC's own repository lock
+    lock.lock()
+    try:
+        monkeypatch.setenv("DVC_ROOT", str(dvc_project.root))
+        monkeypatch.setenv("DVC_STAGE", "poc")
+        with pytest.raises(DataError, match="dvc command running stage poc, which this process"):
+            dvcstore.read(dvc_project, lambda repo: repo.status(), wait=HANG)
+        monkeypatch.setenv("DVC_ROOT", str(dvc_project.root.parent))  # another repository's
+        with pytest.raises(DataError, match="stayed locked for 0s"):
+            dvcstore.read(dvc_project, lambda repo: repo.status(), wait=0)
+    finally:
+        lock.unlock()

@@ -22,7 +22,7 @@ from readiness.registry.models import (
     reproducible,
 )
 
-from .conftest import SCREENING, cli, commit_all
+from .conftest import SCREENING, cli, commit_all, use_copy
 
 # -- crafted files ------------------------------------------------------------------------
 
@@ -519,23 +519,14 @@ def test_every_registry_load_uses_the_project_trust(dvc_project, clipper):
 
 
 @pytest.mark.slow
-def test_retraining_on_the_same_data_is_nothing_to_do(dvc_project):
+def test_retraining_on_the_same_data_is_nothing_to_do(production_template, tmp_path, monkeypatch):
     """The same data and notebook give production's model file again: nothing new, no error."""
     import shutil
 
-    from readiness.criteria.declaration import declare
-    from readiness.data.tracking import track
-    from readiness.examples import breast_cancer
     from readiness.registry.versions import in_stage, versions
 
-    from .test_registry import _production_with_a_trained_job
-
-    registry_project = dvc_project
-    breast_cancer(dvc_project.root / "data" / "breast_cancer")
-    declare(dvc_project, SCREENING)
-    track(dvc_project, ["data/breast_cancer"])
-    commit_all(dvc_project.root, "criteria and data")
-    _production_with_a_trained_job(registry_project)
+    # screening v1.0.0 in production, trained by the retraining notebook (the test's copy)
+    registry_project = use_copy(production_template, tmp_path / "dvcproj", monkeypatch)
     shutil.copyfile(
         registry_project.root / "data" / "breast_cancer" / "train.csv",
         registry_project.root / "data" / "new.csv",

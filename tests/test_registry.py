@@ -16,24 +16,22 @@ from readiness.gate.promotion import promote
 from readiness.registry.models import ModelError, loads
 from readiness.registry.versions import drill, in_stage, register, rollback, versions
 
-from .conftest import HANG, SCREENING, cli, commit_all
+from .conftest import HANG, cli, commit_all, use_copy
 
 pytestmark = pytest.mark.slow
 
-SETUP = SCREENING
+
+@pytest.fixture
+def registry_project(registry_template, tmp_path, monkeypatch):
+    """``readiness init``, the screening criteria, the data tracked: the test's own copy."""
+    return use_copy(registry_template, tmp_path / "dvcproj", monkeypatch)
 
 
 @pytest.fixture
-def registry_project(dvc_project):
-    from readiness.criteria.declaration import declare
-    from readiness.data.tracking import track
-    from readiness.examples import breast_cancer
-
-    breast_cancer(dvc_project.root / "data" / "breast_cancer")
-    declare(dvc_project, SETUP)
-    track(dvc_project, ["data/breast_cancer"])
-    commit_all(dvc_project.root, "criteria and data")
-    return dvc_project
+def production_project(production_template, tmp_path, monkeypatch):
+    """``registry_project`` with screening v1.0.0 in production, trained by the retraining
+    notebook (so its training data is known): the test's own copy."""
+    return use_copy(production_template, tmp_path / "dvcproj", monkeypatch)
 
 
 def train(project, C: float = 1.0, name: str = "screening"):
@@ -206,16 +204,6 @@ def test_two_promotions_at_once_are_serialized(registry_project):
     ]
 
 
-def _production_with_a_trained_job(project):
-    """Production v1.0.0 trained by the retraining notebook (so its training data is known)."""
-    done = cli(
-        "run", "notebooks/retrain.ipynb", "-p", "model_name", '"screening"', cwd=project.root
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    register(project, "screening")
-    assert promote(project, "screening", "1.0.0", "production").promoted
-
-
 @pytest.mark.parametrize(
     "step",
     [
@@ -226,8 +214,8 @@ def _production_with_a_trained_job(project):
         "promote:production:before",
     ],
 )
-def test_a_killed_retrain_never_moves_production(registry_project, step):
-    _production_with_a_trained_job(registry_project)
+def test_a_killed_retrain_never_moves_production(production_project, step):
+    registry_project = production_project
     # the same rows in reverse order: another model file (saves are byte-reproducible, so an
     # exact copy would give production's file again) with production's metrics, so every
     # step is reached
@@ -325,10 +313,10 @@ def test_retrain_reports_a_refused_data_commit_as_a_failed_step(registry_project
     assert gitinfo.commit_paths(root, paths, "again") == (commit, "already committed")
 
 
-def test_monitor_nothing_to_do_then_retrain_through_the_gate(registry_project):
+def test_monitor_nothing_to_do_then_retrain_through_the_gate(production_project):
     from readiness.examples import shifted_sample
 
-    _production_with_a_trained_job(registry_project)
+    registry_project = production_project
     same = cli(
         "monitor",
         "screening",

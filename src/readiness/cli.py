@@ -5,8 +5,14 @@ from __future__ import annotations
 import os
 import sys
 
-from readiness.commands import Context, HelpShown, build_parser
-from readiness.core.errors import ReadinessError
+# jsonschema (imported by nbformat, so by papermill) imports rfc3987-syntax when it is
+# installed (JupyterLab's jsonschema[format-nongpl] brings it), and that compiles a grammar
+# on import: 3 s of CPU per command that touches a notebook. Its one use, the "iri" format
+# check of jsonschema, is not one this process makes; notebooks' kernels are not affected.
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+from readiness.commands import Context, HelpShown, build_parser  # noqa: E402
+from readiness.core.errors import ReadinessError  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

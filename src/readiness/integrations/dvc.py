@@ -48,6 +48,23 @@ def is_dvc_project(root: Path) -> bool:
     return (root / ".dvc").is_dir()
 
 
+def running_stage(project: Project) -> str | None:
+    """The stage of ``project`` whose command this process belongs to, if any.
+
+    ``dvc repro`` and ``dvc exp run`` set DVC_ROOT and DVC_STAGE for a stage's command (and
+    so for all it starts, e.g. a notebook's kernel), and keep the stage's outputs locked
+    while it runs.
+    """
+    root = os.environ.get("DVC_ROOT")
+    if not root:
+        return None
+    try:
+        inside = Path(root).resolve() == project.root.resolve()
+    except OSError:  # an unreadable DVC_ROOT: not ours
+        return None
+    return (os.environ.get("DVC_STAGE") or "?") if inside else None
+
+
 def _open_repo(project: Project, fn: Callable[[Any], T], wait: float) -> T:
     """Run ``fn(repo)`` on a fresh Repo, retrying while DVC's own lock is taken."""
     _quiet_env()
@@ -62,7 +79,16 @@ def _open_repo(project: Project, fn: Callable[[Any], T], wait: float) -> T:
         try:
             with Repo(str(project.root)) as repo:
                 return fn(repo)
-        except LockError:
+        except LockError as exc:
+            stage = running_stage(project)
+            if stage is not None:
+                # the dvc command running this stage holds the lock until the stage ends:
+                # waiting from inside the stage can only time out
+                why = " ".join(str(exc).split("\n\nIf there are")[0].split()) or "locked"
+                raise DataError(
+                    f"the DVC repository in {project.root} is locked by the dvc command "
+                    f"running stage {stage}, which this process is part of ({why})"
+                ) from None
             if time.monotonic() > deadline:
                 raise DataError(
                     f"the DVC repository in {project.root} stayed locked for {wait:g}s "

@@ -34,17 +34,18 @@ def performance(ctx: Any) -> tuple[bool | None, str]:
 
 
 def bias(ctx: Any) -> tuple[bool | None, str]:
+    fairness = ctx.config.fairness if ctx.config is not None else None
+    if fairness is None:
+        return None, "no fairness: section (sensitive features, metric, bound) in readiness.yaml"
+    if ctx.model is None:
+        return False, "no registered model to assess"
+    # imported only now: fairlearn (and scikit-learn under it) take seconds to import
     from fairlearn.metrics import MetricFrame, selection_rate
     from sklearn import metrics
 
     from readiness.data.validation import read_table
     from readiness.registry.versions import load_model
 
-    fairness = ctx.config.fairness if ctx.config is not None else None
-    if fairness is None:
-        return None, "no fairness: section (sensitive features, metric, bound) in readiness.yaml"
-    if ctx.model is None:
-        return False, "no registered model to assess"
     target = fairness.target or (ctx.config.drift.target if ctx.config.drift else None)
     frame = read_table(ctx.root / fairness.data)
     if target is None:
