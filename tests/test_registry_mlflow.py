@@ -327,6 +327,42 @@ def test_a_sigkill_during_promotion_leaves_production_on_a_gated_version(
 
 
 @needs_mlflow
+def test_monitor_retrains_and_promotes_through_the_gate_on_mlflow(
+    registry_template, tmp_path, monkeypatch
+):
+    """The retraining loop on the MLflow backend: production trained by the retraining
+    notebook, drift on new data, the notebook run again, the candidate registered and moved
+    to production by the gate, as on GTO (test_registry's twin of this test)."""
+    from readiness.examples import shifted_sample
+    from readiness.gate.promotion import promote
+    from readiness.registry.versions import in_stage, register
+
+    from .conftest import use_copy
+
+    project = use_copy(registry_template, tmp_path / "dvcproj", monkeypatch)
+    root = project.root
+    with (root / "readiness.yaml").open("a") as config:
+        config.write("registry: {backend: mlflow, tracking_uri: 'sqlite:///.readiness/m.db'}\n")
+    commit_all(root, "the mlflow registry")
+    STORES[root] = (f"sqlite:///{root}/.readiness/m.db", "")
+    done = cli("run", "notebooks/retrain.ipynb", "-p", "model_name", '"screening"', cwd=root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    register(project, "screening")
+    assert promote(project, "screening", "1.0.0", "production").promoted
+
+    shifted_sample(root / "data/breast_cancer/train.csv", root / "data" / "new.csv")
+    done = cli("monitor", "screening", "--current", "data/new.csv", "--json", cwd=root)
+    result = json.loads(done.stdout)
+    assert [s["step"] for s in result["steps"]][:5] == [
+        "start", "drift", "data", "train", "register"
+    ], done.stderr
+    assert result["candidate"] == "v1.0.1"
+    assert done.returncode == 0 and result["outcome"] == "promoted", done.stdout
+    assert in_stage(project, "screening", "production").version == "v1.0.1"
+    assert alias_holder(project, "production") == "v1.0.1"  # MLflow's own client agrees
+
+
+@needs_mlflow
 def test_concurrent_first_use_of_a_fresh_sqlite_store(tmp_path):
     uri = f"sqlite:///{tmp_path / 'fresh.db'}"
     code = (

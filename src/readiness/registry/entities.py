@@ -64,6 +64,18 @@ class ModelVersion:
         return dict(self.__dict__)
 
 
+def version_tag(version: str) -> str:
+    """``version`` as readiness tags it (``v1.2.0``); refused unless semver (GTO's rule)."""
+    from readiness.integrations.gto import is_semver
+
+    tag = version if version.startswith("v") else f"v{version}"
+    if not is_semver(tag):
+        raise RegistryError(
+            f"version {version!r} is not a semantic version: use MAJOR.MINOR.PATCH, e.g. 1.2.0"
+        )
+    return tag
+
+
 def refuse_if_staged(found: ModelVersion, holds: str) -> None:
     """A version a stage points to is not deleted (the backends' check, under the lock)."""
     if found.stages:

@@ -41,6 +41,7 @@ from readiness.registry.entities import (
     registry_lock,
     registry_policy,
     stage_names,
+    version_tag,
 )
 
 TAG = "readiness."  # prefix of the tags readiness writes on runs and versions
@@ -74,14 +75,8 @@ def _semver(tag: str) -> tuple[int, ...]:
 
 def _next_version(known: list[ModelVersion], version: str | None) -> str:
     """``version`` as readiness tags it (``v1.2.0``), new; else v1.0.0, then the next patch."""
-    from readiness.integrations.gto import is_semver
-
     if version is not None:
-        tag = version if version.startswith("v") else f"v{version}"
-        if not is_semver(tag):
-            raise RegistryError(
-                f"version {version!r} is not a semantic version: use MAJOR.MINOR.PATCH, e.g. 1.2.0"
-            )
+        tag = version_tag(version)
         if any(v.version == tag for v in known):
             raise RegistryError(
                 f"{known[0].name} {tag} is already registered: choose a new version"

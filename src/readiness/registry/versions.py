@@ -44,6 +44,7 @@ from readiness.registry.entities import (  # re-exported: every caller imports t
     refuse_if_staged,
     registry_lock,
     stage_names,
+    version_tag,
 )
 from readiness.registry.models import ModelError, check_name, declare_artifact, model_path
 
@@ -301,11 +302,7 @@ def _place_model(project: Project, name: str, source: str) -> None:
 
 def _new_version(project: Project, name: str, version: str) -> str:
     """``version`` as GTO tags it (``v1.2.0``), refused unless it is new semver (GTO's rule)."""
-    tag = version if version.startswith("v") else f"v{version}"
-    if not gto.is_semver(tag):
-        raise RegistryError(
-            f"version {version!r} is not a semantic version: use MAJOR.MINOR.PATCH, e.g. 1.2.0"
-        )
+    tag = version_tag(version)
     if any(v.version == tag for v in versions(project, name)):
         raise RegistryError(f"{name} {tag} is already registered: choose a new version")
     return tag
@@ -323,6 +320,8 @@ def register(
     version of its own run (:mod:`readiness.registry.mlflow_registry`).
     """
     check_name(name)
+    if version is not None:
+        version_tag(version)  # a bad version is refused before the model is even read
     run, source = _model_source(project, name, run_id)
     _inspect_before_register(project, name, source)
     return backend_for(project).register(project, name, version, run, source)
