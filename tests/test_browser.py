@@ -283,6 +283,14 @@ def test_example_notebook_widgets_in_jupyterlab(page, lab, project, shots):
     expect(drift.locator("tbody tr").first).to_contain_text("FAIL")
     expect(drift.locator("tbody tr").last).to_contain_text("pass")
     drift.screenshot(path=str(shots / "widgets-drift.png"))
+    # evidently's report on request: the kernel runs it on the same frames, then links it
+    assert not list((project / "reports").glob("drift-*.html"))
+    drift.locator("button", has_text="evidently's full report").click()
+    link = drift.locator("a", has_text="drift-")
+    expect(link).to_be_visible(timeout=180_000)  # evidently's import alone takes seconds
+    expect(drift.locator("button", has_text="evidently's full report")).to_be_hidden()
+    report = project / link.inner_text()
+    assert report.is_file() and report.stat().st_size > 100_000  # evidently's page, not a stub
 
     batch = page.locator(".readiness-batch")
     expect(batch).to_contain_text("3/3 done")

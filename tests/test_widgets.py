@@ -271,6 +271,43 @@ def test_drift_table_sorts_by_score_name_and_drift():
         table.sort_by("color")
 
 
+def test_drift_table_builds_evidently_s_report_on_request(project):
+    """The button runs evidently on the same data once, links the report and goes away."""
+    import readiness
+    from readiness.monitoring.drift import DriftError
+
+    from .test_drift import synthetic
+
+    reference, current = synthetic(300, 200, seed=2)
+    result = readiness.drift(reference, current, project=project, save=False)
+    built: list[str | None] = []
+
+    def build() -> str | None:
+        path = readiness.drift(reference, current, project=project, save=False,
+                               html=True).report_html
+        built.append(path)
+        return path
+
+    table = drift_table(result, build_report=build)
+    assert table.report_bar.layout.display is None and "full evidently report" not in \
+        table.head.value
+    table.report_button.click()
+    assert len(built) == 1 and built[0] and (project.root / built[0]).stat().st_size > 100_000
+    assert result.report_html == built[0] and built[0] in table.head.value
+    assert table.report_bar.layout.display == "none"
+    assert table.open_full_report() == built[0] and len(built) == 1  # built once
+
+    def refused() -> str | None:
+        raise DriftError("no data")
+
+    fresh = readiness.drift(reference, current, project=project, save=False)
+    again = drift_table(fresh, build_report=refused)
+    again.report_button.click()  # the error shows in the widget, the button stays
+    assert "no data" in again.report_status.value and not again.report_button.disabled
+    assert fresh.report_html is None
+    assert drift_table(fresh).report_bar.layout.display == "none"  # nothing to build with
+
+
 def test_notebook_front_end_decides_widget_or_html(project, shell, monkeypatch):
     """Outside a kernel (this shell) results stay HTML; a job kernel never builds widgets."""
     from readiness.widgets.frontend import available

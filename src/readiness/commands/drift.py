@@ -96,14 +96,12 @@ def execute(args: argparse.Namespace, ctx: Context) -> Any:
         raise UsageError("give the reference and the current sample (or --profile NAME@VERSION)")
     else:
         reference, current = _input(args.reference, ctx), _input(args.current, ctx)
+    same = dict(columns=columns, project=project, rev=args.rev, sample=args.sample,
+                seed=args.seed)
     result = drift(
         reference,
         current,
-        columns=columns,
-        project=project,
-        rev=args.rev,
-        sample=args.sample,
-        seed=args.seed,
+        **same,
         save=args.save,
         fail_on_drift=args.fail_on_drift,
         html=args.html,
@@ -114,7 +112,12 @@ def execute(args: argparse.Namespace, ctx: Context) -> Any:
     if ctx.widgets():
         from readiness.widgets import drift_table
 
-        result.interactive = lambda: drift_table(result)
+        def build_report() -> str | None:
+            # evidently on request: the same comparison again, with its report this time
+            return drift(reference, current, **same, save=False, html=True).report_html
+
+        offered = not (args.profile or args.html or result.streamed)  # it needs the data
+        result.interactive = lambda: drift_table(result, build_report if offered else None)
     return result
 
 

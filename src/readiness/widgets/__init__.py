@@ -7,6 +7,7 @@ ends without a widget manager (papermill outputs, exported HTML) show instead.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,11 +52,16 @@ def scorecard(
     return Scorecard(_project(project), result, run_id=run_id, criteria_only=criteria_only)
 
 
-def drift_table(result: DriftResult) -> DriftTable:
-    """A drift result's columns with their distributions, sortable by score."""
+def drift_table(result: DriftResult,
+                build_report: Callable[[], str | None] | None = None) -> DriftTable:
+    """A drift result's columns with their distributions, sortable by score.
+
+    ``build_report`` (runs evidently on the same data, returns the HTML report's path):
+    a button builds evidently's full report on request.
+    """
     from readiness.widgets.drift_widget import DriftTable
 
-    return DriftTable(result)
+    return DriftTable(result, build_report=build_report)
 
 
 def portfolio_table(

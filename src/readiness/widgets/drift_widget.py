@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from typing import Any
 
@@ -21,11 +22,27 @@ SORT_KEYS: dict[str, Callable[[Any], Any]] = {
 class DriftTable(WidgetView):
     """A drift result (:class:`readiness.monitoring.drift.DriftResult`) as a sortable table."""
 
-    def __init__(self, result: Any, sort: str = "score", descending: bool = True) -> None:
+    def __init__(self, result: Any, sort: str = "score", descending: bool = True,
+                 build_report: Callable[[], str | None] | None = None) -> None:
+        """``build_report``: runs evidently on the same data and returns its HTML report's
+        path; given (and no report yet), a button builds it on request."""
         from readiness.render.drift import drift_head_html
 
         self.result = result
         self.head = w.HTML(drift_head_html(result))
+        self.build_report = build_report
+        self.report_button = w.Button(
+            description="evidently's full report",
+            tooltip="run evidently on the same data for its interactive HTML report "
+            "(seconds to minutes on large data), saved under reports/",
+            icon="file-text",
+            layout=w.Layout(width="auto"),
+        )
+        self.report_status = w.HTML()
+        self.report_button.on_click(lambda _: self.open_full_report())
+        report_bar = w.HBox([self.report_button, self.report_status])
+        report_bar.layout.display = None if build_report and not result.report_html else "none"
+        self.report_bar = report_bar
         self.sort_buttons = w.ToggleButtons(
             options=list(SORT_KEYS),
             value=sort,
@@ -44,12 +61,34 @@ class DriftTable(WidgetView):
         self.root = w.VBox(
             [
                 self.head,
+                report_bar,
                 w.HBox([w.Label("sort by"), self.sort_buttons, self.descending_box]),
                 self.table,
             ]
         )
         self.root.add_class("readiness-drift")
         self._redraw()
+
+    def open_full_report(self) -> str | None:
+        """Build evidently's report (what the button does): its path, linked in the head."""
+        from readiness.core.errors import ReadinessError
+        from readiness.render.drift import drift_head_html
+
+        if self.result.report_html or self.build_report is None:
+            return self.result.report_html
+        self.report_button.disabled = True
+        self.report_status.value = "evidently is building the report&hellip;"
+        try:
+            path = self.build_report()
+        except ReadinessError as exc:  # shown in the widget: a click must not raise
+            self.report_status.value = f"<span style='color:#b00'>{html.escape(str(exc))}</span>"
+            self.report_button.disabled = False
+            return None
+        self.result.report_html = path
+        self.head.value = drift_head_html(self.result)
+        self.report_status.value = ""
+        self.report_bar.layout.display = "none"
+        return path
 
     def sort_by(self, key: str, descending: bool | None = None) -> None:
         """Order the table (what the sort buttons do)."""
