@@ -279,7 +279,7 @@ def test_drift_table_builds_evidently_s_report_on_request(project):
     from .test_drift import synthetic
 
     reference, current = synthetic(300, 200, seed=2)
-    result = readiness.drift(reference, current, project=project, save=False)
+    result = readiness.drift(reference, current, project=project)  # saved: its JSON named
     built: list[str | None] = []
 
     def build() -> str | None:
@@ -291,6 +291,7 @@ def test_drift_table_builds_evidently_s_report_on_request(project):
     table = drift_table(result, build_report=build)
     assert table.report_bar.layout.display is None and "full evidently report" not in \
         table.head.value
+    assert "saved: reports/" in table.head.value and "add --html" not in table.head.value
     table.report_button.click()
     assert len(built) == 1 and built[0] and (project.root / built[0]).stat().st_size > 100_000
     assert result.report_html == built[0] and built[0] in table.head.value

@@ -56,7 +56,8 @@ def _drift_rows(obj: Any, html_cells: bool, columns: list[Any] | None = None) ->
     return rows
 
 
-def _drift_summary(obj: Any) -> list[str]:
+def _drift_summary(obj: Any, hint: bool = True) -> list[str]:
+    """The summary lines; ``hint``: without a report, say how to get one."""
     verdict = "DATASET DRIFT" if obj.dataset_drift else "no dataset drift"
     lines = [
         f"{verdict}: {len(obj.drifted_columns)} of {len(obj.columns)} columns drifted "
@@ -97,7 +98,7 @@ def _drift_summary(obj: Any) -> list[str]:
         lines.append(f"saved: {obj.report_json}")
     if obj.report_html:
         lines.append(f"full evidently report: {obj.report_html}")
-    elif obj.report_json:
+    elif obj.report_json and hint:
         lines.append("evidently's interactive report: add --html")
     return lines
 
@@ -133,12 +134,15 @@ def _drift_html(obj: Any) -> str:
     return drift_head_html(obj) + drift_table_html(obj)
 
 
-def drift_head_html(obj: Any) -> str:
-    """The dataset verdict, the counts and the link to evidently's full report."""
+def drift_head_html(obj: Any, report_line: bool = True) -> str:
+    """The dataset verdict, the counts and the link to evidently's full report.
+
+    ``report_line``: without a report, say how to get one (a widget's button says it).
+    """
     import os
     from pathlib import Path
 
-    summary = _drift_summary(obj)
+    summary = _drift_summary(obj, hint=report_line)
     if obj.report_html:
         summary = summary[:-1]  # the link below says it
     head = "<br>".join(html.escape(x) for x in summary)
