@@ -134,15 +134,15 @@ def _drift_html(obj: Any) -> str:
     return drift_head_html(obj) + drift_table_html(obj)
 
 
-def drift_head_html(obj: Any, report_line: bool = True) -> str:
+def drift_head_html(obj: Any, hint: bool = True) -> str:
     """The dataset verdict, the counts and the link to evidently's full report.
 
-    ``report_line``: without a report, say how to get one (a widget's button says it).
+    ``hint``: without a report, say how to get one (a widget's button says it).
     """
     import os
     from pathlib import Path
 
-    summary = _drift_summary(obj, hint=report_line)
+    summary = _drift_summary(obj, hint=hint)
     if obj.report_html:
         summary = summary[:-1]  # the link below says it
     head = "<br>".join(html.escape(x) for x in summary)

@@ -29,7 +29,7 @@ class DriftTable(WidgetView):
         from readiness.render.drift import drift_head_html
 
         self.result = result
-        self.head = w.HTML(drift_head_html(result, report_line=build_report is None))
+        self.head = w.HTML(drift_head_html(result, hint=build_report is None))
         self.build_report = build_report
         self.report_button = w.Button(
             description="evidently's full report",
