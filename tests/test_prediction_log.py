@@ -18,7 +18,12 @@ import pytest
 from readiness.core.project import Project
 from readiness.serve import predlog
 from readiness.serve.predlog import LogError, PredictionLog
-from readiness.serve.predlog_schema import TABLES
+from readiness.serve.predlog_schema import (
+    ADDED_IN_V2,
+    PREDICTION_COLUMNS,
+    SCHEMA_VERSION,
+    TABLES,
+)
 from tests.pg_server import postgres_url  # noqa: F401 (the fixture)
 
 SPAWN = multiprocessing.get_context("spawn")
@@ -103,7 +108,7 @@ def test_four_processes_create_the_schema_at_once(url):
     db = sqlite3.connect(url.removeprefix("sqlite:///"))
     try:
         assert db.execute("SELECT key, value FROM readiness_meta").fetchall() == [
-            ("schema_version", "1")
+            ("schema_version", str(SCHEMA_VERSION))
         ]
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -226,13 +231,15 @@ def test_a_bad_row_costs_only_itself(url, caplog):
 def test_a_newer_schema_is_refused(url, tmp_path):
     predlog.ensure_schema(url)
     db = sqlite3.connect(url.removeprefix("sqlite:///"))
-    db.execute("UPDATE readiness_meta SET value = '2' WHERE key = 'schema_version'")
+    newer = SCHEMA_VERSION + 1
+    db.execute(f"UPDATE readiness_meta SET value = '{newer}' WHERE key = 'schema_version'")
     db.commit()
     db.close()
+    refusal = rf"schema version {newer}, newer .* \({SCHEMA_VERSION}\): upgrade"
     for action in (lambda: predlog.ensure_schema(url),
                    lambda: PredictionLog(url, server_id="s").start(),
                    lambda: predlog.read_predictions(url)):
-        with pytest.raises(LogError, match=r"schema version 2, newer .* \(1\): upgrade") as err:
+        with pytest.raises(LogError, match=refusal) as err:
             action()
         assert "\n" not in str(err.value)
 
@@ -353,6 +360,88 @@ def test_cost_per_1000(url):
     assert predlog.realised_cost_per_1000(url, "m") == pytest.approx(1.0)  # $1 over 1,000 rows
 
 
+def test_use_cases_sharing_one_log_and_one_model_name_read_their_own(url):
+    """Two projects' servers log model "m" into one database: rows, counts and cost apart."""
+    logs = {uc: PredictionLog(url, server_id=f"srv-{uc}", use_case=uc) for uc in ("A", "B")}
+    for log in logs.values():
+        log.start()
+    logs["A"].record(entry("a1", n_rows=1))
+    logs["A"].record(entry("a2", n_rows=1))
+    logs["B"].record(entry("b1", n_rows=4))
+    for log in logs.values():
+        log.close()
+    engine = predlog._engine(url)
+    for uc, price in (("A", 1.0), ("B", 10.0)):  # an hour each
+        predlog.upsert_session(engine, {
+            "server_id": f"srv-{uc}", "model": "m", "host": "h", "started_at": 0.0,
+            "last_seen": 3600.0, "cost_per_hour": price, "workers": 1, "use_case": uc})
+    engine.dispose()
+    read = lambda **kw: sorted(predlog.read_predictions(url, **kw)["request_id"])  # noqa: E731
+    assert read(use_case="A") == ["a1", "a2"] and read(use_case="B") == ["b1"]
+    assert read() == ["a1", "a2", "b1"]  # no use case named: the whole log
+    assert list(predlog.read_predictions(url, model="m", use_case="B")["use_case"]) == ["B"]
+    assert [predlog.count_predictions(url, "m", use_case=uc) for uc in "AB"] == [2, 1]
+    assert predlog.realised_cost_per_1000(url, "m", use_case="A") == pytest.approx(500.0)
+    assert predlog.realised_cost_per_1000(url, "m", use_case="B") == pytest.approx(2500.0)
+    assert predlog.realised_cost_per_1000(url, "m") == pytest.approx(11 / 6 * 1000)
+
+
+def _as_v1(url: str) -> None:
+    """A log as readiness's schema v1 made it: without the use case columns, version 1."""
+    import sqlalchemy as sa
+
+    predlog.ensure_schema(url)
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        for name, column, _ in ADDED_IN_V2:
+            conn.execute(sa.text(f"ALTER TABLE {name} DROP COLUMN {column}"))
+        conn.execute(sa.text("UPDATE readiness_meta SET value = '1'"))
+        predictions = sa.Table("predictions", sa.MetaData(), autoload_with=conn)
+        conn.execute(sa.insert(predictions), [entry("old")])
+        sessions = sa.Table("serving_sessions", sa.MetaData(), autoload_with=conn)
+        conn.execute(sa.insert(sessions), [{
+            "server_id": "v1", "model": "m", "host": "h", "started_at": 0.0, "last_seen": 3600.0,
+            "cost_per_hour": 2.0, "workers": 1}])
+    engine.dispose()
+
+
+def _schema_of(url: str) -> tuple[str, set[str]]:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        version = conn.execute(sa.text("SELECT value FROM readiness_meta")).scalar_one()
+        columns = {c["name"] for c in sa.inspect(conn).get_columns("predictions")}
+    engine.dispose()
+    return version, columns
+
+
+def upgrade_of_a_v1_log(url: str) -> None:
+    """A v1 log is read as it is (nothing written), and upgraded in place by a v2 writer."""
+    _as_v1(url)
+    frame = predlog.read_predictions(url, use_case="A")
+    assert list(frame["request_id"]) == ["old"] and frame.iloc[0]["use_case"] is None
+    assert frame.iloc[0]["inputs"] == entry("old")["inputs"]
+    assert predlog.count_predictions(url, "m", use_case="A") == 1
+    assert predlog.realised_cost_per_1000(url, "m", use_case="A") == pytest.approx(2000.0)
+    v2_columns = {"id", *PREDICTION_COLUMNS}
+    assert _schema_of(url) == ("1", v2_columns - {"use_case"})  # reading wrote nothing
+    log = PredictionLog(url, server_id="new", use_case="B")
+    log.start()
+    log.record(entry("new", n_rows=3))
+    log.close()
+    assert _schema_of(url) == (str(SCHEMA_VERSION), v2_columns)
+    read = lambda uc: sorted(predlog.read_predictions(url, use_case=uc)["request_id"])  # noqa: E731
+    assert read("A") == ["old"]  # a row from before the use cases belongs to every one
+    assert read("B") == ["new", "old"]
+    assert predlog.count_predictions(url, "m", use_case="B") == 2
+    assert predlog.realised_cost_per_1000(url, "m", use_case="B") == pytest.approx(500.0)
+
+
+def test_a_v1_log_is_read_as_it_is_and_upgraded_by_the_first_writer(url):
+    upgrade_of_a_v1_log(url)
+
+
 def test_importing_the_log_stays_cheap():
     code = ("import sys, readiness.serve.predlog; "
             "print(sorted({'sqlalchemy', 'pandas', 'numpy'} & set(sys.modules)))")
@@ -379,3 +468,16 @@ def test_postgresql(postgres_url):  # noqa: F811 (the fixture imported above)
     log.close()
     frame = predlog.read_predictions(postgres_url, last=1)
     assert list(frame["request_id"]) == ["late"] and frame.iloc[0]["labels"] == [3, 2, 1]
+
+
+def test_a_v1_postgresql_log_is_upgraded_in_place(postgres_url):  # noqa: F811
+    import uuid
+
+    import sqlalchemy as sa
+
+    name = f"v1_{uuid.uuid4().hex[:12]}"  # a database of its own: the session's is shared
+    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    upgrade_of_a_v1_log(postgres_url.rsplit("/", 1)[0] + f"/{name}")

@@ -42,12 +42,16 @@ def build_served_project(
     more=None,
     registry: str = "",
     name: str = "screening",
+    use_case: str | None = None,
 ):
     """A registry project: one version per regularisation strength, the first in production.
 
     ``more``: other models ``{name: strength}``, one version each, in production too;
-    ``registry``: a readiness.yaml ``registry:`` section, GTO by default.
+    ``registry``: a readiness.yaml ``registry:`` section, GTO by default; ``use_case``: the
+    use case's name (``setup``'s by default).
     """
+    if use_case is not None:
+        setup = setup.replace("use_case: {name: screening,", f"use_case: {{name: {use_case},", 1)
     from readiness.core.project import Project
     from readiness.criteria.declaration import declare
     from readiness.data.scaffold import init_project

@@ -121,14 +121,15 @@ def serving_figures(project: Project) -> dict[str, Any] | None:
 
     config = load_config(project) if project.config_path.is_file() else None
     serving = config.serving if config is not None else None
-    if serving is None or serving.cost_per_hour is None:
+    if config is None or serving is None or serving.cost_per_hour is None:
         return None
     url = resolve_url(project, serving.log_url)
     out: dict[str, Any] = {"cost_per_hour": serving.cost_per_hour, "log": describe_url(url)}
     try:
         models = sorted({v.name for v in _registered(project) if "production" in v.stages})
-        out["predictions"] = count_predictions(url)
-        costs = {m: realised_cost_per_1000(url, m) for m in models}
+        mine = config.use_case.name  # a log shared by projects holds others' rows too
+        out["predictions"] = count_predictions(url, use_case=mine)
+        costs = {m: realised_cost_per_1000(url, m, use_case=mine) for m in models}
     except ReadinessError as exc:  # an unreachable log costs this line only
         return {**out, "error": str(exc)}
     out["cost_per_1000"] = {m: c for m, c in costs.items() if c is not None} or None

@@ -213,7 +213,8 @@ def correlate(
     if not recent:
         return []
     since = min(p.since for p in recent)
-    log = read_predictions(url, model=name, since=since, until=max(p.until for p in recent))
+    log = read_predictions(url, model=name, since=since, until=max(p.until for p in recent),
+                           use_case=config.use_case.name)
     out = []
     for metric in sorted({p.metric for p in recent}):
         mine = sorted((p for p in recent if p.metric == metric), key=lambda p: p.since)

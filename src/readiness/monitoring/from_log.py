@@ -243,8 +243,9 @@ def monitor_log(
     if business_file is not None:
         points += points_from_file(business_file, name)
     try:
-        logged = read_window(url, name, window=window, last=last, now=now)
-        cost = realised_cost_per_1000(url, name)
+        mine = config.use_case.name  # a log shared by projects holds others' rows too
+        logged = read_window(url, name, window=window, last=last, now=now, use_case=mine)
+        cost = realised_cost_per_1000(url, name, use_case=mine)
     except LogError as exc:
         raise UsageError(str(exc)) from None
     business = config.criteria.business

@@ -143,7 +143,8 @@ def timeline(
     config = load_config(project)
     serving = config.serving or Serving()
     url = resolve_url(project, log_url or serving.log_url)
-    log = read_predictions(url, model=name, since=since, until=until, status=None)
+    log = read_predictions(url, model=name, since=since, until=until, status=None,
+                           use_case=config.use_case.name)
     edges = _buckets(since, until, buckets)
     slot = [_index(edges, float(ts)) for ts in log["ts"]] if len(log) else []
     windows = []

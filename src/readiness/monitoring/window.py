@@ -45,10 +45,12 @@ def read_window(
     window: str | None = None,
     last: int | None = None,
     now: float | None = None,
+    use_case: str | None = None,
 ) -> Window:
     """The window of ``model``'s log: since now minus ``window``, or its ``last`` N requests.
 
     ``last`` counts successful requests; the error rate then covers the period they span.
+    ``use_case`` keeps to that use case's rows (a log shared by several projects).
     """
     from readiness.serve.predlog import read_predictions
 
@@ -58,15 +60,17 @@ def read_window(
     if last is not None:
         if last < 1:
             raise UsageError("--last needs a positive number of requests")
-        ok = read_predictions(url, model=model, last=last, status=200)
+        ok = read_predictions(url, model=model, last=last, status=200, use_case=use_case)
         if ok.empty:
             return Window(until, until, ok, spread(ok))
         since, until = float(ok["ts"].min()), float(ok["ts"].max())
-        every = read_predictions(url, model=model, since=since, until=until + 1e-6, status=None)
+        every = read_predictions(url, model=model, since=since, until=until + 1e-6, status=None,
+                                 use_case=use_case)
         kept = every[(every["status"] != 200) | every["request_id"].isin(ok["request_id"])]
         return Window(since, until, kept.reset_index(drop=True), spread(ok))
     since = until - parse_window(window or DEFAULT_WINDOW)
-    every = read_predictions(url, model=model, since=since, until=until, status=None)
+    every = read_predictions(url, model=model, since=since, until=until, status=None,
+                             use_case=use_case)
     return Window(since, until, every, spread(every[every["status"] == 200]))
 
 

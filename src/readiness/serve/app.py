@@ -99,7 +99,9 @@ def build_app(options: ServeOptions) -> Any:
     for name, stage in options.served:
         holders[name] = ModelHolder(project, name, stage, on_load=on_load_of(name, stage))
     ring = KeyRing.load(keys_path(project), extra=options.extra_keys) if options.auth else None
-    predlog = PredictionLog(options.log_url, server_id=options.server_id)
+    predlog = PredictionLog(
+        options.log_url, server_id=options.server_id, use_case=options.use_case
+    )
 
     @asynccontextmanager
     async def lifespan(app: Any) -> Any:

@@ -29,6 +29,7 @@ class ServeOptions:
     auth: bool = True
     metrics_public: bool = False
     log_url: str = ""
+    use_case: str | None = None  # readiness.yaml's use_case.name: the log rows' use case
     server_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     poll_seconds: float = 3.0
     max_body_bytes: int = 1_048_576

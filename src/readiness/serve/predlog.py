@@ -204,6 +204,9 @@ class PredictionLog:
         SQLAlchemy URL of the log (see :func:`resolve_url`).
     server_id
         This server's id, shared by its worker processes (its ``serving_sessions`` row).
+    use_case
+        The use case (readiness.yaml's ``use_case.name``) every row and session is logged
+        under, so that projects sharing one log read back only their own.
     flush_seconds, max_batch
         A batch is written when it is this old, or this large.
     max_queue
@@ -215,12 +218,14 @@ class PredictionLog:
         url: str,
         *,
         server_id: str,
+        use_case: str | None = None,
         flush_seconds: float = 0.2,
         max_batch: int = 1000,
         max_queue: int = 100_000,
     ) -> None:
         self.url = url
         self.server_id = server_id
+        self.use_case = use_case
         self.flush_seconds = flush_seconds
         self.max_batch = max_batch
         self._queue: queue.Queue[tuple[int, str, dict[str, Any]] | None] = queue.Queue(max_queue)
@@ -261,6 +266,7 @@ class PredictionLog:
     def record(self, entry: dict[str, Any]) -> None:
         """Queue one ``predictions`` row (keys: the columns, without ``id``)."""
         row: dict[str, Any] = {name: entry.get(name) for name in PREDICTION_COLUMNS}
+        row["use_case"] = row["use_case"] or self.use_case
         if row["ts"] is None:
             row["ts"] = time.time()
         if row["n_rows"] is None:
@@ -342,6 +348,7 @@ class PredictionLog:
             self._sessions[sid] = {
                 "server_id": sid, "model": model, "host": host, "started_at": now,
                 "last_seen": now, "cost_per_hour": cost_per_hour, "workers": workers,
+                "use_case": self.use_case,
             }
             self._session_due = True
         self._wake()
@@ -552,7 +559,7 @@ def upsert_session(engine: Engine, session: dict[str, Any]) -> None:
                 (sessions.c.started_at > session["started_at"], session["started_at"]),
                 else_=sessions.c.started_at,
             ),
-            model=session["model"], host=session["host"],
+            model=session["model"], host=session["host"], use_case=session.get("use_case"),
             cost_per_hour=session["cost_per_hour"], workers=session["workers"],
         )
     )

@@ -6,12 +6,12 @@ A log that does not exist yet reads as empty; a newer schema or an unreachable d
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from readiness.serve.predlog_schema import (
     PREDICTION_COLUMNS,
     make_engine,
-    schema_state,
+    schema_version,
     sqlite_path,
     table,
     translated,
@@ -19,7 +19,7 @@ from readiness.serve.predlog_schema import (
 
 if TYPE_CHECKING:
     import pandas as pd
-    from sqlalchemy import Connection, Engine
+    from sqlalchemy import Engine, Select, Table
 
 
 def _reader(url: str) -> Engine | None:
@@ -30,8 +30,16 @@ def _reader(url: str) -> Engine | None:
     return make_engine(url)
 
 
-def _present(conn: Connection, url: str) -> bool:
-    return schema_state(conn, url) == "ok"
+def _scoped(query: Select[Any], rows: Table, version: int, use_case: str | None) -> Select[Any]:
+    """``query`` kept to ``use_case``'s rows and to those logged before v2 (no use case).
+
+    A v1 log (which readers never upgrade) has no use cases: every row is kept.
+    """
+    if use_case is None or version < 2:
+        return query
+    import sqlalchemy as sa
+
+    return query.where(sa.or_(rows.c.use_case == use_case, rows.c.use_case.is_(None)))
 
 
 def read_predictions(
@@ -41,12 +49,14 @@ def read_predictions(
     until: float | None = None,
     last: int | None = None,
     status: int | None = 200,
+    use_case: str | None = None,
 ) -> pd.DataFrame:
     """Logged requests (``since <= ts < until``), oldest first, with their latest labels.
 
     Columns: the ``predictions`` table's, JSON decoded, plus ``labels`` from the latest
     feedback of each request (None where none). ``last`` keeps the newest N; ``status``
-    None keeps every status. A log that does not exist yet reads as no rows.
+    None keeps every status; ``use_case`` keeps that use case's rows (and those of a log
+    older than v2, which has none). A log that does not exist yet reads as no rows.
     """
     import pandas as pd
     import sqlalchemy as sa
@@ -65,9 +75,34 @@ def read_predictions(
         .label("rank"),
     ).subquery()
     latest = sa.select(ranked.c.request_id, ranked.c.labels).where(ranked.c.rank == 1).subquery()
-    query = sa.select(*predictions.c, latest.c.labels).outerjoin(
-        latest, latest.c.request_id == predictions.c.request_id
-    )
+    try:
+        with translated(url, "read"), engine.connect() as conn:
+            version = schema_version(conn, url)
+            if not version:
+                return pd.DataFrame(columns=columns)
+            kept = [c if version >= 2 or c.name != "use_case" else sa.null().label(c.name)
+                    for c in predictions.c]  # v1 has no use cases: null, as v2 reads them
+            query = sa.select(*kept, latest.c.labels).outerjoin(
+                latest, latest.c.request_id == predictions.c.request_id
+            )
+            query = _filtered(_scoped(query, predictions, version, use_case), predictions,
+                              model, since, until, status, last)
+            rows = [dict(r) for r in conn.execute(query).mappings()]
+    finally:
+        engine.dispose()
+    rows.reverse()
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _filtered(
+    query: Select[Any],
+    predictions: Table,
+    model: str | None,
+    since: float | None,
+    until: float | None,
+    status: int | None,
+    last: int | None,
+) -> Select[Any]:
     if model is not None:
         query = query.where(predictions.c.model == model)
     if since is not None:
@@ -79,19 +114,14 @@ def read_predictions(
     query = query.order_by(predictions.c.ts.desc(), predictions.c.id.desc())
     if last is not None:
         query = query.limit(max(0, int(last)))
-    try:
-        with translated(url, "read"), engine.connect() as conn:
-            if not _present(conn, url):
-                return pd.DataFrame(columns=columns)
-            rows = [dict(r) for r in conn.execute(query).mappings()]
-    finally:
-        engine.dispose()
-    rows.reverse()
-    return pd.DataFrame(rows, columns=columns)
+    return query
 
 
-def count_predictions(url: str, model: str | None = None) -> int:
-    """Rows in ``predictions`` (every status), for ``model`` or all; 0 for no log yet."""
+def count_predictions(url: str, model: str | None = None, use_case: str | None = None) -> int:
+    """Rows in ``predictions`` (every status), for ``model`` or all; 0 for no log yet.
+
+    ``use_case`` counts that use case's rows (and any logged before v2).
+    """
     import sqlalchemy as sa
 
     engine = _reader(url)
@@ -103,7 +133,10 @@ def count_predictions(url: str, model: str | None = None) -> int:
         query = query.where(predictions.c.model == model)
     try:
         with translated(url, "read"), engine.connect() as conn:
-            return int(conn.execute(query).scalar_one()) if _present(conn, url) else 0
+            version = schema_version(conn, url)
+            if not version:
+                return 0
+            return int(conn.execute(_scoped(query, predictions, version, use_case)).scalar_one())
     finally:
         engine.dispose()
 
@@ -118,11 +151,12 @@ def cost_per_1000(cost_per_hour: float, seconds: float, rows: int) -> float | No
     return cost_per_hour * max(0.0, seconds) / 3600 / rows * 1000
 
 
-def realised_cost_per_1000(url: str, model: str) -> float | None:
+def realised_cost_per_1000(url: str, model: str, use_case: str | None = None) -> float | None:
     """What 1,000 of ``model``'s predictions cost: its serving time over its logged rows.
 
     Sums ``(last_seen - started_at) / 3600 * cost_per_hour`` over its serving sessions that
     declared a price, divided by the rows of its successful (2xx) requests, times 1,000.
+    ``use_case`` keeps to that use case's sessions and rows (and any logged before v2).
     None without a declared price or without rows.
     """
     import sqlalchemy as sa
@@ -139,10 +173,11 @@ def realised_cost_per_1000(url: str, model: str) -> float | None:
     )
     try:
         with translated(url, "read"), engine.connect() as conn:
-            if not _present(conn, url):
+            version = schema_version(conn, url)
+            if not version:
                 return None
-            cost_seconds = conn.execute(spent).scalar_one()
-            n_rows = int(conn.execute(rows).scalar_one())
+            cost_seconds = conn.execute(_scoped(spent, sessions, version, use_case)).scalar_one()
+            n_rows = int(conn.execute(_scoped(rows, predictions, version, use_case)).scalar_one())
     finally:
         engine.dispose()
     if cost_seconds is None:

@@ -1,4 +1,4 @@
-"""The prediction log's tables (schema v1, docs/prediction-log.md), engines and errors.
+"""The prediction log's tables (schema v2, docs/prediction-log.md), engines and errors.
 
 SQLAlchemy is imported inside the functions: importing this module stays cheap. Every
 failure to reach or open the database becomes one :class:`LogError` line that names the
@@ -21,12 +21,16 @@ from readiness.core.errors import ReadinessError
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine, MetaData, Table
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 TABLES = ("readiness_meta", "predictions", "feedback", "serving_sessions")
 PREDICTION_COLUMNS = (  # what a logged request holds (the table's columns, but ``id``)
     "request_id", "ts", "model", "version", "endpoint", "status", "latency_ms", "n_rows",
-    "inputs", "outputs", "probabilities", "client", "error",
+    "inputs", "outputs", "probabilities", "client", "error", "use_case",
 )
+# v2 added the use case that served a row, so projects sharing one log keep their rows apart
+# even under one model name: (table, column, DDL type) of each column added since v1
+ADDED_IN_V2 = (("predictions", "use_case", "TEXT"),
+               ("serving_sessions", "use_case", "TEXT"))
 BUSY_SECONDS = 30  # SQLite waits this long for another writer before "database is locked"
 _PASSWORD_KEYS = {"password", "pass", "passwd", "pwd"}
 
@@ -56,7 +60,7 @@ def first_line(exc: BaseException) -> str:
 
 @functools.lru_cache(maxsize=1)
 def metadata() -> MetaData:
-    """Schema v1 (every column is described in docs/prediction-log.md)."""
+    """Schema v2 (every column is described in docs/prediction-log.md)."""
     import sqlalchemy as sa
 
     md = sa.MetaData()
@@ -83,6 +87,7 @@ def metadata() -> MetaData:
         sa.Column("probabilities", sa.JSON, nullable=True),
         sa.Column("client", sa.String(200), nullable=True),
         sa.Column("error", sa.Text, nullable=True),
+        sa.Column("use_case", sa.Text, nullable=True),  # null: logged by v1
         sa.Index("ix_predictions_model_ts", "model", "ts"),
     )
     sa.Table(
@@ -101,6 +106,7 @@ def metadata() -> MetaData:
         sa.Column("last_seen", sa.Double, nullable=False),
         sa.Column("cost_per_hour", sa.Double, nullable=True),
         sa.Column("workers", sa.Integer, nullable=False),
+        sa.Column("use_case", sa.Text, nullable=True),
     )
     return md
 
@@ -197,13 +203,17 @@ def translated(url: str, doing: str = "open") -> Iterator[None]:
         raise LogError(f"cannot {doing} prediction log {describe_url(url)}: {reason}") from None
 
 
-def schema_state(conn: Connection, url: str) -> str:
-    """``"absent"`` (none of our tables) or ``"ok"``; a newer or foreign schema is an error."""
+def schema_version(conn: Connection, url: str) -> int:
+    """The log's schema version, 0 when none of our tables is there.
+
+    A version newer than this readiness reads, or tables that are not readiness's, are an
+    error; an older version is returned as it is (readers adapt, writers upgrade it).
+    """
     import sqlalchemy as sa
 
     names = set(sa.inspect(conn).get_table_names())
     if not names & set(TABLES):
-        return "absent"
+        return 0
     where = describe_url(url)
     if "readiness_meta" not in names:
         raise LogError(
@@ -228,11 +238,24 @@ def schema_state(conn: Connection, url: str) -> str:
     missing = set(TABLES) - names
     if missing:
         raise LogError(f"prediction log {where} lacks its table(s) {', '.join(sorted(missing))}")
-    return "ok"
+    return version
+
+
+def _upgrade(conn: Connection, version: int) -> None:
+    """Migrate a log of schema ``version`` to the current one, inside the caller's transaction."""
+    import sqlalchemy as sa
+
+    if version < 2:
+        for name, column, kind in ADDED_IN_V2:
+            conn.execute(sa.text(f"ALTER TABLE {name} ADD COLUMN {column} {kind}"))
+    meta = table("readiness_meta")
+    conn.execute(
+        sa.update(meta).where(meta.c.key == "schema_version").values(value=str(SCHEMA_VERSION))
+    )
 
 
 def create_schema(engine: Engine, url: str) -> None:
-    """Create the tables and the meta row unless there; safe against concurrent creators.
+    """Create the tables and the meta row, or upgrade an older log; safe against racers.
 
     PostgreSQL creators queue on a transaction-scoped advisory lock; any other database
     that loses a creation race (a duplicate table) re-checks after the winner's commit.
@@ -245,7 +268,11 @@ def create_schema(engine: Engine, url: str) -> None:
             with engine.begin() as conn:
                 if engine.dialect.name == "postgresql":
                     conn.execute(sa.text("SELECT pg_advisory_xact_lock(7343021)"))
-                if schema_state(conn, url) == "ok":
+                version = schema_version(conn, url)
+                if version == SCHEMA_VERSION:
+                    return
+                if version:
+                    _upgrade(conn, version)  # in this transaction: all or nothing
                     return
                 metadata().create_all(conn, checkfirst=True)
                 conn.execute(

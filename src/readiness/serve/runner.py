@@ -106,6 +106,7 @@ def options_for(
         auth=wanted_auth,
         metrics_public=metrics_public,
         log_url=resolve_url(project, log_url or serving.log_url),
+        use_case=config.use_case.name if config else None,
         poll_seconds=serving.poll_seconds,
         max_body_bytes=serving.max_body_bytes,
         max_rows=serving.max_rows,
