@@ -205,3 +205,26 @@ def test_the_contract_tests_of_several_models_render_each_and_fail_if_one_fails(
     assert "contract test of triage v1.0.0 (production): FAILED" in text
     assert [m["name"] for m in both.to_dict()["models"]] == ["screening", "triage"]
     assert "triage" in render.html_of(both) and "| authentication | FAIL |" in render.markdown(both)
+
+
+def test_serve_a_b_check_runs_and_records_each_model_s_contract(two_models):
+    import json
+
+    from readiness.core import audit
+    from readiness.serve.contract import CONTRACT_EVENT
+
+    from .conftest import cli
+
+    add_key(two_models.root, "contract-ci")  # auth on: each contract test checks it
+    done = cli("serve", "screening", "triage", "--check", "--json", cwd=two_models.root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(done.stdout)
+    assert report["ok"] is True
+    assert [m["name"] for m in report["models"]] == ["screening", "triage"]
+    for model in report["models"]:
+        steps = {s["name"]: s["ok"] for s in model["steps"]}
+        assert steps["authentication"] and steps["metrics"] and steps["prediction log"], model
+        assert model["requests"] > 0
+    recorded = [e for e in audit.read(two_models) if e["event"] == CONTRACT_EVENT]
+    assert [(e["name"], e["ok"], e["auth_enforced"]) for e in recorded[-2:]] == [
+        ("screening", True, True), ("triage", True, True)]
